@@ -1,0 +1,228 @@
+//! Command-line definitions (clap). clap types stop here: [`InputArgs::resolve`]
+//! turns them, with the TOML file, into a validated [`Config`].
+
+use crate::config::{self, Config, ConfigFile};
+use crate::detect::DetectParams;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// shrinkwatch: raise the alarm when stored data suddenly and substantially shrinks.
+#[derive(Debug, Parser)]
+#[command(name = "shrinkwatch", version, about, long_about = None)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The nightly job: scan storage-volume series and write findings.
+    Scan(ScanArgs),
+    /// Score the detector (and a naive rule) against labelled events.
+    Evaluate(EvaluateArgs),
+    /// Generate a realistic labelled dataset.
+    Generate(GenerateArgs),
+    /// Print the default configuration.
+    Config(ConfigArgs),
+}
+
+/// Flags shared by every command that reads observations.
+#[derive(Debug, Clone, Args)]
+pub struct InputArgs {
+    /// Observation file (.csv or .parquet) or folder of them; repeatable.
+    /// Default: the shipped dataset in datasets/.
+    #[arg(long = "input", short = 'i', value_name = "PATH")]
+    pub input: Vec<PathBuf>,
+    /// Planned windows CSV. Default: the shipped planned.csv when --input is
+    /// the default, otherwise none.
+    #[arg(long, value_name = "FILE")]
+    pub planned: Option<PathBuf>,
+    /// Timestamp column [default: timestamp].
+    #[arg(long, value_name = "NAME")]
+    pub time_col: Option<String>,
+    /// Key columns, comma-separated [default: force,system].
+    #[arg(long, value_name = "A,B")]
+    pub key_cols: Option<String>,
+    /// Bytes column [default: bytes].
+    #[arg(long, value_name = "NAME")]
+    pub value_col: Option<String>,
+    /// Object-count column; naming it makes it required [default: objects, if present].
+    #[arg(long, value_name = "NAME")]
+    pub count_col: Option<String>,
+    /// TOML configuration file (see `shrinkwatch config --print-default`).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Detection thresholds.
+    #[command(flatten)]
+    pub thresholds: ThresholdArgs,
+}
+
+/// Every detection threshold as a flag (overrides the configuration file).
+#[derive(Debug, Clone, Default, Args)]
+pub struct ThresholdArgs {
+    /// Smallest reduction that counts, in percent.
+    #[arg(long, value_name = "PCT")]
+    pub min_drop_pct: Option<f64>,
+    /// Smallest reduction that counts, in bytes.
+    #[arg(long, value_name = "BYTES")]
+    pub min_drop_bytes: Option<u64>,
+    /// Significance level of the one-sided test.
+    #[arg(long, value_name = "P")]
+    pub alpha: Option<f64>,
+    /// A sudden reduction happens within at most this many samples.
+    #[arg(long, value_name = "N")]
+    pub max_drop_samples: Option<usize>,
+    /// Samples after a drop within which a recovery makes it transient.
+    #[arg(long, value_name = "N")]
+    pub recovery_samples: Option<usize>,
+    /// Share of the drop that must come back to count as recovered (0-1].
+    #[arg(long, value_name = "F")]
+    pub recovery_fraction: Option<f64>,
+    /// Days of history used to learn each series' normal change.
+    #[arg(long, value_name = "DAYS")]
+    pub baseline_days: Option<f64>,
+    /// Fewest usable changes before a series is tested.
+    #[arg(long, value_name = "N")]
+    pub min_history: Option<usize>,
+    /// Robust standard deviations below expectation for a sample to be part of a drop.
+    #[arg(long, value_name = "Z")]
+    pub step_z: Option<f64>,
+    /// Model the weekly pattern (true/false).
+    #[arg(long, value_name = "BOOL")]
+    pub weekly: Option<bool>,
+    /// Percentage points a reduction may exceed its plan and still be planned.
+    #[arg(long, value_name = "PCT")]
+    pub planned_tolerance_pct: Option<f64>,
+}
+
+impl ThresholdArgs {
+    /// Applies the flags that were given over `p`.
+    pub fn apply(&self, p: &mut DetectParams) {
+        macro_rules! set {
+            ($($f:ident),*) => { $( if let Some(v) = self.$f { p.$f = v; } )* };
+        }
+        set!(min_drop_pct, min_drop_bytes, alpha, max_drop_samples, recovery_samples, recovery_fraction, baseline_days, min_history, step_z, weekly, planned_tolerance_pct);
+    }
+}
+
+/// `scan` flags.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Input flags.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output folder [default: reports/<YYYY-MM-DD>].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Any rejected row is an error (exit code 2).
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// `evaluate` flags.
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// Input flags.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Labels CSV (force,system,timestamp,kind[,end]). Default: the shipped
+    /// labels.csv when --input is the default.
+    #[arg(long, value_name = "FILE")]
+    pub labels: Option<PathBuf>,
+    /// Output folder [default: reports/evaluate-<YYYY-MM-DD>].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Threshold of the naive baseline rule, in percent.
+    #[arg(long, value_name = "PCT", default_value_t = 1.0)]
+    pub naive_pct: f64,
+}
+
+/// `generate` flags.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Seed of the random generator.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Number of series (default: the realistic UK estate, ~260 series).
+    #[arg(long)]
+    pub series: Option<usize>,
+    /// Days to simulate.
+    #[arg(long, default_value_t = 1095)]
+    pub days: usize,
+    /// First day (YYYY-MM-DD).
+    #[arg(long, default_value = "2021-01-01")]
+    pub start: chrono::NaiveDate,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "parquet")]
+    pub format: Format,
+    /// Output folder.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+/// File formats `generate` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// observations.parquet
+    Parquet,
+    /// observations.csv
+    Csv,
+    /// both
+    Both,
+}
+
+/// `config` flags.
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// Print the full default configuration as commented TOML.
+    #[arg(long)]
+    pub print_default: bool,
+}
+
+/// The shipped dataset folder: `datasets/` under the current directory, else
+/// the one beside the crate's sources.
+pub fn shipped_dir() -> PathBuf {
+    let local = PathBuf::from("datasets");
+    if local.join("observations.parquet").is_file() {
+        local
+    } else {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("datasets")
+    }
+}
+
+/// Inputs after defaults are applied.
+#[derive(Debug, Clone)]
+pub struct Inputs {
+    /// Observation files or folders.
+    pub paths: Vec<PathBuf>,
+    /// Planned windows file, if any.
+    pub planned: Option<PathBuf>,
+    /// True when the shipped dataset is used.
+    pub shipped: bool,
+    /// The validated configuration.
+    pub config: Config,
+}
+
+impl InputArgs {
+    /// Applies defaults, reads `--config`, applies flags and validates.
+    pub fn resolve(&self) -> Result<Inputs, config::ConfigError> {
+        let file = match &self.config {
+            Some(p) => ConfigFile::load(p)?,
+            None => ConfigFile::default(),
+        };
+        let mut detect = file.detect.clone();
+        self.thresholds.apply(&mut detect);
+        detect.validate()?;
+        let columns = config::columns(&file.columns, self.time_col.as_deref(), self.key_cols.as_deref(), self.value_col.as_deref(), self.count_col.as_deref());
+        let shipped = self.input.is_empty();
+        let paths = if shipped { vec![shipped_dir().join("observations.parquet")] } else { self.input.clone() };
+        let planned = match (&self.planned, shipped) {
+            (Some(p), _) => Some(p.clone()),
+            (None, true) => Some(shipped_dir().join("planned.csv")),
+            (None, false) => None,
+        };
+        Ok(Inputs { paths, planned, shipped, config: Config { detect, columns } })
+    }
+}

@@ -1,0 +1,175 @@
+//! The normal behaviour of a series just before a point in time: a robust,
+//! weekday-aware model of its sample-to-sample change.
+//!
+//! Method: over a trailing window (`baseline_days`) of log-changes
+//! `c_j = ln(v_j + 1) − ln(v_{j−1} + 1)`, leaving out changes across gaps and
+//! changes that belong to earlier incidents, the expected change of a slot of
+//! the week (weekday for daily data; hour-of-week for sub-daily data) is the
+//! median of that slot's changes, and the noise is the MAD of the residuals
+//! around those medians (the larger of the pooled and the slot's own MAD, so a
+//! weekday with a routine job that varies from week to week is judged by its
+//! own spread). A slot with fewer than [`MIN_PER_SLOT`] changes falls back to
+//! the pooled median.
+
+use super::stats::{median_in_place, robust_scale};
+
+/// Fewest changes a slot of the week needs before it gets its own median.
+pub const MIN_PER_SLOT: usize = 4;
+/// Smallest noise scale in log units, so that a perfectly constant series
+/// still gives finite test statistics (any real drop is then significant).
+pub const SIGMA_FLOOR: f64 = 1e-9;
+
+const WEEK_SECS: i64 = 7 * 86_400;
+/// 1970-01-05 was a Monday.
+const MONDAY_EPOCH: i64 = 4 * 86_400;
+
+/// How a series' time axis is laid out.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Cadence {
+    /// The usual interval between samples, in seconds (median gap).
+    pub step: i64,
+    /// Slots in a week (1 when the weekly pattern is not modelled).
+    pub slots: usize,
+}
+
+impl Cadence {
+    /// Infers the interval as the median positive difference of `times`.
+    pub fn infer(times: &[i64], weekly: bool) -> Cadence {
+        let mut diffs: Vec<f64> = times.windows(2).map(|w| (w[1] - w[0]) as f64).filter(|d| *d > 0.0).collect();
+        let step = median_in_place(&mut diffs).map(|m| m.round() as i64).unwrap_or(86_400).max(1);
+        let slots = if weekly && step <= 86_400 && WEEK_SECS % step == 0 { (WEEK_SECS / step) as usize } else { 1 };
+        Cadence { step, slots }
+    }
+
+    /// Slot of the week of a timestamp.
+    pub fn slot(&self, t: i64) -> usize {
+        if self.slots <= 1 {
+            return 0;
+        }
+        let s = (t - MONDAY_EPOCH).rem_euclid(WEEK_SECS) / self.step;
+        (s as usize) % self.slots
+    }
+
+    /// How many intervals a difference in time spans (at least 1).
+    pub fn intervals(&self, dt: i64) -> usize {
+        ((dt as f64 / self.step as f64).round() as i64).max(1) as usize
+    }
+}
+
+/// Expected change and noise of each slot of the week.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Baseline {
+    /// Median of all usable changes (log units per interval).
+    pub pooled_median: f64,
+    /// Robust σ of residuals around the slot medians, pooled.
+    pub pooled_sigma: f64,
+    /// Expected change per slot.
+    pub slot_median: Vec<f64>,
+    /// Noise per slot (never below the pooled σ).
+    pub slot_sigma: Vec<f64>,
+    /// Number of changes the baseline was learned from.
+    pub n: usize,
+}
+
+impl Baseline {
+    /// Learns a baseline from `(slot, change)` pairs. `None` when empty.
+    pub fn fit(pairs: &[(usize, f64)], slots: usize, scratch: &mut Vec<f64>) -> Option<Baseline> {
+        if pairs.is_empty() {
+            return None;
+        }
+        let mut all: Vec<f64> = pairs.iter().map(|p| p.1).collect();
+        let pooled_median = median_in_place(&mut all)?;
+        let mut slot_median = vec![pooled_median; slots];
+        let mut per_slot: Vec<Vec<f64>> = vec![Vec::new(); slots];
+        if slots > 1 {
+            for &(s, c) in pairs {
+                per_slot[s].push(c);
+            }
+            for (s, vals) in per_slot.iter_mut().enumerate() {
+                if vals.len() >= MIN_PER_SLOT {
+                    slot_median[s] = median_in_place(vals).unwrap_or(pooled_median);
+                }
+            }
+        }
+        let residuals: Vec<f64> = pairs.iter().map(|&(s, c)| c - slot_median[s]).collect();
+        let pooled_sigma = robust_scale(&residuals, 0.0, scratch).max(SIGMA_FLOOR);
+        let mut slot_sigma = vec![pooled_sigma; slots];
+        if slots > 1 {
+            for (s, vals) in per_slot.iter().enumerate() {
+                if vals.len() >= MIN_PER_SLOT {
+                    let own = robust_scale(vals, slot_median[s], scratch);
+                    slot_sigma[s] = own.max(pooled_sigma);
+                }
+            }
+        }
+        Some(Baseline { pooled_median, pooled_sigma, slot_median, slot_sigma, n: pairs.len() })
+    }
+
+    /// Expected change and its variance for a change that spans `intervals`
+    /// intervals and ends in slot `end_slot` (a change across a gap is
+    /// compared with the sum of the skipped slots' expectations).
+    pub fn expect(&self, end_slot: usize, intervals: usize) -> (f64, f64) {
+        let slots = self.slot_median.len();
+        let mut mean = 0.0;
+        let mut var = 0.0;
+        let k = intervals.max(1);
+        if slots == 1 {
+            return (self.slot_median[0] * k as f64, self.slot_sigma[0].powi(2) * k as f64);
+        }
+        for back in 0..k {
+            let s = (end_slot + slots * (back / slots + 1) - back % slots) % slots;
+            mean += self.slot_median[s];
+            var += self.slot_sigma[s].powi(2);
+        }
+        (mean, var)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cadence_daily_and_six_hourly() {
+        let day: Vec<i64> = (0..30).map(|d| 19_000 * 86_400 + d * 86_400).collect();
+        let c = Cadence::infer(&day, true);
+        assert_eq!(c, Cadence { step: 86_400, slots: 7 });
+        // 1970-01-05 (Monday) is slot 0, the Sunday after is slot 6
+        assert_eq!(c.slot(MONDAY_EPOCH), 0);
+        assert_eq!(c.slot(MONDAY_EPOCH + 6 * 86_400 + 3600), 6);
+        let q: Vec<i64> = (0..30).map(|d| d * 21_600).collect();
+        assert_eq!(Cadence::infer(&q, true).slots, 28);
+        assert_eq!(Cadence::infer(&q, false).slots, 1);
+        // a single point has no interval: daily is assumed
+        assert_eq!(Cadence::infer(&[5], true).step, 86_400);
+        assert_eq!(c.intervals(3 * 86_400 + 10), 3);
+        assert_eq!(c.intervals(1), 1);
+    }
+
+    #[test]
+    fn weekday_job_is_learned_and_gap_sums_slots() {
+        // slot 0 (Monday) always −2 %, other days +0.3 %, 12 weeks
+        let mut pairs = Vec::new();
+        for w in 0..12 {
+            for s in 0..7 {
+                let jitter = ((w * 7 + s) % 5) as f64 * 1e-5;
+                pairs.push((s, if s == 0 { -0.02 } else { 0.003 } + jitter));
+            }
+        }
+        let mut scratch = Vec::new();
+        let b = Baseline::fit(&pairs, 7, &mut scratch).unwrap();
+        assert!((b.slot_median[0] + 0.02).abs() < 1e-4);
+        assert!((b.slot_median[3] - 0.003).abs() < 1e-4);
+        let (m, v) = b.expect(1, 2); // Monday + Tuesday
+        assert!((m - (-0.02 + 0.003)).abs() < 2e-4);
+        assert!(v > 0.0);
+        assert!(Baseline::fit(&[], 7, &mut scratch).is_none());
+    }
+
+    #[test]
+    fn constant_series_has_floor_sigma() {
+        let pairs: Vec<(usize, f64)> = (0..20).map(|i| (i % 7, 0.0)).collect();
+        let b = Baseline::fit(&pairs, 7, &mut Vec::new()).unwrap();
+        assert_eq!(b.pooled_sigma, SIGMA_FLOOR);
+    }
+}

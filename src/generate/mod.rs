@@ -1,0 +1,541 @@
+//! `shrinkwatch generate`: a deterministic, labelled, realistic estate of
+//! storage-volume series (see README, "The shipped dataset").
+//!
+//! Each series is simulated step by step: working-day ingest with a weekly
+//! pattern and multiplicative noise, routine churn (some days shrink a
+//! little), a routine weekly expiry job on a fixed weekday for some systems
+//! (e.g. non-evidential body-worn video deleted after 31 days), measurement
+//! jitter, and labelled events: unexplained losses, transient dips (including
+//! zero readings), planned disposals and migrations, slow declines and bulk
+//! ingestion. Then the collector's faults are applied: missing samples,
+//! outages, duplicated rows, late rows and day-major row order.
+
+mod names;
+pub mod rng;
+
+use chrono::{Datelike, Duration, NaiveDate};
+pub use names::{FORCES, SYSTEMS};
+use names::SystemProfile;
+use rng::Rng;
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct GenOptions {
+    /// Seed of the random generator.
+    pub seed: u64,
+    /// Number of series; `None` = the realistic UK estate (3–8 systems per force).
+    pub series: Option<usize>,
+    /// Days simulated.
+    pub days: usize,
+    /// First day.
+    pub start: NaiveDate,
+}
+
+impl Default for GenOptions {
+    fn default() -> Self {
+        GenOptions { seed: 1, series: None, days: 1095, start: NaiveDate::from_ymd_opt(2021, 1, 1).expect("valid date") }
+    }
+}
+
+/// One observation row as a collector would write it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ObsRow {
+    /// Seconds since the Unix epoch (UTC).
+    pub ts: i64,
+    /// Index into [`Dataset::series`].
+    pub series: u32,
+    /// Bytes stored.
+    pub bytes: u64,
+    /// Objects stored, if the collector counts them.
+    pub objects: Option<u64>,
+}
+
+/// A row of `planned.csv`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedRow {
+    /// Force, or `*`.
+    pub force: String,
+    /// System, or `*`.
+    pub system: String,
+    /// First day (inclusive).
+    pub start: NaiveDate,
+    /// Last day (inclusive).
+    pub end: NaiveDate,
+    /// Expected reduction in percent; `None` = unknown size.
+    pub expected_drop_pct: Option<f64>,
+    /// Why.
+    pub reason: String,
+}
+
+/// A row of `labels.csv`: the truth about one event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelRow {
+    /// Series index.
+    pub series: u32,
+    /// First observation at the reduced level (for gradual: first declining sample).
+    pub ts: i64,
+    /// `loss`, `transient`, `planned`, `gradual` or `step_up`.
+    pub kind: &'static str,
+    /// Last sample of the event.
+    pub end: i64,
+    /// Size of the change in percent (negative for growth).
+    pub drop_pct: f64,
+    /// Objects removed, when the series counts objects.
+    pub objects_lost: Option<u64>,
+    /// A few words on what happened.
+    pub note: String,
+}
+
+/// A generated dataset.
+#[derive(Debug, Clone, Default)]
+pub struct Dataset {
+    /// (force, system) of each series.
+    pub series: Vec<(String, String)>,
+    /// Which series are sampled every 6 hours.
+    pub sub_daily: Vec<bool>,
+    /// Observation rows in collector order.
+    pub rows: Vec<ObsRow>,
+    /// Planned windows.
+    pub planned: Vec<PlannedRow>,
+    /// Ground truth.
+    pub labels: Vec<LabelRow>,
+}
+
+const DAY: i64 = 86_400;
+const BURN_IN_DAYS: usize = 60;
+
+/// Builds the dataset for `opts`.
+pub fn generate(opts: &GenOptions) -> Dataset {
+    let root = Rng::new(opts.seed);
+    let mut ds = Dataset::default();
+    let specs = estate(opts, &mut root.fork(0xE57A7E));
+    let start_secs = opts.start.and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp();
+    let mut per_series: Vec<Vec<ObsRow>> = Vec::with_capacity(specs.len());
+    for (idx, spec) in specs.iter().enumerate() {
+        let mut rng = root.fork(idx as u64 + 1);
+        let sim = simulate(spec, idx as u32, opts, start_secs, &mut rng);
+        ds.series.push((spec.force.to_string(), spec.system.name.to_string()));
+        ds.sub_daily.push(spec.steps_per_day > 1);
+        ds.labels.extend(sim.labels);
+        ds.planned.extend(sim.planned);
+        per_series.push(sim.rows);
+    }
+    // Force-wide planned windows with a `*` system (e.g. a platform upgrade that
+    // should lose nothing), as information managers write them.
+    let mut frng = root.fork(0xF0CE);
+    for _ in 0..(opts.days / 365).max(1) {
+        let f = frng.pick(FORCES).0;
+        let d = frng.int(30, opts.days as i64 - 30).max(0);
+        let s = opts.start + Duration::days(d);
+        ds.planned.push(PlannedRow { force: f.to_string(), system: "*".into(), start: s, end: s + Duration::days(frng.int(1, 3)), expected_drop_pct: Some(0.0), reason: "Storage platform firmware upgrade (no data change expected)".into() });
+    }
+    ds.rows = collector_order(per_series, &mut root.fork(0xC011EC7));
+    ds.labels.sort_by(|a, b| (a.series, a.ts).cmp(&(b.series, b.ts)));
+    ds
+}
+
+/// One series to simulate.
+struct SeriesSpec {
+    force: &'static str,
+    system: SystemProfile,
+    scale: f64,
+    steps_per_day: usize,
+    /// Day the system went live (0 = before the data starts).
+    commissioned: usize,
+    has_objects: bool,
+    syp: bool,
+}
+
+fn estate(opts: &GenOptions, rng: &mut Rng) -> Vec<SeriesSpec> {
+    let mut out = Vec::new();
+    let mut push = |force: &'static str, scale: f64, system: SystemProfile, rng: &mut Rng| {
+        let syp = force == "South Yorkshire Police" && system.name == "Body-worn video";
+        let late = !syp && opts.days > 400 && rng.chance(0.12);
+        out.push(SeriesSpec {
+            force,
+            system,
+            scale,
+            steps_per_day: if !syp && rng.chance(system.sub_daily) { 4 } else { 1 },
+            commissioned: if late { rng.int(90, opts.days as i64 - 250) as usize } else { 0 },
+            has_objects: syp || rng.chance(0.85),
+            syp,
+        });
+    };
+    match opts.series {
+        None => {
+            for &(force, scale) in FORCES {
+                let k = (3 + rng.int(0, 2) + (scale.ln().max(0.0) * 2.0) as i64).clamp(3, 8) as usize;
+                // Body-worn video and digital evidence everywhere, the rest at random.
+                let mut chosen: Vec<usize> = vec![0, 1];
+                while chosen.len() < k {
+                    let s = rng.int(2, SYSTEMS.len() as i64 - 1) as usize;
+                    if !chosen.contains(&s) {
+                        chosen.push(s);
+                    }
+                }
+                chosen.sort_unstable();
+                for s in chosen {
+                    push(force, scale, SYSTEMS[s], rng);
+                }
+            }
+        }
+        Some(n) => {
+            for i in 0..n {
+                let (force, scale) = FORCES[i % FORCES.len()];
+                let system = SYSTEMS[(i / FORCES.len()) % SYSTEMS.len()];
+                push(force, scale, system, rng);
+            }
+        }
+    }
+    out
+}
+
+struct Simulated {
+    rows: Vec<ObsRow>,
+    labels: Vec<LabelRow>,
+    planned: Vec<PlannedRow>,
+}
+
+/// What happens at a step, beyond routine behaviour.
+#[derive(Clone, Copy, Default)]
+struct StepEvents {
+    /// Fraction of stored data removed at this step.
+    cut: f64,
+    /// Fraction added at this step (bulk ingestion).
+    up: f64,
+    /// Extra log-decline per step (gradual).
+    decline: f64,
+    /// Multiplier on the observation only (transient glitch / restore).
+    obs_mult: Option<f64>,
+    /// Objects removed exactly at this step (the South Yorkshire scenario).
+    objects_cut: Option<f64>,
+}
+
+/// A scheduled event, resolved into a label after faults are applied.
+struct PendingLabel {
+    step: usize,
+    end_step: usize,
+    kind: &'static str,
+    note: String,
+    drop_pct: f64,
+}
+
+const DISPOSAL_REASONS: &[&str] = &[
+    "MoPI review: disposal of records past retention",
+    "Retention schedule backlog cleared",
+    "Decommissioning legacy archive share",
+    "Deduplication of duplicate evidence copies",
+    "Tiering to archive storage",
+];
+
+#[allow(clippy::too_many_lines)]
+fn simulate(spec: &SeriesSpec, idx: u32, opts: &GenOptions, start_secs: i64, rng: &mut Rng) -> Simulated {
+    let sys = spec.system;
+    let spd = spec.steps_per_day;
+    let days = opts.days;
+    let steps = days * spd;
+    let step_secs = DAY / spd as i64;
+    // Series character.
+    let growth = rng.range(sys.growth.0, sys.growth.1);
+    let ingest_noise = rng.range(0.15, 0.7);
+    let weekend = rng.range(0.2, 0.6);
+    let jitter = rng.log_range(2e-5, 1.5e-3);
+    let churn = rng.range(sys.churn.0, sys.churn.1);
+    let expiry = rng.chance(sys.expiry) || spec.syp;
+    let expiry_share = rng.range(sys.expiry_share.0, sys.expiry_share.1.max(sys.expiry_share.0 + 1e-9));
+    let expiry_weekday = rng.int(0, 6) as usize;
+    let mut obj_size = rng.range(sys.object_size.0, sys.object_size.1);
+    let mut level = rng.log_range(sys.size.0, sys.size.1) * spec.scale;
+    if spec.syp {
+        level = 300e12;
+        obj_size = 190e6;
+    }
+    if spec.commissioned > 0 {
+        level *= rng.range(0.2, 0.6);
+    }
+    // Typical day-to-day noise of the observed log level, used to keep
+    // labelled events clear of the noise (a human could not label them otherwise).
+    let noise_sd = (2.0 * jitter * jitter + (growth * ingest_noise).powi(2) + (churn * 0.6).powi(2)).sqrt();
+    let first_day = spec.commissioned;
+    let mut ev = vec![StepEvents::default(); steps];
+    let mut pending: Vec<PendingLabel> = Vec::new();
+    let mut planned: Vec<PlannedRow> = Vec::new();
+    let mut busy: Vec<(i64, i64)> = Vec::new();
+    let (force, system) = (spec.force, sys.name);
+    let date = |d: usize| opts.start + Duration::days(d as i64);
+    let mut forced_steps: Vec<usize> = Vec::new();
+
+    if spec.syp {
+        if let Some(d) = day_of(opts, 2023, 7, 26) {
+            busy.push((d as i64 - 70, d as i64 + 60));
+            let s = d * spd;
+            ev[s].objects_cut = Some(96_174.0);
+            planned.push(PlannedRow { force: force.into(), system: system.into(), start: date(d - 2), end: date(d + 2), expected_drop_pct: Some(0.0), reason: "Supplier storage migration of the digital evidence management system".into() });
+            pending.push(PendingLabel { step: s, end_step: s, kind: "loss", note: "South Yorkshire Police scenario: 96,174 body-worn video files deleted during the supplier's migration".into(), drop_pct: f64::NAN });
+            forced_steps.extend(s.saturating_sub(3)..(s + 3).min(steps));
+        }
+    }
+
+    let years = days as f64 / 365.0;
+    let mut place = |len_days: usize, rng: &mut Rng| -> Option<usize> {
+        let lo = first_day as i64 + 70;
+        let hi = days as i64 - 15 - len_days as i64;
+        if hi <= lo {
+            return None;
+        }
+        for _ in 0..30 {
+            let d = rng.int(lo, hi);
+            let span = (d - 35, d + len_days as i64 + 35);
+            if busy.iter().all(|b| span.1 < b.0 || span.0 > b.1) {
+                busy.push(span);
+                return Some(d as usize);
+            }
+        }
+        None
+    };
+    let floor = |k: usize| (10.0 * noise_sd * (k as f64).sqrt()).max(0.02);
+    let split = |f: f64, k: usize, rng: &mut Rng| -> Vec<f64> {
+        let w: Vec<f64> = (0..k).map(|_| rng.range(0.2, 1.0)).collect();
+        let tot: f64 = w.iter().sum();
+        let lf = (1.0 - f).ln();
+        w.iter().map(|x| 1.0 - (lf * x / tot).exp()).collect()
+    };
+    let event_seed = rng.next_u64();
+    let active = |rate: f64| poisson(rate * years * (days - first_day) as f64 / days as f64, Rng::new(event_seed ^ rate.to_bits()));
+
+    // Unexplained losses in one to three samples.
+    for _ in 0..active(0.30) {
+        let Some(d) = place(1, rng) else { continue };
+        let k = rng.int(1, 3) as usize;
+        let f = rng.log_range(0.02, 0.6).max(floor(k)).min(0.9);
+        let s = d * spd + rng.int(0, spd as i64 - 1) as usize;
+        for (j, part) in split(f, k, rng).into_iter().enumerate() {
+            if s + j < steps {
+                ev[s + j].cut = part;
+            }
+        }
+        pending.push(PendingLabel { step: s, end_step: s + k - 1, kind: "loss", note: format!("unexplained loss over {k} sample(s)"), drop_pct: 100.0 * f });
+    }
+    // Transient dips that recover within 1–3 samples; some are zero readings.
+    for _ in 0..active(0.35) {
+        let Some(d) = place(1, rng) else { continue };
+        let len = rng.int(1, 3) as usize;
+        let zero = rng.chance(0.3);
+        let f = if zero { 1.0 } else { rng.log_range(0.03, 0.8).max(floor(1)).min(0.95) };
+        let s = d * spd + rng.int(0, spd as i64 - 1) as usize;
+        for j in 0..len {
+            if s + j < steps {
+                ev[s + j].obs_mult = Some(1.0 - f);
+            }
+        }
+        let note = if zero { format!("zero reading for {len} sample(s), then back") } else { format!("dip for {len} sample(s), then restored") };
+        pending.push(PendingLabel { step: s, end_step: s + len - 1, kind: "transient", note, drop_pct: 100.0 * f });
+    }
+    // Planned disposals, with and without an expected size; some exceed the plan.
+    for _ in 0..active(0.22) {
+        let Some(d) = place(8, rng) else { continue };
+        let (before, after) = (rng.int(0, 3) as usize, rng.int(1, 7) as usize);
+        let k = rng.int(1, 2) as usize;
+        let f = rng.range(0.03, 0.25).max(floor(k));
+        let s = d * spd;
+        for (j, part) in split(f, k, rng).into_iter().enumerate() {
+            ev[s + j].cut = part;
+        }
+        let reason = rng.pick(DISPOSAL_REASONS).to_string();
+        let exceeds = rng.chance(0.15);
+        let expected = if exceeds {
+            Some(((100.0 * f * rng.range(0.1, 0.4)).min(100.0 * f - 4.0)).max(0.0))
+        } else if rng.chance(0.6) {
+            Some(100.0 * f * rng.range(0.85, 1.1))
+        } else {
+            None
+        };
+        let expected = expected.map(|e| (e * 10.0).round() / 10.0);
+        planned.push(PlannedRow { force: force.into(), system: system.into(), start: date(d.saturating_sub(before)), end: date(d + after), expected_drop_pct: expected, reason: reason.clone() });
+        let (kind, note) = if exceeds { ("loss", format!("reduction far larger than planned ({reason})")) } else { ("planned", reason) };
+        pending.push(PendingLabel { step: s, end_step: s + k - 1, kind, note, drop_pct: 100.0 * f });
+    }
+    // Migrations expected to lose nothing: most lose nothing, some lose a lot.
+    for _ in 0..active(0.10) {
+        let Some(d) = place(6, rng) else { continue };
+        planned.push(PlannedRow { force: force.into(), system: system.into(), start: date(d.saturating_sub(2)), end: date(d + 3), expected_drop_pct: Some(0.0), reason: "Storage migration to new array (no loss expected)".into() });
+        if rng.chance(0.3) {
+            let f = rng.log_range(0.03, 0.4).max(floor(1));
+            let s = d * spd + 1.min(spd - 1);
+            ev[s].cut = f;
+            pending.push(PendingLabel { step: s, end_step: s, kind: "loss", note: "data lost during a migration planned to lose nothing".into(), drop_pct: 100.0 * f });
+        }
+    }
+    // Slow declines over months (tiering, retention catching up): not findings.
+    for _ in 0..active(0.12) {
+        let total = rng.range(0.04, 0.2);
+        let len_days = (rng.range(60.0, 180.0)).max(total / 0.0025) as usize;
+        let Some(d) = place(len_days, rng) else { continue };
+        let total_log = -(1.0 - total).ln();
+        let n = len_days * spd;
+        for j in 0..n {
+            let u = j as f64 / n as f64;
+            ev[d * spd + j].decline = total_log * (1.0 - (std::f64::consts::TAU * u).cos()) / n as f64;
+        }
+        pending.push(PendingLabel { step: d * spd, end_step: d * spd + n - 1, kind: "gradual", note: format!("slow decline over {len_days} days"), drop_pct: 100.0 * total });
+    }
+    // Bulk ingestion: upward steps, not findings.
+    for _ in 0..active(0.15) {
+        let Some(d) = place(1, rng) else { continue };
+        let f = rng.range(0.05, 0.8);
+        let s = d * spd + rng.int(0, spd as i64 - 1) as usize;
+        ev[s].up = f;
+        pending.push(PendingLabel { step: s, end_step: s, kind: "step_up", note: "bulk ingestion".into(), drop_pct: -100.0 * f });
+    }
+
+    // Simulate the store, with a burn-in so routine jobs are already running
+    // for systems that existed before the data starts.
+    let start_weekday = i64::from(opts.start.weekday().num_days_from_monday());
+    let burn = if first_day == 0 { BURN_IN_DAYS * spd } else { 0 };
+    let total = burn + steps - first_day * spd;
+    let base_ingest = growth * level;
+    let mut objects = level / obj_size;
+    let mut daily_in: Vec<(f64, f64)> = Vec::with_capacity(total / spd + 2);
+    let mut today = (0.0, 0.0);
+    let mut truth: Vec<(f64, f64)> = Vec::with_capacity(steps);
+    let intraday = [0.1, 0.4, 0.4, 0.1];
+    for k in 0..total {
+        let step = (first_day * spd + k) as i64 - burn as i64; // < 0 during burn-in
+        let day = step.div_euclid(spd as i64);
+        let sub = step.rem_euclid(spd as i64) as usize;
+        let weekday = (start_weekday + day).rem_euclid(7) as usize;
+        if sub == 0 && k > 0 {
+            daily_in.push(today);
+            today = (0.0, 0.0);
+        }
+        let years_in = (day as f64 / 365.0).max(-1.0);
+        let wd = if weekday >= 5 { weekend } else { 1.0 };
+        let part = if spd == 1 { 1.0 } else { intraday[sub] };
+        let ingest = base_ingest * (1.0 + 0.15 * years_in) * wd * part * (ingest_noise * rng.normal() - 0.5 * ingest_noise * ingest_noise).exp();
+        let ingest_objects = ingest / (obj_size * (0.3 * rng.normal()).exp());
+        let mut removed = level * churn * part * (0.6 * rng.normal()).exp();
+        let mut removed_objects = removed / obj_size;
+        if expiry && sub == 0 && weekday == expiry_weekday && daily_in.len() >= 37 {
+            let n = daily_in.len();
+            let (b, o): (f64, f64) = daily_in[n - 37..n - 30].iter().fold((0.0, 0.0), |a, x| (a.0 + x.0, a.1 + x.1));
+            let jitter_job = (0.08 * rng.normal()).exp();
+            removed += expiry_share * b * jitter_job;
+            removed_objects += expiry_share * o * jitter_job;
+        }
+        level = (level + ingest - removed).max(0.0);
+        objects = (objects + ingest_objects - removed_objects).max(0.0);
+        today.0 += ingest;
+        today.1 += ingest_objects;
+        if step >= 0 {
+            let e = ev[step as usize];
+            if let Some(oc) = e.objects_cut {
+                let avg = level / objects.max(1.0);
+                let lost_bytes = oc * avg * rng.range(0.97, 1.03);
+                pending.iter_mut().filter(|p| p.step == step as usize && p.drop_pct.is_nan()).for_each(|p| p.drop_pct = 100.0 * lost_bytes / level);
+                level -= lost_bytes;
+                objects -= oc;
+            }
+            let keep = (1.0 - e.cut) * (-e.decline).exp() * (1.0 + e.up);
+            level *= keep;
+            objects *= keep;
+            truth.push((level, objects));
+        }
+    }
+
+    // Observe: jitter, transient glitches, missing samples and outages.
+    let miss = rng.log_range(0.001, 0.02);
+    let mut observed = vec![true; steps];
+    for (s, o) in observed.iter_mut().enumerate().take(first_day * spd) {
+        let _ = s;
+        *o = false;
+    }
+    for _ in 0..poisson(0.8 * years, rng.clone()) {
+        let d = rng.int(first_day as i64, days as i64 - 1) as usize;
+        let len = rng.int(2, 10) as usize;
+        for s in d * spd..((d + len) * spd).min(steps) {
+            observed[s] = false;
+        }
+    }
+    for o in observed.iter_mut().skip(first_day * spd) {
+        if rng.chance(miss) {
+            *o = false;
+        }
+    }
+    for &s in &forced_steps {
+        observed[s] = true;
+    }
+    let mut rows = Vec::with_capacity(steps);
+    let mut obs_level = vec![f64::NAN; steps];
+    for s in first_day * spd..steps {
+        let (lv, ob) = truth[s - first_day * spd];
+        let mult = ev[s].obs_mult.unwrap_or(1.0);
+        let noisy = lv * mult * (jitter * rng.normal()).exp();
+        if !observed[s] {
+            continue;
+        }
+        let bytes = ((noisy / 4096.0).round() * 4096.0).max(0.0) as u64;
+        obs_level[s] = bytes as f64;
+        rows.push(ObsRow { ts: start_secs + s as i64 * step_secs, series: idx, bytes, objects: spec.has_objects.then(|| (ob * mult).round().max(0.0) as u64) });
+    }
+
+    // Labels at the first observed sample of each event.
+    let mut labels = Vec::new();
+    for p in pending {
+        let first = (p.step..steps).find(|&s| observed[s]);
+        let Some(first) = first else { continue };
+        if p.kind == "transient" && first > p.end_step {
+            continue; // the glitch was never observed
+        }
+        let end = (p.step..=p.end_step.min(steps - 1)).rev().find(|&s| observed[s]).unwrap_or(first).max(first);
+        let objects_lost = if spec.has_objects && matches!(p.kind, "loss" | "planned" | "transient") {
+            let before = (first_day * spd..p.step).rev().find(|&s| observed[s]).map(|s| truth[s - first_day * spd].1);
+            before.map(|b| {
+                let after = truth[end - first_day * spd].1 * ev[end].obs_mult.unwrap_or(1.0);
+                (b - after).max(0.0).round() as u64
+            })
+        } else {
+            None
+        };
+        labels.push(LabelRow { series: idx, ts: start_secs + first as i64 * step_secs, kind: p.kind, end: start_secs + end as i64 * step_secs, drop_pct: (p.drop_pct * 100.0).round() / 100.0, objects_lost, note: p.note });
+    }
+    Simulated { rows, labels, planned }
+}
+
+fn day_of(opts: &GenOptions, y: i32, m: u32, d: u32) -> Option<usize> {
+    let target = NaiveDate::from_ymd_opt(y, m, d)?;
+    let off = (target - opts.start).num_days();
+    (off >= 80 && off < opts.days as i64 - 20).then_some(off as usize)
+}
+
+/// Poisson variate by inversion (small means only).
+fn poisson(mean: f64, mut rng: Rng) -> usize {
+    let l = (-mean).exp();
+    let mut k = 0;
+    let mut p = rng.f64();
+    while p > l && k < 50 {
+        k += 1;
+        p *= rng.f64();
+    }
+    k
+}
+
+/// Rows in the order a nightly collector appends them: day-major with all
+/// series interleaved, a few rows delivered twice and a few arriving late.
+fn collector_order(per_series: Vec<Vec<ObsRow>>, rng: &mut Rng) -> Vec<ObsRow> {
+    let mut all: Vec<ObsRow> = per_series.into_iter().flatten().collect();
+    all.sort_by_key(|r| (r.ts, r.series));
+    let mut out = Vec::with_capacity(all.len() + all.len() / 100);
+    let mut late = Vec::new();
+    for r in all {
+        if rng.chance(0.002) {
+            late.push(r);
+            continue;
+        }
+        out.push(r);
+        if rng.chance(0.003) {
+            out.push(r);
+        }
+    }
+    out.extend(late);
+    out
+}

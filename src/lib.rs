@@ -1,0 +1,44 @@
+//! shrinkwatch: a nightly batch analyzer that raises the alarm when stored
+//! data suddenly and substantially shrinks.
+//!
+//! Module map:
+//! - [`ingest`]: polars-based reading, validation and splitting into series;
+//! - [`detect`]: the engine (pure Rust on slices);
+//! - [`findings`]: the output schema and the run over all series;
+//! - [`planned`], [`labels`]: the side inputs;
+//! - [`evaluate`]: scoring against labels;
+//! - [`generate`]: the realistic dataset generator;
+//! - [`report`]: output files;
+//! - [`cli`], [`config`], [`commands`]: the command line.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod detect;
+pub mod evaluate;
+pub mod findings;
+pub mod generate;
+pub mod ingest;
+pub mod labels;
+pub mod planned;
+pub mod report;
+
+use cli::{Cli, Command};
+use commands::Outcome;
+
+/// Runs a parsed command line.
+pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {
+    match &cli.command {
+        Command::Scan(a) => commands::scan::run(a),
+        Command::Evaluate(a) => commands::evaluate::run(a),
+        Command::Generate(a) => commands::generate::run(a),
+        Command::Config(a) => {
+            if a.print_default {
+                print!("{}", config::default_toml());
+            } else {
+                println!("use `shrinkwatch config --print-default` to print the default configuration");
+            }
+            Ok(Outcome::Clean)
+        }
+    }
+}

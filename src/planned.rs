@@ -1,0 +1,85 @@
+//! Planned windows (`--planned FILE`, SPEC "Input: planned windows"):
+//! `force,system,start,end,expected_drop_pct,reason`, key columns as
+//! configured, `*` matching every value, dates inclusive.
+
+use crate::detect::PlanWindow;
+use crate::ingest::timestamp;
+use std::path::Path;
+
+/// A planned window as written in the file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedRow {
+    /// Key values (`*` = any).
+    pub key: Vec<String>,
+    /// The window (start of the first day to the end of the last day).
+    pub window: PlanWindow,
+    /// Line in the file.
+    pub line: u64,
+}
+
+/// A planned-windows file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}, line {line}, column `{column}`: {reason}")]
+pub struct PlannedError {
+    /// The file.
+    pub file: String,
+    /// Line (header = 1).
+    pub line: u64,
+    /// Column at fault.
+    pub column: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+/// Reads a planned-windows file.
+pub fn read(path: &Path, key_cols: &[String]) -> Result<Vec<PlannedRow>, PlannedError> {
+    let file = path.display().to_string();
+    let err = |line: u64, column: &str, reason: String| PlannedError { file: file.clone(), line, column: column.to_string(), reason };
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_path(path).map_err(|e| err(0, "", e.to_string()))?;
+    let headers: Vec<String> = rdr.headers().map_err(|e| err(1, "", e.to_string()))?.iter().map(|h| h.trim_start_matches('\u{feff}').to_string()).collect();
+    let col = |name: &str| headers.iter().position(|h| h == name);
+    let mut idx = Vec::new();
+    for k in key_cols.iter().map(String::as_str).chain(["start", "end"]) {
+        idx.push(col(k).ok_or_else(|| err(1, k, format!("required column is missing (columns found: {})", headers.join(", "))))?);
+    }
+    let exp_col = col("expected_drop_pct");
+    let reason_col = col("reason");
+    let mut out = Vec::new();
+    for (i, rec) in rdr.records().enumerate() {
+        let line = i as u64 + 2;
+        let rec = rec.map_err(|e| err(line, "", e.to_string()))?;
+        let get = |c: usize| rec.get(c).unwrap_or("").trim();
+        let key: Vec<String> = idx[..key_cols.len()].iter().map(|&c| get(c).to_string()).collect();
+        if let Some(k) = key.iter().position(String::is_empty) {
+            return Err(err(line, &key_cols[k], "empty key (use * to match every value)".into()));
+        }
+        let day = |c: usize, name: &str| -> Result<i64, PlannedError> {
+            let v = get(c);
+            timestamp::parse(v).map_err(|why| err(line, name, format!("`{v}`: {why}")))
+        };
+        let start = day(idx[key_cols.len()], "start")?;
+        let end_raw = day(idx[key_cols.len() + 1], "end")?;
+        // A date-only end covers that whole day.
+        let end = if get(idx[key_cols.len() + 1]).len() == 10 { end_raw + 86_399 } else { end_raw };
+        if end < start {
+            return Err(err(line, "end", format!("end {} is before start {}", get(idx[key_cols.len() + 1]), get(idx[key_cols.len()]))));
+        }
+        let expected = match exp_col.map(get).unwrap_or("") {
+            "" => None,
+            v => match v.trim_end_matches('%').parse::<f64>() {
+                Ok(x) if x.is_finite() && (0.0..=100.0).contains(&x) => Some(x),
+                _ => return Err(err(line, "expected_drop_pct", format!("`{v}` is not a percentage from 0 to 100 (leave blank when the size is unknown)"))),
+            },
+        };
+        let reason = reason_col.map(get).unwrap_or("").to_string();
+        out.push(PlannedRow { key, window: PlanWindow { start, end, expected_drop_pct: expected, reason }, line });
+    }
+    Ok(out)
+}
+
+/// The windows that apply to a series with `key`, in start order.
+pub fn for_series(rows: &[PlannedRow], key: &[String]) -> Vec<PlanWindow> {
+    let mut w: Vec<PlanWindow> = rows.iter().filter(|r| r.key.iter().zip(key).all(|(a, b)| a == "*" || a == b)).map(|r| r.window.clone()).collect();
+    w.sort_by_key(|x| x.start);
+    w
+}
