@@ -95,6 +95,9 @@ pub struct ThresholdArgs {
     /// Percentage points a reduction may exceed its plan and still be planned.
     #[arg(long, value_name = "PCT")]
     pub planned_tolerance_pct: Option<f64>,
+    /// Relative tolerance on a plan's expected size (0.2 = a fifth).
+    #[arg(long, value_name = "F")]
+    pub planned_tolerance_rel: Option<f64>,
 }
 
 impl ThresholdArgs {
@@ -103,7 +106,7 @@ impl ThresholdArgs {
         macro_rules! set {
             ($($f:ident),*) => { $( if let Some(v) = self.$f { p.$f = v; } )* };
         }
-        set!(min_drop_pct, min_drop_bytes, alpha, max_drop_samples, recovery_samples, recovery_fraction, baseline_days, min_history, step_z, weekly, planned_tolerance_pct);
+        set!(min_drop_pct, min_drop_bytes, alpha, max_drop_samples, recovery_samples, recovery_fraction, baseline_days, min_history, step_z, weekly, planned_tolerance_pct, planned_tolerance_rel);
     }
 }
 

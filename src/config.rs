@@ -123,6 +123,9 @@ weekly = {}
 # Percentage points by which a reduction may exceed a planned window's
 # expected size and still count as `planned`.
 planned_tolerance_pct = {}
+# Relative tolerance on a plan's expected size (0.2 = it may be a fifth too
+# small), added to planned_tolerance_pct.
+planned_tolerance_rel = {}
 
 [columns]
 time = "{}"
@@ -143,6 +146,7 @@ value = "{}"
         d.step_z,
         d.weekly,
         d.planned_tolerance_pct,
+        d.planned_tolerance_rel,
         c.time,
         c.keys.iter().map(|k| format!("\"{k}\"")).collect::<Vec<_>>().join(", "),
         c.value,

@@ -15,6 +15,10 @@ use super::stats::{median_in_place, robust_scale};
 
 /// Fewest changes a slot of the week needs before it gets its own median.
 pub const MIN_PER_SLOT: usize = 4;
+/// Fewest recent changes needed to estimate the recent trend.
+pub const MIN_RECENT: usize = 5;
+/// Days that count as "recent" for the trend.
+pub const RECENT_DAYS: i64 = 14;
 /// Smallest noise scale in log units, so that a perfectly constant series
 /// still gives finite test statistics (any real drop is then significant).
 pub const SIGMA_FLOOR: f64 = 1e-9;
@@ -67,13 +71,20 @@ pub struct Baseline {
     pub slot_median: Vec<f64>,
     /// Noise per slot (never below the pooled σ).
     pub slot_sigma: Vec<f64>,
+    /// Changes per slot.
+    pub slot_count: Vec<usize>,
+    /// How much faster than usual the series has been falling lately
+    /// (recent median change minus pooled median, ≤ 0): a slow decline under
+    /// way lowers every slot's expectation by this much.
+    pub recent_shift: f64,
     /// Number of changes the baseline was learned from.
     pub n: usize,
 }
 
 impl Baseline {
-    /// Learns a baseline from `(slot, change)` pairs. `None` when empty.
-    pub fn fit(pairs: &[(usize, f64)], slots: usize, scratch: &mut Vec<f64>) -> Option<Baseline> {
+    /// Learns a baseline from `(slot, change)` pairs; `recent` holds the
+    /// changes of the last couple of weeks. `None` when empty.
+    pub fn fit(pairs: &[(usize, f64)], recent: &mut [f64], slots: usize, scratch: &mut Vec<f64>) -> Option<Baseline> {
         if pairs.is_empty() {
             return None;
         }
@@ -102,7 +113,12 @@ impl Baseline {
                 }
             }
         }
-        Some(Baseline { pooled_median, pooled_sigma, slot_median, slot_sigma, n: pairs.len() })
+        let mut slot_count = vec![0; slots];
+        for &(s, _) in pairs {
+            slot_count[s] += 1;
+        }
+        let recent_shift = if recent.len() >= MIN_RECENT { median_in_place(recent).map_or(0.0, |m| (m - pooled_median).min(0.0)) } else { 0.0 };
+        Some(Baseline { pooled_median, pooled_sigma, slot_median, slot_sigma, slot_count, recent_shift, n: pairs.len() })
     }
 
     /// Expected change and its variance for a change that spans `intervals`
@@ -114,11 +130,11 @@ impl Baseline {
         let mut var = 0.0;
         let k = intervals.max(1);
         if slots == 1 {
-            return (self.slot_median[0] * k as f64, self.slot_sigma[0].powi(2) * k as f64);
+            return ((self.slot_median[0] + self.recent_shift) * k as f64, self.slot_sigma[0].powi(2) * k as f64);
         }
         for back in 0..k {
-            let s = (end_slot + slots * (back / slots + 1) - back % slots) % slots;
-            mean += self.slot_median[s];
+            let s = (end_slot + slots - back % slots) % slots;
+            mean += self.slot_median[s] + self.recent_shift;
             var += self.slot_sigma[s].powi(2);
         }
         (mean, var)
@@ -157,19 +173,19 @@ mod tests {
             }
         }
         let mut scratch = Vec::new();
-        let b = Baseline::fit(&pairs, 7, &mut scratch).unwrap();
+        let b = Baseline::fit(&pairs, &mut [], 7, &mut scratch).unwrap();
         assert!((b.slot_median[0] + 0.02).abs() < 1e-4);
         assert!((b.slot_median[3] - 0.003).abs() < 1e-4);
         let (m, v) = b.expect(1, 2); // Monday + Tuesday
         assert!((m - (-0.02 + 0.003)).abs() < 2e-4);
         assert!(v > 0.0);
-        assert!(Baseline::fit(&[], 7, &mut scratch).is_none());
+        assert!(Baseline::fit(&[], &mut [], 7, &mut scratch).is_none());
     }
 
     #[test]
     fn constant_series_has_floor_sigma() {
         let pairs: Vec<(usize, f64)> = (0..20).map(|i| (i % 7, 0.0)).collect();
-        let b = Baseline::fit(&pairs, 7, &mut Vec::new()).unwrap();
+        let b = Baseline::fit(&pairs, &mut [], 7, &mut Vec::new()).unwrap();
         assert_eq!(b.pooled_sigma, SIGMA_FLOOR);
     }
 }

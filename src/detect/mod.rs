@@ -194,6 +194,7 @@ struct Engine<'a> {
     window_secs: i64,
     scratch: Vec<f64>,
     pairs: Vec<(usize, f64)>,
+    recent: Vec<f64>,
 }
 
 impl<'a> Engine<'a> {
@@ -225,6 +226,7 @@ impl<'a> Engine<'a> {
             window_secs: (p.baseline_days * 86_400.0) as i64,
             scratch: Vec::new(),
             pairs: Vec::new(),
+            recent: Vec::new(),
         }
     }
 
@@ -236,10 +238,19 @@ impl<'a> Engine<'a> {
 
     fn baseline(&mut self, i: usize) -> Option<Baseline> {
         let mut pairs = std::mem::take(&mut self.pairs);
+        let mut recent = std::mem::take(&mut self.recent);
         pairs.clear();
-        pairs.extend(self.baseline_indices(i).map(|j| (self.slot[j], self.c[j])));
-        let b = if pairs.len() >= self.p.min_history { Baseline::fit(&pairs, self.cad.slots, &mut self.scratch) } else { None };
+        recent.clear();
+        let recent_from = self.times[i] - baseline::RECENT_DAYS * 86_400;
+        for j in self.baseline_indices(i) {
+            pairs.push((self.slot[j], self.c[j]));
+            if self.times[j] > recent_from {
+                recent.push(self.c[j]);
+            }
+        }
+        let b = if pairs.len() >= self.p.min_history { Baseline::fit(&pairs, &mut recent, self.cad.slots, &mut self.scratch) } else { None };
         self.pairs = pairs;
+        self.recent = recent;
         b
     }
 
@@ -279,6 +290,12 @@ impl<'a> Engine<'a> {
                 i += 1;
                 continue;
             };
+            // The weekly pattern must be known for the candidate's slot.
+            if b.slot_count[self.slot[i]] < baseline::MIN_PER_SLOT && self.cad.slots > 1 {
+                self.note(&mut out, i, i, f64::NAN, f64::NAN, f64::NAN, "not tested: too little history for this slot of the week");
+                i += 1;
+                continue;
+            }
             if !self.is_drop_step(&b, i) || self.is_drop_step(&b, i - 1) {
                 i += 1;
                 continue;
@@ -335,7 +352,7 @@ impl<'a> Engine<'a> {
             }
             // Classification.
             let (plan, exceeded) = self.plan_for(s, e, drop_pct);
-            let recovered = self.recovery(s, e, &b);
+            let recovered = self.recovery(s, e, &b, excess_log);
             let kind = if plan.is_some() && !exceeded {
                 Kind::Planned
             } else if recovered.is_some() {
@@ -384,7 +401,10 @@ impl<'a> Engine<'a> {
     /// The planned window a drop falls in, and whether the drop exceeds what
     /// is left of that plan. Drops inside one window share its budget.
     fn plan_for(&mut self, s: usize, e: usize, drop_pct: f64) -> (Option<usize>, bool) {
-        let (ts, te) = (self.times[s], self.times[e]);
+        // The drop happened somewhere after the last sample before it: a
+        // window that overlaps that interval can explain it (a disposal run
+        // during a collection outage is first seen after the window).
+        let (ts, te) = (self.times[s - 1] + 1, self.times[e]);
         let Some(w) = self.plans.iter().position(|w| ts <= w.end && te >= w.start) else {
             return (None, false);
         };
@@ -392,22 +412,33 @@ impl<'a> Engine<'a> {
         self.plan_used[w] += drop_pct;
         match self.plans[w].expected_drop_pct {
             None => (Some(w), false),
-            Some(exp) => (Some(w), used + drop_pct > exp + self.p.planned_tolerance_pct),
+            Some(exp) => (Some(w), used + drop_pct > exp * (1.0 + self.p.planned_tolerance_rel) + self.p.planned_tolerance_pct),
         }
     }
 
-    /// First sample within `recovery_samples` after the drop whose level has
-    /// regained `recovery_fraction` of the drop (or is within noise of the
-    /// level before it).
-    fn recovery(&self, s: usize, e: usize, b: &Baseline) -> Option<usize> {
+    /// First sample within `recovery_samples` after the drop whose level is
+    /// back on the path the series would have followed without the drop
+    /// (the level before it plus the expected changes since), short of at
+    /// most `1 − recovery_fraction` of the shortfall or of the noise.
+    fn recovery(&self, s: usize, e: usize, b: &Baseline, shortfall: f64) -> Option<usize> {
         let before = self.y[s - 1];
-        let drop = before - self.y[e];
         let n = self.times.len();
-        (e + 1..n).take(self.p.recovery_samples).find(|&h| {
-            let spread = 3.0 * b.pooled_sigma * ((h - s + 1) as f64).sqrt();
-            let allowance = ((1.0 - self.p.recovery_fraction) * drop).max(spread);
-            self.y[h] >= before - allowance
-        })
+        let mut path = before;
+        for x in s..=e {
+            path += b.expect(self.slot[x], self.g[x]).0;
+        }
+        let mut var = 0.0;
+        for h in e + 1..n.min(e + 1 + self.p.recovery_samples) {
+            let (m, v) = b.expect(self.slot[h], self.g[h]);
+            path += m;
+            var += v;
+            let spread = 3.0 * (var + b.pooled_sigma.powi(2)).sqrt();
+            let allowance = ((1.0 - self.p.recovery_fraction) * shortfall.abs()).max(spread);
+            if self.y[h] >= path - allowance {
+                return Some(h);
+            }
+        }
+        None
     }
 
     /// Objects lost over the drop, net of the normal growth in objects.

@@ -40,6 +40,9 @@ pub struct DetectParams {
     /// Tolerance, in percentage points, by which a reduction may exceed the
     /// expected size of a planned window and still count as `planned`.
     pub planned_tolerance_pct: f64,
+    /// Relative tolerance on a plan's expected size (0.2 = the plan may be
+    /// underestimated by a fifth), added to `planned_tolerance_pct`.
+    pub planned_tolerance_rel: f64,
 }
 
 impl Default for DetectParams {
@@ -56,6 +59,7 @@ impl Default for DetectParams {
             step_z: 2.0,
             weekly: true,
             planned_tolerance_pct: 2.0,
+            planned_tolerance_rel: 0.2,
         }
     }
 }
@@ -93,6 +97,7 @@ impl DetectParams {
         check((2..=10_000).contains(&p.min_history), "min_history", p.min_history, "a whole number from 2 to 10000")?;
         check(p.step_z.is_finite() && p.step_z >= 0.0 && p.step_z <= 100.0, "step_z", p.step_z, "a number from 0 to 100")?;
         check(p.planned_tolerance_pct.is_finite() && (0.0..=100.0).contains(&p.planned_tolerance_pct), "planned_tolerance_pct", p.planned_tolerance_pct, "a percentage from 0 to 100")?;
+        check(p.planned_tolerance_rel.is_finite() && (0.0..=10.0).contains(&p.planned_tolerance_rel), "planned_tolerance_rel", p.planned_tolerance_rel, "a fraction from 0 to 10")?;
         Ok(())
     }
 }

@@ -389,9 +389,10 @@ fn simulate(spec: &SeriesSpec, idx: u32, opts: &GenOptions, start_secs: i64, rng
     }
 
     // Simulate the store, with a burn-in so routine jobs are already running
-    // for systems that existed before the data starts.
+    // when the data starts (a system commissioned later took over an older
+    // store's recent data, so its retention job runs from the first day too).
     let start_weekday = i64::from(opts.start.weekday().num_days_from_monday());
-    let burn = if first_day == 0 { BURN_IN_DAYS * spd } else { 0 };
+    let burn = BURN_IN_DAYS * spd;
     let total = burn + steps - first_day * spd;
     let base_ingest = growth * level;
     let mut objects = level / obj_size;
@@ -426,7 +427,7 @@ fn simulate(spec: &SeriesSpec, idx: u32, opts: &GenOptions, start_secs: i64, rng
         objects = (objects + ingest_objects - removed_objects).max(0.0);
         today.0 += ingest;
         today.1 += ingest_objects;
-        if step >= 0 {
+        if step >= (first_day * spd) as i64 {
             let e = ev[step as usize];
             if let Some(oc) = e.objects_cut {
                 let avg = level / objects.max(1.0);
