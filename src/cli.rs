@@ -89,6 +89,9 @@ pub struct ThresholdArgs {
     /// Robust standard deviations below expectation for a sample to be part of a drop.
     #[arg(long, value_name = "Z")]
     pub step_z: Option<f64>,
+    /// A drop must be this many times worse than the worst normal change in the baseline window (0 = off).
+    #[arg(long, value_name = "X")]
+    pub extreme_margin: Option<f64>,
     /// Model the weekly pattern (true/false).
     #[arg(long, value_name = "BOOL")]
     pub weekly: Option<bool>,
@@ -106,7 +109,7 @@ impl ThresholdArgs {
         macro_rules! set {
             ($($f:ident),*) => { $( if let Some(v) = self.$f { p.$f = v; } )* };
         }
-        set!(min_drop_pct, min_drop_bytes, alpha, max_drop_samples, recovery_samples, recovery_fraction, baseline_days, min_history, step_z, weekly, planned_tolerance_pct, planned_tolerance_rel);
+        set!(min_drop_pct, min_drop_bytes, alpha, max_drop_samples, recovery_samples, recovery_fraction, baseline_days, min_history, step_z, extreme_margin, weekly, planned_tolerance_pct, planned_tolerance_rel);
     }
 }
 
@@ -157,6 +160,19 @@ pub struct GenerateArgs {
     /// First day (YYYY-MM-DD).
     #[arg(long, default_value = "2021-01-01")]
     pub start: chrono::NaiveDate,
+    /// Multiply every series' noise (harder data; events keep their size).
+    #[arg(long, default_value_t = 1.0)]
+    pub noise: f64,
+    /// Sample every series every this many hours (1, 2, 3, 4, 6, 8, 12 or 24);
+    /// default: daily, with some series every 6 hours.
+    #[arg(long, value_parser = parse_interval)]
+    pub interval_hours: Option<u32>,
+    /// Multiply the rate of missing samples and outages.
+    #[arg(long, default_value_t = 1.0)]
+    pub gaps: f64,
+    /// Give every series a routine weekly expiry job.
+    #[arg(long)]
+    pub weekly_jobs: bool,
     /// Output format.
     #[arg(long, value_enum, default_value = "parquet")]
     pub format: Format,
@@ -227,5 +243,12 @@ impl InputArgs {
             (None, false) => None,
         };
         Ok(Inputs { paths, planned, shipped, config: Config { detect, columns } })
+    }
+}
+
+fn parse_interval(s: &str) -> Result<u32, String> {
+    match s.parse::<u32>() {
+        Ok(h) if h > 0 && h <= 24 && 24 % h == 0 => Ok(h),
+        _ => Err(format!("`{s}` must be a number of hours that divides 24 (1, 2, 3, 4, 6, 8, 12 or 24)")),
     }
 }

@@ -117,6 +117,9 @@ min_history = {}
 # A sample is part of a drop when its change is this many robust standard
 # deviations below the expected change.
 step_z = {}
+# A drop must also be this many times as far below expectation as the worst
+# normal change in the baseline window (0 = off); guards heavy-tailed series.
+extreme_margin = {}
 # Learn the expected change per weekday (hour-of-week for sub-daily data), so
 # routine weekly jobs are normal.
 weekly = {}
@@ -144,6 +147,7 @@ value = "{}"
         d.baseline_days,
         d.min_history,
         d.step_z,
+        d.extreme_margin,
         d.weekly,
         d.planned_tolerance_pct,
         d.planned_tolerance_rel,

@@ -10,7 +10,10 @@ use std::path::Path;
 
 /// Generates and writes `observations.{parquet,csv}`, `planned.csv`, `labels.csv`.
 pub fn run(args: &GenerateArgs) -> Result<Outcome> {
-    let opts = GenOptions { seed: args.seed, series: args.series, days: args.days, start: args.start };
+    anyhow::ensure!(args.noise.is_finite() && args.noise > 0.0 && args.noise <= 100.0, "--noise must be a number in (0, 100]");
+    anyhow::ensure!(args.gaps.is_finite() && (0.0..=50.0).contains(&args.gaps), "--gaps must be a number from 0 to 50");
+    anyhow::ensure!((1..=100_000_000).contains(&args.days), "--days must be from 1 to 100000000");
+    let opts = GenOptions { seed: args.seed, series: args.series, days: args.days, start: args.start, noise: args.noise, interval_hours: args.interval_hours, gaps: args.gaps, weekly_jobs: args.weekly_jobs };
     let ds = generate(&opts);
     std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
     if matches!(args.format, Format::Parquet | Format::Both) {

@@ -77,6 +77,9 @@ pub struct Baseline {
     /// (recent median change minus pooled median, ≤ 0): a slow decline under
     /// way lowers every slot's expectation by this much.
     pub recent_shift: f64,
+    /// Most negative standardised residual in the window: how bad a normal
+    /// day got lately (heavy-tailed series have large ones).
+    pub worst_z: f64,
     /// Number of changes the baseline was learned from.
     pub n: usize,
 }
@@ -118,7 +121,8 @@ impl Baseline {
             slot_count[s] += 1;
         }
         let recent_shift = if recent.len() >= MIN_RECENT { median_in_place(recent).map_or(0.0, |m| (m - pooled_median).min(0.0)) } else { 0.0 };
-        Some(Baseline { pooled_median, pooled_sigma, slot_median, slot_sigma, slot_count, recent_shift, n: pairs.len() })
+        let worst_z = pairs.iter().map(|&(s, c)| (c - slot_median[s]) / slot_sigma[s]).fold(0.0, f64::min);
+        Some(Baseline { pooled_median, pooled_sigma, slot_median, slot_sigma, slot_count, recent_shift, worst_z, n: pairs.len() })
     }
 
     /// Expected change and its variance for a change that spans `intervals`

@@ -342,6 +342,8 @@ impl<'a> Engine<'a> {
                 Some("not substantial: below min_drop_bytes")
             } else if p_value > self.p.alpha {
                 Some("not unusual: p-value above alpha")
+            } else if z > b.worst_z * self.p.extreme_margin {
+                Some("not unusual: no worse than the worst normal change in the baseline window")
             } else {
                 None
             };
@@ -448,12 +450,25 @@ impl<'a> Engine<'a> {
         if !ob.is_finite() || !oa.is_finite() {
             return None;
         }
-        let mut diffs: Vec<f64> = self.baseline_indices(s).filter_map(|j| {
-            let d = o[j] - o[j - 1];
-            d.is_finite().then_some(d)
-        }).collect();
-        let per_interval = stats::median_in_place(&mut diffs).unwrap_or(0.0).max(0.0);
-        let intervals: usize = (s..=e).map(|x| self.g[x]).sum();
-        Some((ob + per_interval * intervals as f64 - oa).max(0.0).round())
+        // Normal change in objects over the drop: the median change of the
+        // same slot of the week (when known), else of all slots.
+        let diffs: Vec<(usize, f64)> = self
+            .baseline_indices(s)
+            .filter_map(|j| {
+                let d = o[j] - o[j - 1];
+                d.is_finite().then_some((self.slot[j], d))
+            })
+            .collect();
+        let mut all: Vec<f64> = diffs.iter().map(|d| d.1).collect();
+        let pooled = stats::median_in_place(&mut all).unwrap_or(0.0);
+        let mut expected = 0.0;
+        for x in s..=e {
+            for back in 0..self.g[x] {
+                let slot = (self.slot[x] + self.cad.slots - back % self.cad.slots) % self.cad.slots;
+                let mut same: Vec<f64> = diffs.iter().filter(|d| d.0 == slot).map(|d| d.1).collect();
+                expected += if same.len() >= baseline::MIN_PER_SLOT { stats::median_in_place(&mut same).unwrap_or(pooled) } else { pooled };
+            }
+        }
+        Some((ob + expected - oa).max(0.0).round())
     }
 }

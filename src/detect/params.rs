@@ -34,6 +34,10 @@ pub struct DetectParams {
     /// A sample belongs to a drop when its change is at least this many robust
     /// standard deviations below the expected change.
     pub step_z: f64,
+    /// A drop must also be at least this many times as far below expectation
+    /// as the worst normal change in the baseline window (0 = off). Guards
+    /// against heavy-tailed series where the t-test alone is overconfident.
+    pub extreme_margin: f64,
     /// Learn a separate expected change per weekday (per slot of the week for
     /// sub-daily series), so routine weekly jobs are normal.
     pub weekly: bool,
@@ -48,7 +52,7 @@ pub struct DetectParams {
 impl Default for DetectParams {
     fn default() -> Self {
         DetectParams {
-            min_drop_pct: 1.0,
+            min_drop_pct: 1.5,
             min_drop_bytes: 0,
             alpha: 1e-3,
             max_drop_samples: 3,
@@ -57,6 +61,7 @@ impl Default for DetectParams {
             baseline_days: 84.0,
             min_history: 14,
             step_z: 2.0,
+            extreme_margin: 1.0,
             weekly: true,
             planned_tolerance_pct: 2.0,
             planned_tolerance_rel: 0.2,
@@ -97,6 +102,7 @@ impl DetectParams {
         check((2..=10_000).contains(&p.min_history), "min_history", p.min_history, "a whole number from 2 to 10000")?;
         check(p.step_z.is_finite() && p.step_z >= 0.0 && p.step_z <= 100.0, "step_z", p.step_z, "a number from 0 to 100")?;
         check(p.planned_tolerance_pct.is_finite() && (0.0..=100.0).contains(&p.planned_tolerance_pct), "planned_tolerance_pct", p.planned_tolerance_pct, "a percentage from 0 to 100")?;
+        check(p.extreme_margin.is_finite() && (0.0..=100.0).contains(&p.extreme_margin), "extreme_margin", p.extreme_margin, "a number from 0 to 100")?;
         check(p.planned_tolerance_rel.is_finite() && (0.0..=10.0).contains(&p.planned_tolerance_rel), "planned_tolerance_rel", p.planned_tolerance_rel, "a fraction from 0 to 10")?;
         Ok(())
     }

@@ -29,11 +29,21 @@ pub struct GenOptions {
     pub days: usize,
     /// First day.
     pub start: NaiveDate,
+    /// Multiplies every series' noise (measurement jitter, ingest and churn
+    /// variation) without making labelled events larger: > 1 is harder.
+    pub noise: f64,
+    /// Samples every this many hours for all series (default: daily, some
+    /// series every 6 hours). Must divide 24.
+    pub interval_hours: Option<u32>,
+    /// Multiplies the rate of missing samples and outages.
+    pub gaps: f64,
+    /// Give every series a routine weekly expiry job.
+    pub weekly_jobs: bool,
 }
 
 impl Default for GenOptions {
     fn default() -> Self {
-        GenOptions { seed: 1, series: None, days: 1095, start: NaiveDate::from_ymd_opt(2021, 1, 1).expect("valid date") }
+        GenOptions { seed: 1, series: None, days: 1095, start: NaiveDate::from_ymd_opt(2021, 1, 1).expect("valid date"), noise: 1.0, interval_hours: None, gaps: 1.0, weekly_jobs: false }
     }
 }
 
@@ -155,7 +165,11 @@ fn estate(opts: &GenOptions, rng: &mut Rng) -> Vec<SeriesSpec> {
             force,
             system,
             scale,
-            steps_per_day: if !syp && rng.chance(system.sub_daily) { 4 } else { 1 },
+            steps_per_day: match opts.interval_hours {
+                Some(h) if !syp => (24 / h.clamp(1, 24)) as usize,
+                _ if !syp && rng.chance(system.sub_daily) => 4,
+                _ => 1,
+            },
             commissioned: if late { rng.int(90, opts.days as i64 - 250) as usize } else { 0 },
             has_objects: syp || rng.chance(0.85),
             syp,
@@ -218,6 +232,8 @@ struct PendingLabel {
     kind: &'static str,
     note: String,
     drop_pct: f64,
+    /// Objects removed, when the event removes an exact number of files.
+    objects_exact: Option<u64>,
 }
 
 const DISPOSAL_REASONS: &[&str] = &[
@@ -236,19 +252,23 @@ fn simulate(spec: &SeriesSpec, idx: u32, opts: &GenOptions, start_secs: i64, rng
     let steps = days * spd;
     let step_secs = DAY / spd as i64;
     // Series character.
-    let growth = rng.range(sys.growth.0, sys.growth.1);
+    let mut growth = rng.range(sys.growth.0, sys.growth.1);
     let ingest_noise = rng.range(0.15, 0.7);
     let weekend = rng.range(0.2, 0.6);
     let jitter = rng.log_range(2e-5, 1.5e-3);
     let churn = rng.range(sys.churn.0, sys.churn.1);
-    let expiry = rng.chance(sys.expiry) || spec.syp;
-    let expiry_share = rng.range(sys.expiry_share.0, sys.expiry_share.1.max(sys.expiry_share.0 + 1e-9));
-    let expiry_weekday = rng.int(0, 6) as usize;
+    let expiry = rng.chance(sys.expiry) || spec.syp || opts.weekly_jobs;
+    let mut expiry_share = if sys.expiry_share.1 > 0.0 { rng.range(sys.expiry_share.0, sys.expiry_share.1) } else { rng.range(0.05, 0.3) };
+    let expiry_weekday = if spec.syp { 6 } else { rng.int(0, 6) as usize };
     let mut obj_size = rng.range(sys.object_size.0, sys.object_size.1);
     let mut level = rng.log_range(sys.size.0, sys.size.1) * spec.scale;
     if spec.syp {
-        level = 300e12;
+        // About 0.4 PB and 2 million files by July 2023, so 96,174 files are
+        // a loss of roughly 4-5 %.
+        level = 260e12;
         obj_size = 190e6;
+        growth = 0.0025;
+        expiry_share = 0.6;
     }
     if spec.commissioned > 0 {
         level *= rng.range(0.2, 0.6);
@@ -271,7 +291,7 @@ fn simulate(spec: &SeriesSpec, idx: u32, opts: &GenOptions, start_secs: i64, rng
             let s = d * spd;
             ev[s].objects_cut = Some(96_174.0);
             planned.push(PlannedRow { force: force.into(), system: system.into(), start: date(d - 2), end: date(d + 2), expected_drop_pct: Some(0.0), reason: "Supplier storage migration of the digital evidence management system".into() });
-            pending.push(PendingLabel { step: s, end_step: s, kind: "loss", note: "South Yorkshire Police scenario: 96,174 body-worn video files deleted during the supplier's migration".into(), drop_pct: f64::NAN });
+            pending.push(PendingLabel { step: s, end_step: s, kind: "loss", note: "South Yorkshire Police scenario: 96,174 body-worn video files deleted during the supplier's migration".into(), drop_pct: f64::NAN, objects_exact: Some(96_174) });
             forced_steps.extend(s.saturating_sub(3)..(s + 3).min(steps));
         }
     }
@@ -314,7 +334,7 @@ fn simulate(spec: &SeriesSpec, idx: u32, opts: &GenOptions, start_secs: i64, rng
                 ev[s + j].cut = part;
             }
         }
-        pending.push(PendingLabel { step: s, end_step: s + k - 1, kind: "loss", note: format!("unexplained loss over {k} sample(s)"), drop_pct: 100.0 * f });
+        pending.push(PendingLabel { step: s, end_step: s + k - 1, kind: "loss", note: format!("unexplained loss over {k} sample(s)"), drop_pct: 100.0 * f, objects_exact: None });
     }
     // Transient dips that recover within 1–3 samples; some are zero readings.
     for _ in 0..active(0.35) {
@@ -329,7 +349,7 @@ fn simulate(spec: &SeriesSpec, idx: u32, opts: &GenOptions, start_secs: i64, rng
             }
         }
         let note = if zero { format!("zero reading for {len} sample(s), then back") } else { format!("dip for {len} sample(s), then restored") };
-        pending.push(PendingLabel { step: s, end_step: s + len - 1, kind: "transient", note, drop_pct: 100.0 * f });
+        pending.push(PendingLabel { step: s, end_step: s + len - 1, kind: "transient", note, drop_pct: 100.0 * f, objects_exact: None });
     }
     // Planned disposals, with and without an expected size; some exceed the plan.
     for _ in 0..active(0.22) {
@@ -353,7 +373,7 @@ fn simulate(spec: &SeriesSpec, idx: u32, opts: &GenOptions, start_secs: i64, rng
         let expected = expected.map(|e| (e * 10.0).round() / 10.0);
         planned.push(PlannedRow { force: force.into(), system: system.into(), start: date(d.saturating_sub(before)), end: date(d + after), expected_drop_pct: expected, reason: reason.clone() });
         let (kind, note) = if exceeds { ("loss", format!("reduction far larger than planned ({reason})")) } else { ("planned", reason) };
-        pending.push(PendingLabel { step: s, end_step: s + k - 1, kind, note, drop_pct: 100.0 * f });
+        pending.push(PendingLabel { step: s, end_step: s + k - 1, kind, note, drop_pct: 100.0 * f, objects_exact: None });
     }
     // Migrations expected to lose nothing: most lose nothing, some lose a lot.
     for _ in 0..active(0.10) {
@@ -363,7 +383,7 @@ fn simulate(spec: &SeriesSpec, idx: u32, opts: &GenOptions, start_secs: i64, rng
             let f = rng.log_range(0.03, 0.4).max(floor(1));
             let s = d * spd + 1.min(spd - 1);
             ev[s].cut = f;
-            pending.push(PendingLabel { step: s, end_step: s, kind: "loss", note: "data lost during a migration planned to lose nothing".into(), drop_pct: 100.0 * f });
+            pending.push(PendingLabel { step: s, end_step: s, kind: "loss", note: "data lost during a migration planned to lose nothing".into(), drop_pct: 100.0 * f, objects_exact: None });
         }
     }
     // Slow declines over months (tiering, retention catching up): not findings.
@@ -377,7 +397,7 @@ fn simulate(spec: &SeriesSpec, idx: u32, opts: &GenOptions, start_secs: i64, rng
             let u = j as f64 / n as f64;
             ev[d * spd + j].decline = total_log * (1.0 - (std::f64::consts::TAU * u).cos()) / n as f64;
         }
-        pending.push(PendingLabel { step: d * spd, end_step: d * spd + n - 1, kind: "gradual", note: format!("slow decline over {len_days} days"), drop_pct: 100.0 * total });
+        pending.push(PendingLabel { step: d * spd, end_step: d * spd + n - 1, kind: "gradual", note: format!("slow decline over {len_days} days"), drop_pct: 100.0 * total, objects_exact: None });
     }
     // Bulk ingestion: upward steps, not findings.
     for _ in 0..active(0.15) {
@@ -385,7 +405,7 @@ fn simulate(spec: &SeriesSpec, idx: u32, opts: &GenOptions, start_secs: i64, rng
         let f = rng.range(0.05, 0.8);
         let s = d * spd + rng.int(0, spd as i64 - 1) as usize;
         ev[s].up = f;
-        pending.push(PendingLabel { step: s, end_step: s, kind: "step_up", note: "bulk ingestion".into(), drop_pct: -100.0 * f });
+        pending.push(PendingLabel { step: s, end_step: s, kind: "step_up", note: "bulk ingestion".into(), drop_pct: -100.0 * f, objects_exact: None });
     }
 
     // Simulate the store, with a burn-in so routine jobs are already running
@@ -399,7 +419,12 @@ fn simulate(spec: &SeriesSpec, idx: u32, opts: &GenOptions, start_secs: i64, rng
     let mut daily_in: Vec<(f64, f64)> = Vec::with_capacity(total / spd + 2);
     let mut today = (0.0, 0.0);
     let mut truth: Vec<(f64, f64)> = Vec::with_capacity(steps);
-    let intraday = [0.1, 0.4, 0.4, 0.1];
+    let intraday = intraday_weights(spd);
+    // Harder shapes: more noise, events kept at the sizes of ordinary noise.
+    // Measurement jitter scales fully; the day-to-day variation of ingest and
+    // churn grows more gently so their distributions keep a realistic shape.
+    let soft = opts.noise.sqrt();
+    let (jitter, ingest_noise, churn_noise) = (jitter * opts.noise, (ingest_noise * soft).min(1.2), (0.6 * soft).min(1.0));
     for k in 0..total {
         let step = (first_day * spd + k) as i64 - burn as i64; // < 0 during burn-in
         let day = step.div_euclid(spd as i64);
@@ -414,7 +439,7 @@ fn simulate(spec: &SeriesSpec, idx: u32, opts: &GenOptions, start_secs: i64, rng
         let part = if spd == 1 { 1.0 } else { intraday[sub] };
         let ingest = base_ingest * (1.0 + 0.15 * years_in) * wd * part * (ingest_noise * rng.normal() - 0.5 * ingest_noise * ingest_noise).exp();
         let ingest_objects = ingest / (obj_size * (0.3 * rng.normal()).exp());
-        let mut removed = level * churn * part * (0.6 * rng.normal()).exp();
+        let mut removed = level * churn * part * (churn_noise * rng.normal()).exp();
         let mut removed_objects = removed / obj_size;
         if expiry && sub == 0 && weekday == expiry_weekday && daily_in.len() >= 37 {
             let n = daily_in.len();
@@ -444,13 +469,13 @@ fn simulate(spec: &SeriesSpec, idx: u32, opts: &GenOptions, start_secs: i64, rng
     }
 
     // Observe: jitter, transient glitches, missing samples and outages.
-    let miss = rng.log_range(0.001, 0.02);
+    let miss = (rng.log_range(0.001, 0.02) * opts.gaps).min(0.5);
     let mut observed = vec![true; steps];
     for (s, o) in observed.iter_mut().enumerate().take(first_day * spd) {
         let _ = s;
         *o = false;
     }
-    for _ in 0..poisson(0.8 * years, rng.clone()) {
+    for _ in 0..poisson(0.8 * years * opts.gaps, rng.clone()) {
         let d = rng.int(first_day as i64, days as i64 - 1) as usize;
         let len = rng.int(2, 10) as usize;
         for s in d * spd..((d + len) * spd).min(steps) {
@@ -488,7 +513,9 @@ fn simulate(spec: &SeriesSpec, idx: u32, opts: &GenOptions, start_secs: i64, rng
             continue; // the glitch was never observed
         }
         let end = (p.step..=p.end_step.min(steps - 1)).rev().find(|&s| observed[s]).unwrap_or(first).max(first);
-        let objects_lost = if spec.has_objects && matches!(p.kind, "loss" | "planned" | "transient") {
+        let objects_lost = if let Some(exact) = p.objects_exact {
+            Some(exact)
+        } else if spec.has_objects && matches!(p.kind, "loss" | "planned" | "transient") {
             let before = (first_day * spd..p.step).rev().find(|&s| observed[s]).map(|s| truth[s - first_day * spd].1);
             before.map(|b| {
                 let after = truth[end - first_day * spd].1 * ev[end].obs_mult.unwrap_or(1.0);
@@ -506,6 +533,21 @@ fn day_of(opts: &GenOptions, y: i32, m: u32, d: u32) -> Option<usize> {
     let target = NaiveDate::from_ymd_opt(y, m, d)?;
     let off = (target - opts.start).num_days();
     (off >= 80 && off < opts.days as i64 - 20).then_some(off as usize)
+}
+
+/// Share of a day's ingest in each sample of the day: working hours
+/// (08:00-18:00) carry four times the weight of the night.
+fn intraday_weights(spd: usize) -> Vec<f64> {
+    if spd <= 1 {
+        return vec![1.0];
+    }
+    let hours = 24.0 / spd as f64;
+    let w: Vec<f64> = (0..spd).map(|k| {
+        let mid = (k as f64 + 0.5) * hours;
+        if (8.0..18.0).contains(&mid) { 1.0 } else { 0.25 }
+    }).collect();
+    let tot: f64 = w.iter().sum();
+    w.into_iter().map(|x| x / tot).collect()
 }
 
 /// Poisson variate by inversion (small means only).
