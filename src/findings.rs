@@ -183,7 +183,5 @@ fn sig(p: f64) -> f64 {
     if p <= 0.0 || !p.is_finite() {
         return p.max(0.0);
     }
-    let mag = p.log10().floor() as i32;
-    let m = 10f64.powi(2 - mag);
-    ((p * m).round() / m).clamp(0.0, 1.0)
+    format!("{p:.2e}").parse::<f64>().unwrap_or(p).clamp(0.0, 1.0)
 }

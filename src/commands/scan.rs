@@ -70,8 +70,12 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
         by_kind.get("planned").copied().unwrap_or(0),
         dir.display()
     );
-    for f in findings.iter().filter(|f| f.is_loss()) {
+    const SHOWN: usize = 20;
+    for f in findings.iter().filter(|f| f.is_loss()).take(SHOWN) {
         println!("  LOSS {}: {:.1}% ({} bytes{}) from {} ({}){}", f.label(), f.drop_pct, f.drop_bytes, f.objects_lost.map(|o| format!(", {o} objects")).unwrap_or_default(), f.start, f.severity.as_str(), if f.planned_reason.is_empty() { String::new() } else { format!(" during planned window: {}", f.planned_reason) });
+    }
+    if losses > SHOWN {
+        println!("  … and {} more losses (see findings.csv)", losses - SHOWN);
     }
     Ok(if losses > 0 { Outcome::NewLoss } else { Outcome::Clean })
 }

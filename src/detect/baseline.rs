@@ -2,14 +2,16 @@
 //! weekday-aware model of its sample-to-sample change.
 //!
 //! Method: over a trailing window (`baseline_days`) of log-changes
-//! `c_j = ln(v_j + 1) − ln(v_{j−1} + 1)`, leaving out changes across gaps and
+//! `c_j = ln v_j − ln v_{j−1}`, leaving out changes across gaps and
 //! changes that belong to earlier incidents, the expected change of a slot of
 //! the week (weekday for daily data; hour-of-week for sub-daily data) is the
 //! median of that slot's changes, and the noise is the MAD of the residuals
 //! around those medians (the larger of the pooled and the slot's own MAD, so a
 //! weekday with a routine job that varies from week to week is judged by its
 //! own spread). A slot with fewer than [`MIN_PER_SLOT`] changes falls back to
-//! the pooled median.
+//! the pooled median. When the last two weeks fell faster than the window's
+//! median (a slow decline under way), every expectation is lowered by the
+//! difference, so a decline is not mistaken for a sudden drop.
 
 use super::stats::{median_in_place, robust_scale};
 

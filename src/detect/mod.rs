@@ -7,11 +7,14 @@
 //!
 //! Method (a robust change test, in the spirit of a one-sided CUSUM restarted
 //! at each candidate, Page 1954, with MAD-based scale, Hampel 1974):
-//! 1. Work on log-changes between consecutive samples, so the test is scale
-//!    free and a level shift leaves later changes untouched.
+//! 1. Work on log-changes between consecutive samples, so the test does not
+//!    depend on the unit and a level shift leaves later changes untouched (a
+//!    zero reading counts as a ~100 % drop).
 //! 2. For a candidate reduction, learn the series' normal change from the
-//!    trailing `baseline_days` ([`baseline::Baseline`]), weekday-aware, leaving
-//!    out gaps and earlier incidents.
+//!    trailing `baseline_days` ([`baseline::Baseline`]): weekday-aware, aware
+//!    of a slow decline under way, leaving out gaps and earlier incidents. A
+//!    change across a gap is compared with the sum of the skipped intervals'
+//!    expectations.
 //! 3. A drop is the maximal run of consecutive decreasing samples whose change
 //!    is at least `step_z` robust σ below expectation. A run longer than
 //!    `max_drop_samples` is kept only when one window of that length carries
@@ -19,9 +22,13 @@
 //! 4. The drop must be substantial (observed and beyond-normal reduction both
 //!    ≥ `min_drop_pct`, and ≥ `min_drop_bytes`) and unusual: the shortfall
 //!    against expectation, in units of its robust σ, has a one-sided Student-t
-//!    p-value ≤ `alpha` (degrees of freedom from the baseline size).
-//! 5. Planned windows explain drops up to their expected size (+ tolerance);
-//!    a drop that regains `recovery_fraction` of itself within
+//!    p-value ≤ `alpha` (degrees of freedom from the baseline size), and is
+//!    worse than `extreme_margin` × the worst normal change in the window.
+//! 5. A planned window overlapping the drop explains it up to the window's
+//!    expected size × (1 + `planned_tolerance_rel`) + `planned_tolerance_pct`
+//!    (drops in one window share that budget; a blank size explains any drop);
+//!    otherwise a drop whose level is back on its expected path (short of at
+//!    most 1 − `recovery_fraction` of the shortfall) within
 //!    `recovery_samples` is transient; everything else is a loss.
 
 pub mod baseline;
@@ -173,6 +180,9 @@ pub fn detect_traced(times: &[i64], bytes: &[f64], objects: Option<&[f64]>, plan
     r
 }
 
+/// How far (in log units) below the smallest positive value a zero reading sits.
+const ZERO_DEPTH: f64 = 20.0;
+
 struct Engine<'a> {
     times: &'a [i64],
     bytes: &'a [f64],
@@ -181,7 +191,7 @@ struct Engine<'a> {
     p: &'a DetectParams,
     trace: bool,
     cad: Cadence,
-    /// ln(bytes + 1)
+    /// log level (see `Engine::new`)
     y: Vec<f64>,
     /// change into sample i (c[0] = 0)
     c: Vec<f64>,
@@ -201,7 +211,12 @@ impl<'a> Engine<'a> {
     fn new(times: &'a [i64], bytes: &'a [f64], objects: Option<&'a [f64]>, plans: &'a [PlanWindow], p: &'a DetectParams, trace: bool) -> Self {
         let n = times.len();
         let cad = Cadence::infer(times, p.weekly);
-        let y: Vec<f64> = bytes.iter().map(|b| (b + 1.0).ln()).collect();
+        // Log level; a zero reading sits e^-20 below the smallest positive
+        // value of the series (a ~100 % drop), which keeps the whole analysis
+        // invariant to the unit of `bytes`.
+        let min_pos = bytes.iter().copied().filter(|b| *b > 0.0).fold(f64::INFINITY, f64::min);
+        let zero_level = if min_pos.is_finite() { min_pos.ln() - ZERO_DEPTH } else { 0.0 };
+        let y: Vec<f64> = bytes.iter().map(|&b| if b > 0.0 { b.ln() } else { zero_level }).collect();
         let mut c = vec![0.0; n];
         let mut g = vec![1usize; n];
         for i in 1..n {
