@@ -109,7 +109,21 @@ impl ThresholdArgs {
         macro_rules! set {
             ($($f:ident),*) => { $( if let Some(v) = self.$f { p.$f = v; } )* };
         }
-        set!(min_drop_pct, min_drop_bytes, alpha, max_drop_samples, recovery_samples, recovery_fraction, baseline_days, min_history, step_z, extreme_margin, weekly, planned_tolerance_pct, planned_tolerance_rel);
+        set!(
+            min_drop_pct,
+            min_drop_bytes,
+            alpha,
+            max_drop_samples,
+            recovery_samples,
+            recovery_fraction,
+            baseline_days,
+            min_history,
+            step_z,
+            extreme_margin,
+            weekly,
+            planned_tolerance_pct,
+            planned_tolerance_rel
+        );
     }
 }
 
@@ -234,21 +248,38 @@ impl InputArgs {
         let mut detect = file.detect.clone();
         self.thresholds.apply(&mut detect);
         detect.validate()?;
-        let columns = config::columns(&file.columns, self.time_col.as_deref(), self.key_cols.as_deref(), self.value_col.as_deref(), self.count_col.as_deref());
+        let columns = config::columns(
+            &file.columns,
+            self.time_col.as_deref(),
+            self.key_cols.as_deref(),
+            self.value_col.as_deref(),
+            self.count_col.as_deref(),
+        );
         let shipped = self.input.is_empty();
-        let paths = if shipped { vec![shipped_dir().join("observations.parquet")] } else { self.input.clone() };
+        let paths = if shipped {
+            vec![shipped_dir().join("observations.parquet")]
+        } else {
+            self.input.clone()
+        };
         let planned = match (&self.planned, shipped) {
             (Some(p), _) => Some(p.clone()),
             (None, true) => Some(shipped_dir().join("planned.csv")),
             (None, false) => None,
         };
-        Ok(Inputs { paths, planned, shipped, config: Config { detect, columns } })
+        Ok(Inputs {
+            paths,
+            planned,
+            shipped,
+            config: Config { detect, columns },
+        })
     }
 }
 
 fn parse_interval(s: &str) -> Result<u32, String> {
     match s.parse::<u32>() {
         Ok(h) if h > 0 && h <= 24 && 24 % h == 0 => Ok(h),
-        _ => Err(format!("`{s}` must be a number of hours that divides 24 (1, 2, 3, 4, 6, 8, 12 or 24)")),
+        _ => Err(format!(
+            "`{s}` must be a number of hours that divides 24 (1, 2, 3, 4, 6, 8, 12 or 24)"
+        )),
     }
 }

@@ -69,19 +69,45 @@ impl ConfigFile {
     /// Loads and parses a TOML configuration file.
     pub fn load(path: &Path) -> Result<ConfigFile, ConfigError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read { file: file.clone(), reason: e.to_string() })?;
-        toml::from_str(&text).map_err(|e| ConfigError::Parse { file, reason: e.to_string().trim_end().replace('\n', " ") })
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+            file: file.clone(),
+            reason: e.to_string(),
+        })?;
+        toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            file,
+            reason: e.to_string().trim_end().replace('\n', " "),
+        })
     }
 }
 
 /// Builds [`ColumnNames`] from the file's table and the flags (flags win).
-pub fn columns(file: &ColumnsFile, time: Option<&str>, keys: Option<&str>, value: Option<&str>, count: Option<&str>) -> ColumnNames {
+pub fn columns(
+    file: &ColumnsFile,
+    time: Option<&str>,
+    keys: Option<&str>,
+    value: Option<&str>,
+    count: Option<&str>,
+) -> ColumnNames {
     let d = ColumnNames::default();
     let count_named = count.map(str::to_string).or_else(|| file.count.clone());
     ColumnNames {
-        time: time.map(str::to_string).or_else(|| file.time.clone()).unwrap_or(d.time),
-        keys: keys.map(|k| k.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()).or_else(|| file.keys.clone()).unwrap_or(d.keys),
-        value: value.map(str::to_string).or_else(|| file.value.clone()).unwrap_or(d.value),
+        time: time
+            .map(str::to_string)
+            .or_else(|| file.time.clone())
+            .unwrap_or(d.time),
+        keys: keys
+            .map(|k| {
+                k.split(',')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .or_else(|| file.keys.clone())
+            .unwrap_or(d.keys),
+        value: value
+            .map(str::to_string)
+            .or_else(|| file.value.clone())
+            .unwrap_or(d.value),
         count_required: count_named.is_some(),
         count: count_named.unwrap_or(d.count),
     }
@@ -152,7 +178,11 @@ value = "{}"
         d.planned_tolerance_pct,
         d.planned_tolerance_rel,
         c.time,
-        c.keys.iter().map(|k| format!("\"{k}\"")).collect::<Vec<_>>().join(", "),
+        c.keys
+            .iter()
+            .map(|k| format!("\"{k}\""))
+            .collect::<Vec<_>>()
+            .join(", "),
         c.value,
         c.count
     )
@@ -166,12 +196,17 @@ mod tests {
     fn default_toml_round_trips() {
         let f: ConfigFile = toml::from_str(&default_toml()).unwrap();
         assert_eq!(f.detect, DetectParams::default());
-        assert_eq!(columns(&f.columns, None, None, None, None).keys, vec!["force", "system"]);
+        assert_eq!(
+            columns(&f.columns, None, None, None, None).keys,
+            vec!["force", "system"]
+        );
     }
 
     #[test]
     fn unknown_key_is_named() {
-        let e = toml::from_str::<ConfigFile>("[detect]\nmin_drop_pc = 3\n").unwrap_err().to_string();
+        let e = toml::from_str::<ConfigFile>("[detect]\nmin_drop_pc = 3\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("min_drop_pc"), "{e}");
     }
 }

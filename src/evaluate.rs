@@ -30,7 +30,12 @@ pub struct Pred {
 
 impl From<&Finding> for Pred {
     fn from(f: &Finding) -> Pred {
-        Pred { series: f.series, kind: f.kind.as_str().to_string(), start_idx: f.start_idx, end_idx: f.end_idx }
+        Pred {
+            series: f.series,
+            kind: f.kind.as_str().to_string(),
+            start_idx: f.start_idx,
+            end_idx: f.end_idx,
+        }
     }
 }
 
@@ -103,7 +108,10 @@ fn label_index(set: &SeriesSet, labels: &[Label]) -> (Vec<(usize, usize, usize, 
 /// Scores `preds` against `labels`.
 pub fn evaluate(set: &SeriesSet, preds: &[Pred], labels: &[Label]) -> Evaluation {
     let (labs, unknown) = label_index(set, labels);
-    let mut ev = Evaluation { unknown_series_labels: unknown, ..Default::default() };
+    let mut ev = Evaluation {
+        unknown_series_labels: unknown,
+        ..Default::default()
+    };
     let mut pred_matched = vec![false; preds.len()];
     let mut label_match: Vec<Option<usize>> = vec![None; labs.len()];
     // Candidate pairs of the same series and kind within the margin, closest first.
@@ -125,7 +133,11 @@ pub fn evaluate(set: &SeriesSet, preds: &[Pred], labels: &[Label]) -> Evaluation
     let mut overall = KindScore::default();
     let mut delays_all = Vec::new();
     for kind in FINDING_KINDS {
-        let mut ks = KindScore { labelled: labs.iter().filter(|l| l.3 == *kind).count(), reported: preds.iter().filter(|p| p.kind == *kind).count(), ..Default::default() };
+        let mut ks = KindScore {
+            labelled: labs.iter().filter(|l| l.3 == *kind).count(),
+            reported: preds.iter().filter(|p| p.kind == *kind).count(),
+            ..Default::default()
+        };
         let mut delays = Vec::new();
         for (li, l) in labs.iter().enumerate() {
             if l.3 != *kind {
@@ -138,8 +150,12 @@ pub fn evaluate(set: &SeriesSet, preds: &[Pred], labels: &[Label]) -> Evaluation
                 }
                 None => {
                     // found as something else nearby?
-                    let other = preds.iter().find(|p| p.series == l.0 && p.start_idx.abs_diff(l.1) <= MARGIN);
-                    *ks.labels_found_as.entry(other.map_or("missed".to_string(), |p| p.kind.clone())).or_default() += 1;
+                    let other = preds
+                        .iter()
+                        .find(|p| p.series == l.0 && p.start_idx.abs_diff(l.1) <= MARGIN);
+                    *ks.labels_found_as
+                        .entry(other.map_or("missed".to_string(), |p| p.kind.clone()))
+                        .or_default() += 1;
                 }
             }
         }
@@ -149,8 +165,12 @@ pub fn evaluate(set: &SeriesSet, preds: &[Pred], labels: &[Label]) -> Evaluation
             }
             let on = labs
                 .iter()
-                .find(|l| l.0 == p.series && p.start_idx + MARGIN >= l.1 && p.start_idx <= l.2 + MARGIN)
-                .map_or("unlabelled (noise or routine job)".to_string(), |l| format!("labelled {}", l.3));
+                .find(|l| {
+                    l.0 == p.series && p.start_idx + MARGIN >= l.1 && p.start_idx <= l.2 + MARGIN
+                })
+                .map_or("unlabelled (noise or routine job)".to_string(), |l| {
+                    format!("labelled {}", l.3)
+                });
             *ks.false_alarms_on.entry(on).or_default() += 1;
         }
         finish(&mut ks, &delays);
@@ -158,24 +178,55 @@ pub fn evaluate(set: &SeriesSet, preds: &[Pred], labels: &[Label]) -> Evaluation
         overall.reported += ks.reported;
         overall.matched += ks.matched;
         for (k, v) in &ks.false_alarms_on {
-            *overall.false_alarms_on.entry(format!("{kind} on {k}")).or_default() += v;
+            *overall
+                .false_alarms_on
+                .entry(format!("{kind} on {k}"))
+                .or_default() += v;
         }
         delays_all.extend(delays);
         ev.kinds.insert(kind.to_string(), ks);
     }
     finish(&mut overall, &delays_all);
     ev.overall = overall;
-    ev.series_years = set.iter().map(|s| s.times.last().zip(s.times.first()).map_or(0.0, |(b, a)| (b - a) as f64 / (365.25 * 86_400.0))).sum();
+    ev.series_years = set
+        .iter()
+        .map(|s| {
+            s.times
+                .last()
+                .zip(s.times.first())
+                .map_or(0.0, |(b, a)| (b - a) as f64 / (365.25 * 86_400.0))
+        })
+        .sum();
     let false_losses = ev.kinds.get("loss").map_or(0, |k| k.reported - k.matched);
-    ev.false_losses_per_series_year = if ev.series_years > 0.0 { false_losses as f64 / ev.series_years } else { 0.0 };
+    ev.false_losses_per_series_year = if ev.series_years > 0.0 {
+        false_losses as f64 / ev.series_years
+    } else {
+        0.0
+    };
     ev
 }
 
 fn finish(ks: &mut KindScore, delays: &[usize]) {
-    ks.precision = if ks.reported == 0 { 1.0 } else { ks.matched as f64 / ks.reported as f64 };
-    ks.recall = if ks.labelled == 0 { 1.0 } else { ks.matched as f64 / ks.labelled as f64 };
-    ks.f1 = if ks.precision + ks.recall == 0.0 { 0.0 } else { 2.0 * ks.precision * ks.recall / (ks.precision + ks.recall) };
-    ks.mean_delay_samples = if delays.is_empty() { 0.0 } else { delays.iter().sum::<usize>() as f64 / delays.len() as f64 };
+    ks.precision = if ks.reported == 0 {
+        1.0
+    } else {
+        ks.matched as f64 / ks.reported as f64
+    };
+    ks.recall = if ks.labelled == 0 {
+        1.0
+    } else {
+        ks.matched as f64 / ks.labelled as f64
+    };
+    ks.f1 = if ks.precision + ks.recall == 0.0 {
+        0.0
+    } else {
+        2.0 * ks.precision * ks.recall / (ks.precision + ks.recall)
+    };
+    ks.mean_delay_samples = if delays.is_empty() {
+        0.0
+    } else {
+        delays.iter().sum::<usize>() as f64 / delays.len() as f64
+    };
     ks.max_delay_samples = delays.iter().copied().max().unwrap_or(0);
 }
 
@@ -187,7 +238,12 @@ pub fn naive_preds(set: &SeriesSet, pct: f64) -> Vec<Pred> {
     for s in set.iter() {
         for i in 1..s.bytes.len() {
             if s.bytes[i] <= s.bytes[i - 1] * f {
-                out.push(Pred { series: s.index, kind: "loss".into(), start_idx: i, end_idx: i });
+                out.push(Pred {
+                    series: s.index,
+                    kind: "loss".into(),
+                    start_idx: i,
+                    end_idx: i,
+                });
             }
         }
     }

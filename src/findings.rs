@@ -38,7 +38,13 @@ impl Severity {
 
     fn of(d: &Detection) -> Severity {
         match d.kind {
-            Kind::Loss if d.drop_pct >= 10.0 || d.objects_lost.unwrap_or(0.0) >= 10_000.0 || d.drop_bytes >= 1e12 => Severity::Critical,
+            Kind::Loss
+                if d.drop_pct >= 10.0
+                    || d.objects_lost.unwrap_or(0.0) >= 10_000.0
+                    || d.drop_bytes >= 1e12 =>
+            {
+                Severity::Critical
+            }
             Kind::Loss => Severity::High,
             Kind::Transient if d.drop_pct >= 50.0 => Severity::Medium,
             Kind::Transient => Severity::Low,
@@ -125,7 +131,12 @@ impl Finding {
 
 /// Runs the engine over every series (in parallel) and returns all findings,
 /// sorted by severity, then start, then series.
-pub fn analyze(set: &SeriesSet, plans: &[PlannedRow], params: &DetectParams, detected_at: &str) -> Vec<Finding> {
+pub fn analyze(
+    set: &SeriesSet,
+    plans: &[PlannedRow],
+    params: &DetectParams,
+    detected_at: &str,
+) -> Vec<Finding> {
     let mut all: Vec<Finding> = (0..set.len())
         .into_par_iter()
         .flat_map_iter(|i| {
@@ -155,7 +166,10 @@ pub fn analyze(set: &SeriesSet, plans: &[PlannedRow], params: &DetectParams, det
                         objects_lost: d.objects_lost.map(|o| o as u64),
                         p_value: sig(d.p_value),
                         severity: Severity::of(&d),
-                        planned_reason: d.plan.map(|w| windows[w].reason.clone()).unwrap_or_default(),
+                        planned_reason: d
+                            .plan
+                            .map(|w| windows[w].reason.clone())
+                            .unwrap_or_default(),
                         chart: String::new(),
                         excess_pct: round(d.excess_pct, 3),
                         z_score: round(d.z, 2),
@@ -183,5 +197,8 @@ fn sig(p: f64) -> f64 {
     if p <= 0.0 || !p.is_finite() {
         return p.max(0.0);
     }
-    format!("{p:.2e}").parse::<f64>().unwrap_or(p).clamp(0.0, 1.0)
+    format!("{p:.2e}")
+        .parse::<f64>()
+        .unwrap_or(p)
+        .clamp(0.0, 1.0)
 }

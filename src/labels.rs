@@ -41,13 +41,40 @@ pub struct LabelError {
 /// Reads a labels file.
 pub fn read(path: &Path, key_cols: &[String]) -> Result<Vec<Label>, LabelError> {
     let file = path.display().to_string();
-    let err = |line: u64, column: &str, reason: String| LabelError { file: file.clone(), line, column: column.to_string(), reason };
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_path(path).map_err(|e| err(0, "", e.to_string()))?;
-    let headers: Vec<String> = rdr.headers().map_err(|e| err(1, "", e.to_string()))?.iter().map(|h| h.trim_start_matches('\u{feff}').to_string()).collect();
+    let err = |line: u64, column: &str, reason: String| LabelError {
+        file: file.clone(),
+        line,
+        column: column.to_string(),
+        reason,
+    };
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .map_err(|e| err(0, "", e.to_string()))?;
+    let headers: Vec<String> = rdr
+        .headers()
+        .map_err(|e| err(1, "", e.to_string()))?
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').to_string())
+        .collect();
     let col = |name: &str| headers.iter().position(|h| h == name);
     let mut idx = Vec::new();
-    for k in key_cols.iter().map(String::as_str).chain(["timestamp", "kind"]) {
-        idx.push(col(k).ok_or_else(|| err(1, k, format!("required column is missing (columns found: {})", headers.join(", "))))?);
+    for k in key_cols
+        .iter()
+        .map(String::as_str)
+        .chain(["timestamp", "kind"])
+    {
+        idx.push(col(k).ok_or_else(|| {
+            err(
+                1,
+                k,
+                format!(
+                    "required column is missing (columns found: {})",
+                    headers.join(", ")
+                ),
+            )
+        })?);
     }
     let end_col = col("end");
     let nk = key_cols.len();
@@ -57,16 +84,32 @@ pub fn read(path: &Path, key_cols: &[String]) -> Result<Vec<Label>, LabelError> 
         let rec = rec.map_err(|e| err(line, "", e.to_string()))?;
         let get = |c: usize| rec.get(c).unwrap_or("").trim();
         let key: Vec<String> = idx[..nk].iter().map(|&c| get(c).to_string()).collect();
-        let ts = timestamp::parse(get(idx[nk])).map_err(|why| err(line, "timestamp", format!("`{}`: {why}", get(idx[nk]))))?;
+        let ts = timestamp::parse(get(idx[nk]))
+            .map_err(|why| err(line, "timestamp", format!("`{}`: {why}", get(idx[nk]))))?;
         let kind = get(idx[nk + 1]).to_string();
         if !KINDS.contains(&kind.as_str()) {
-            return Err(err(line, "kind", format!("unknown kind `{kind}` (expected one of {})", KINDS.join(", "))));
+            return Err(err(
+                line,
+                "kind",
+                format!(
+                    "unknown kind `{kind}` (expected one of {})",
+                    KINDS.join(", ")
+                ),
+            ));
         }
         let end = match end_col.map(get).unwrap_or("") {
             "" => ts,
-            v => timestamp::parse(v).map_err(|why| err(line, "end", format!("`{v}`: {why}")))?.max(ts),
+            v => timestamp::parse(v)
+                .map_err(|why| err(line, "end", format!("`{v}`: {why}")))?
+                .max(ts),
         };
-        out.push(Label { key, ts, end, kind, line });
+        out.push(Label {
+            key,
+            ts,
+            end,
+            kind,
+            line,
+        });
     }
     Ok(out)
 }

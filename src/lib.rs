@@ -36,7 +36,9 @@ pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {
             if a.print_default {
                 print!("{}", config::default_toml());
             } else {
-                println!("use `shrinkwatch config --print-default` to print the default configuration");
+                println!(
+                    "use `shrinkwatch config --print-default` to print the default configuration"
+                );
             }
             Ok(Outcome::Clean)
         }

@@ -34,13 +34,36 @@ pub struct PlannedError {
 /// Reads a planned-windows file.
 pub fn read(path: &Path, key_cols: &[String]) -> Result<Vec<PlannedRow>, PlannedError> {
     let file = path.display().to_string();
-    let err = |line: u64, column: &str, reason: String| PlannedError { file: file.clone(), line, column: column.to_string(), reason };
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_path(path).map_err(|e| err(0, "", e.to_string()))?;
-    let headers: Vec<String> = rdr.headers().map_err(|e| err(1, "", e.to_string()))?.iter().map(|h| h.trim_start_matches('\u{feff}').to_string()).collect();
+    let err = |line: u64, column: &str, reason: String| PlannedError {
+        file: file.clone(),
+        line,
+        column: column.to_string(),
+        reason,
+    };
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .map_err(|e| err(0, "", e.to_string()))?;
+    let headers: Vec<String> = rdr
+        .headers()
+        .map_err(|e| err(1, "", e.to_string()))?
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').to_string())
+        .collect();
     let col = |name: &str| headers.iter().position(|h| h == name);
     let mut idx = Vec::new();
     for k in key_cols.iter().map(String::as_str).chain(["start", "end"]) {
-        idx.push(col(k).ok_or_else(|| err(1, k, format!("required column is missing (columns found: {})", headers.join(", "))))?);
+        idx.push(col(k).ok_or_else(|| {
+            err(
+                1,
+                k,
+                format!(
+                    "required column is missing (columns found: {})",
+                    headers.join(", ")
+                ),
+            )
+        })?);
     }
     let exp_col = col("expected_drop_pct");
     let reason_col = col("reason");
@@ -49,9 +72,16 @@ pub fn read(path: &Path, key_cols: &[String]) -> Result<Vec<PlannedRow>, Planned
         let line = i as u64 + 2;
         let rec = rec.map_err(|e| err(line, "", e.to_string()))?;
         let get = |c: usize| rec.get(c).unwrap_or("").trim();
-        let key: Vec<String> = idx[..key_cols.len()].iter().map(|&c| get(c).to_string()).collect();
+        let key: Vec<String> = idx[..key_cols.len()]
+            .iter()
+            .map(|&c| get(c).to_string())
+            .collect();
         if let Some(k) = key.iter().position(String::is_empty) {
-            return Err(err(line, &key_cols[k], "empty key (use * to match every value)".into()));
+            return Err(err(
+                line,
+                &key_cols[k],
+                "empty key (use * to match every value)".into(),
+            ));
         }
         let day = |c: usize, name: &str| -> Result<i64, PlannedError> {
             let v = get(c);
@@ -60,9 +90,21 @@ pub fn read(path: &Path, key_cols: &[String]) -> Result<Vec<PlannedRow>, Planned
         let start = day(idx[key_cols.len()], "start")?;
         let end_raw = day(idx[key_cols.len() + 1], "end")?;
         // A date-only end covers that whole day.
-        let end = if get(idx[key_cols.len() + 1]).len() == 10 { end_raw + 86_399 } else { end_raw };
+        let end = if get(idx[key_cols.len() + 1]).len() == 10 {
+            end_raw + 86_399
+        } else {
+            end_raw
+        };
         if end < start {
-            return Err(err(line, "end", format!("end {} is before start {}", get(idx[key_cols.len() + 1]), get(idx[key_cols.len()]))));
+            return Err(err(
+                line,
+                "end",
+                format!(
+                    "end {} is before start {}",
+                    get(idx[key_cols.len() + 1]),
+                    get(idx[key_cols.len()])
+                ),
+            ));
         }
         let expected = match exp_col.map(get).unwrap_or("") {
             "" => None,
@@ -72,14 +114,27 @@ pub fn read(path: &Path, key_cols: &[String]) -> Result<Vec<PlannedRow>, Planned
             },
         };
         let reason = reason_col.map(get).unwrap_or("").to_string();
-        out.push(PlannedRow { key, window: PlanWindow { start, end, expected_drop_pct: expected, reason }, line });
+        out.push(PlannedRow {
+            key,
+            window: PlanWindow {
+                start,
+                end,
+                expected_drop_pct: expected,
+                reason,
+            },
+            line,
+        });
     }
     Ok(out)
 }
 
 /// The windows that apply to a series with `key`, in start order.
 pub fn for_series(rows: &[PlannedRow], key: &[String]) -> Vec<PlanWindow> {
-    let mut w: Vec<PlanWindow> = rows.iter().filter(|r| r.key.iter().zip(key).all(|(a, b)| a == "*" || a == b)).map(|r| r.window.clone()).collect();
+    let mut w: Vec<PlanWindow> = rows
+        .iter()
+        .filter(|r| r.key.iter().zip(key).all(|(a, b)| a == "*" || a == b))
+        .map(|r| r.window.clone())
+        .collect();
     w.sort_by_key(|x| x.start);
     w
 }

@@ -37,10 +37,26 @@ pub fn run(args: &EvaluateArgs) -> Result<Outcome> {
     let naive = evaluate(&ing.set, &naive_preds(&ing.set, args.naive_pct), &labels);
     let text = render(&ev, &naive, args.naive_pct);
     print!("{text}");
-    let target = args.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(format!("evaluate-{}", today())));
+    let target = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("reports").join(format!("evaluate-{}", today())));
     let out = OutDir::create(&target)?;
-    let o = Output { detector: &ev, naive_baseline: &naive, naive_rule: format!("value fell >= {}% since the previous sample", args.naive_pct), config: &inputs.config, labels: labels_path.display().to_string() };
-    std::fs::write(out.path().join("evaluation.json"), serde_json::to_string_pretty(&o)? + "\n").context("writing evaluation.json")?;
+    let o = Output {
+        detector: &ev,
+        naive_baseline: &naive,
+        naive_rule: format!(
+            "value fell >= {}% since the previous sample",
+            args.naive_pct
+        ),
+        config: &inputs.config,
+        labels: labels_path.display().to_string(),
+    };
+    std::fs::write(
+        out.path().join("evaluation.json"),
+        serde_json::to_string_pretty(&o)? + "\n",
+    )
+    .context("writing evaluation.json")?;
     std::fs::write(out.path().join("evaluation.md"), &text).context("writing evaluation.md")?;
     let dir = out.commit()?;
     println!("wrote {}", dir.display());
@@ -53,7 +69,18 @@ pub fn render(ev: &Evaluation, naive: &Evaluation, naive_pct: f64) -> String {
     let _ = writeln!(s, "| method | kind | labelled | reported | matched | precision | recall | F1 | mean delay | max delay |");
     let _ = writeln!(s, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut row = |name: &str, kind: &str, k: &crate::evaluate::KindScore| {
-        let _ = writeln!(s, "| {name} | {kind} | {} | {} | {} | {:.3} | {:.3} | {:.3} | {:.2} | {} |", k.labelled, k.reported, k.matched, k.precision, k.recall, k.f1, k.mean_delay_samples, k.max_delay_samples);
+        let _ = writeln!(
+            s,
+            "| {name} | {kind} | {} | {} | {} | {:.3} | {:.3} | {:.3} | {:.2} | {} |",
+            k.labelled,
+            k.reported,
+            k.matched,
+            k.precision,
+            k.recall,
+            k.f1,
+            k.mean_delay_samples,
+            k.max_delay_samples
+        );
     };
     for (kind, k) in &ev.kinds {
         row("shrinkwatch", kind, k);
@@ -62,19 +89,31 @@ pub fn render(ev: &Evaluation, naive: &Evaluation, naive_pct: f64) -> String {
     if let Some(k) = naive.kinds.get("loss") {
         row(&format!("naive (fell >= {naive_pct}%)"), "loss", k);
     }
-    let _ = writeln!(s, "\nfalse losses per series-year: shrinkwatch {:.4}, naive {:.4} ({:.0} series-years)", ev.false_losses_per_series_year, naive.false_losses_per_series_year, ev.series_years);
+    let _ = writeln!(
+        s,
+        "\nfalse losses per series-year: shrinkwatch {:.4}, naive {:.4} ({:.0} series-years)",
+        ev.false_losses_per_series_year, naive.false_losses_per_series_year, ev.series_years
+    );
     let _ = writeln!(s, "\nfalse alarms by what they sat on (shrinkwatch):");
     for (k, v) in &ev.overall.false_alarms_on {
         let _ = writeln!(s, "- {k}: {v}");
     }
     for (kind, k) in &ev.kinds {
         if !k.labels_found_as.is_empty() {
-            let found: Vec<String> = k.labels_found_as.iter().map(|(a, b)| format!("{a}: {b}")).collect();
+            let found: Vec<String> = k
+                .labels_found_as
+                .iter()
+                .map(|(a, b)| format!("{a}: {b}"))
+                .collect();
             let _ = writeln!(s, "- labelled {kind} not matched: {}", found.join(", "));
         }
     }
     if ev.unknown_series_labels > 0 {
-        let _ = writeln!(s, "\n{} label(s) name a series the input does not have", ev.unknown_series_labels);
+        let _ = writeln!(
+            s,
+            "\n{} label(s) name a series the input does not have",
+            ev.unknown_series_labels
+        );
     }
     s
 }

@@ -10,12 +10,31 @@ use std::path::Path;
 
 /// Generates and writes `observations.{parquet,csv}`, `planned.csv`, `labels.csv`.
 pub fn run(args: &GenerateArgs) -> Result<Outcome> {
-    anyhow::ensure!(args.noise.is_finite() && args.noise > 0.0 && args.noise <= 100.0, "--noise must be a number in (0, 100]");
-    anyhow::ensure!(args.gaps.is_finite() && (0.0..=50.0).contains(&args.gaps), "--gaps must be a number from 0 to 50");
-    anyhow::ensure!((1..=100_000_000).contains(&args.days), "--days must be from 1 to 100000000");
-    let opts = GenOptions { seed: args.seed, series: args.series, days: args.days, start: args.start, noise: args.noise, interval_hours: args.interval_hours, gaps: args.gaps, weekly_jobs: args.weekly_jobs };
+    anyhow::ensure!(
+        args.noise.is_finite() && args.noise > 0.0 && args.noise <= 100.0,
+        "--noise must be a number in (0, 100]"
+    );
+    anyhow::ensure!(
+        args.gaps.is_finite() && (0.0..=50.0).contains(&args.gaps),
+        "--gaps must be a number from 0 to 50"
+    );
+    anyhow::ensure!(
+        (1..=100_000_000).contains(&args.days),
+        "--days must be from 1 to 100000000"
+    );
+    let opts = GenOptions {
+        seed: args.seed,
+        series: args.series,
+        days: args.days,
+        start: args.start,
+        noise: args.noise,
+        interval_hours: args.interval_hours,
+        gaps: args.gaps,
+        weekly_jobs: args.weekly_jobs,
+    };
     let ds = generate(&opts);
-    std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
     if matches!(args.format, Format::Parquet | Format::Both) {
         write_parquet(&ds, &args.out.join("observations.parquet"))?;
     }
@@ -24,61 +43,129 @@ pub fn run(args: &GenerateArgs) -> Result<Outcome> {
     }
     write_planned(&ds, &args.out.join("planned.csv"))?;
     write_labels(&ds, &args.out.join("labels.csv"))?;
-    println!("generated {} series, {} rows, {} planned windows, {} labels (seed {}) → {}", ds.series.len(), ds.rows.len(), ds.planned.len(), ds.labels.len(), args.seed, args.out.display());
+    println!(
+        "generated {} series, {} rows, {} planned windows, {} labels (seed {}) → {}",
+        ds.series.len(),
+        ds.rows.len(),
+        ds.planned.len(),
+        ds.labels.len(),
+        args.seed,
+        args.out.display()
+    );
     Ok(Outcome::Clean)
 }
 
 fn write_parquet(ds: &Dataset, path: &Path) -> Result<()> {
     let n = ds.rows.len();
     let ts: Vec<i64> = ds.rows.iter().map(|r| r.ts * 1000).collect();
-    let force: Vec<&str> = ds.rows.iter().map(|r| ds.series[r.series as usize].0.as_str()).collect();
-    let system: Vec<&str> = ds.rows.iter().map(|r| ds.series[r.series as usize].1.as_str()).collect();
+    let force: Vec<&str> = ds
+        .rows
+        .iter()
+        .map(|r| ds.series[r.series as usize].0.as_str())
+        .collect();
+    let system: Vec<&str> = ds
+        .rows
+        .iter()
+        .map(|r| ds.series[r.series as usize].1.as_str())
+        .collect();
     let bytes: Vec<i64> = ds.rows.iter().map(|r| r.bytes as i64).collect();
-    let objects: Vec<Option<i64>> = ds.rows.iter().map(|r| r.objects.map(|o| o as i64)).collect();
+    let objects: Vec<Option<i64>> = ds
+        .rows
+        .iter()
+        .map(|r| r.objects.map(|o| o as i64))
+        .collect();
     let mut df = DataFrame::new(
         n,
         vec![
-            Series::new("timestamp".into(), ts).into_datetime(TimeUnit::Milliseconds, None).into(),
+            Series::new("timestamp".into(), ts)
+                .into_datetime(TimeUnit::Milliseconds, None)
+                .into(),
             Series::new("force".into(), force).into(),
             Series::new("system".into(), system).into(),
             Series::new("bytes".into(), bytes).into(),
             Series::new("objects".into(), objects).into(),
         ],
     )?;
-    let f = std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
-    ParquetWriter::new(f).with_compression(ParquetCompression::Zstd(None)).finish(&mut df)?;
+    let f =
+        std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+    ParquetWriter::new(f)
+        .with_compression(ParquetCompression::Zstd(None))
+        .finish(&mut df)?;
     Ok(())
 }
 
 fn write_observations_csv(ds: &Dataset, path: &Path) -> Result<()> {
-    let mut w = csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
+    let mut w =
+        csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
     w.write_record(["timestamp", "force", "system", "bytes", "objects"])?;
     for r in &ds.rows {
         let (f, s) = &ds.series[r.series as usize];
         let ts = timestamp::format(r.ts, !ds.sub_daily[r.series as usize]);
-        w.write_record([ts.as_str(), f, s, &r.bytes.to_string(), &r.objects.map(|o| o.to_string()).unwrap_or_default()])?;
+        w.write_record([
+            ts.as_str(),
+            f,
+            s,
+            &r.bytes.to_string(),
+            &r.objects.map(|o| o.to_string()).unwrap_or_default(),
+        ])?;
     }
     w.flush()?;
     Ok(())
 }
 
 fn write_planned(ds: &Dataset, path: &Path) -> Result<()> {
-    let mut w = csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
-    w.write_record(["force", "system", "start", "end", "expected_drop_pct", "reason"])?;
+    let mut w =
+        csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
+    w.write_record([
+        "force",
+        "system",
+        "start",
+        "end",
+        "expected_drop_pct",
+        "reason",
+    ])?;
     for p in &ds.planned {
-        w.write_record([p.force.as_str(), &p.system, &p.start.to_string(), &p.end.to_string(), &p.expected_drop_pct.map(|e| e.to_string()).unwrap_or_default(), &p.reason])?;
+        w.write_record([
+            p.force.as_str(),
+            &p.system,
+            &p.start.to_string(),
+            &p.end.to_string(),
+            &p.expected_drop_pct
+                .map(|e| e.to_string())
+                .unwrap_or_default(),
+            &p.reason,
+        ])?;
     }
     w.flush()?;
     Ok(())
 }
 
 fn write_labels(ds: &Dataset, path: &Path) -> Result<()> {
-    let mut w = csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
-    w.write_record(["force", "system", "timestamp", "kind", "end", "drop_pct", "objects_lost", "note"])?;
+    let mut w =
+        csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
+    w.write_record([
+        "force",
+        "system",
+        "timestamp",
+        "kind",
+        "end",
+        "drop_pct",
+        "objects_lost",
+        "note",
+    ])?;
     for l in &ds.labels {
         let (f, s) = &ds.series[l.series as usize];
         let date_only = !ds.sub_daily[l.series as usize];
-        w.write_record([f.as_str(), s, &timestamp::format(l.ts, date_only), l.kind, &timestamp::format(l.end, date_only), &l.drop_pct.to_string(), &l.objects_lost.map(|o| o.to_string()).unwrap_or_default(), &l.note])?;
+        w.write_record([
+            f.as_str(),
+            s,
+            &timestamp::format(l.ts, date_only),
+            l.kind,
+            &timestamp::format(l.end, date_only),
+            &l.drop_pct.to_string(),
+            &l.objects_lost.map(|o| o.to_string()).unwrap_or_default(),
+            &l.note,
+        ])?;
     }
     w.flush()?;
     Ok(())

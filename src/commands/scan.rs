@@ -21,13 +21,24 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
     timings.insert("ingest".to_string(), t.elapsed().as_secs_f64());
     if args.strict && !ing.rejected.is_empty() {
         let r = &ing.rejected[0];
-        bail!("--strict: {} row(s) rejected; first: {}, line {}, column `{}`: {} (value `{}`)", ing.rejected.len(), r.file, r.line, r.column, r.reason, r.value);
+        bail!(
+            "--strict: {} row(s) rejected; first: {}, line {}, column `{}`: {} (value `{}`)",
+            ing.rejected.len(),
+            r.file,
+            r.line,
+            r.column,
+            r.reason,
+            r.value
+        );
     }
     let t = Instant::now();
     let findings = analyze(&ing.set, &plans, &inputs.config.detect, &detected_at);
     timings.insert("detect".to_string(), t.elapsed().as_secs_f64());
 
-    let target = args.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(today()));
+    let target = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("reports").join(today()));
     let t = Instant::now();
     let out = OutDir::create(&target)?;
     let keys = &ing.set.key_names;
@@ -38,7 +49,13 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
     }
     let by_kind = count_kinds(&findings);
     timings.insert("write".to_string(), t.elapsed().as_secs_f64());
-    let data_until = ing.set.times.iter().max().map(|&t| timestamp::format(t, false)).unwrap_or_default();
+    let data_until = ing
+        .set
+        .times
+        .iter()
+        .max()
+        .map(|&t| timestamp::format(t, false))
+        .unwrap_or_default();
     let manifest = Manifest {
         tool: "shrinkwatch",
         version: env!("CARGO_PKG_VERSION"),
@@ -53,7 +70,10 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
         data_until: data_until.clone(),
         timings,
     };
-    std::fs::write(out.path().join("manifest.json"), serde_json::to_string_pretty(&manifest)? + "\n")?;
+    std::fs::write(
+        out.path().join("manifest.json"),
+        serde_json::to_string_pretty(&manifest)? + "\n",
+    )?;
     let dir = out.commit()?;
 
     let c = &ing.counts;
@@ -72,12 +92,31 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
     );
     const SHOWN: usize = 20;
     for f in findings.iter().filter(|f| f.is_loss()).take(SHOWN) {
-        println!("  LOSS {}: {:.1}% ({} bytes{}) from {} ({}){}", f.label(), f.drop_pct, f.drop_bytes, f.objects_lost.map(|o| format!(", {o} objects")).unwrap_or_default(), f.start, f.severity.as_str(), if f.planned_reason.is_empty() { String::new() } else { format!(" during planned window: {}", f.planned_reason) });
+        println!(
+            "  LOSS {}: {:.1}% ({} bytes{}) from {} ({}){}",
+            f.label(),
+            f.drop_pct,
+            f.drop_bytes,
+            f.objects_lost
+                .map(|o| format!(", {o} objects"))
+                .unwrap_or_default(),
+            f.start,
+            f.severity.as_str(),
+            if f.planned_reason.is_empty() {
+                String::new()
+            } else {
+                format!(" during planned window: {}", f.planned_reason)
+            }
+        );
     }
     if losses > SHOWN {
         println!("  … and {} more losses (see findings.csv)", losses - SHOWN);
     }
-    Ok(if losses > 0 { Outcome::NewLoss } else { Outcome::Clean })
+    Ok(if losses > 0 {
+        Outcome::NewLoss
+    } else {
+        Outcome::Clean
+    })
 }
 
 /// Number of findings of each kind.

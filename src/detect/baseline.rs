@@ -41,9 +41,20 @@ pub struct Cadence {
 impl Cadence {
     /// Infers the interval as the median positive difference of `times`.
     pub fn infer(times: &[i64], weekly: bool) -> Cadence {
-        let mut diffs: Vec<f64> = times.windows(2).map(|w| (w[1] - w[0]) as f64).filter(|d| *d > 0.0).collect();
-        let step = median_in_place(&mut diffs).map(|m| m.round() as i64).unwrap_or(86_400).max(1);
-        let slots = if weekly && step <= 86_400 && WEEK_SECS % step == 0 { (WEEK_SECS / step) as usize } else { 1 };
+        let mut diffs: Vec<f64> = times
+            .windows(2)
+            .map(|w| (w[1] - w[0]) as f64)
+            .filter(|d| *d > 0.0)
+            .collect();
+        let step = median_in_place(&mut diffs)
+            .map(|m| m.round() as i64)
+            .unwrap_or(86_400)
+            .max(1);
+        let slots = if weekly && step <= 86_400 && WEEK_SECS % step == 0 {
+            (WEEK_SECS / step) as usize
+        } else {
+            1
+        };
         Cadence { step, slots }
     }
 
@@ -89,7 +100,12 @@ pub struct Baseline {
 impl Baseline {
     /// Learns a baseline from `(slot, change)` pairs; `recent` holds the
     /// changes of the last couple of weeks. `None` when empty.
-    pub fn fit(pairs: &[(usize, f64)], recent: &mut [f64], slots: usize, scratch: &mut Vec<f64>) -> Option<Baseline> {
+    pub fn fit(
+        pairs: &[(usize, f64)],
+        recent: &mut [f64],
+        slots: usize,
+        scratch: &mut Vec<f64>,
+    ) -> Option<Baseline> {
         if pairs.is_empty() {
             return None;
         }
@@ -122,9 +138,25 @@ impl Baseline {
         for &(s, _) in pairs {
             slot_count[s] += 1;
         }
-        let recent_shift = if recent.len() >= MIN_RECENT { median_in_place(recent).map_or(0.0, |m| (m - pooled_median).min(0.0)) } else { 0.0 };
-        let worst_z = pairs.iter().map(|&(s, c)| (c - slot_median[s]) / slot_sigma[s]).fold(0.0, f64::min);
-        Some(Baseline { pooled_median, pooled_sigma, slot_median, slot_sigma, slot_count, recent_shift, worst_z, n: pairs.len() })
+        let recent_shift = if recent.len() >= MIN_RECENT {
+            median_in_place(recent).map_or(0.0, |m| (m - pooled_median).min(0.0))
+        } else {
+            0.0
+        };
+        let worst_z = pairs
+            .iter()
+            .map(|&(s, c)| (c - slot_median[s]) / slot_sigma[s])
+            .fold(0.0, f64::min);
+        Some(Baseline {
+            pooled_median,
+            pooled_sigma,
+            slot_median,
+            slot_sigma,
+            slot_count,
+            recent_shift,
+            worst_z,
+            n: pairs.len(),
+        })
     }
 
     /// Expected change and its variance for a change that spans `intervals`
@@ -136,7 +168,10 @@ impl Baseline {
         let mut var = 0.0;
         let k = intervals.max(1);
         if slots == 1 {
-            return ((self.slot_median[0] + self.recent_shift) * k as f64, self.slot_sigma[0].powi(2) * k as f64);
+            return (
+                (self.slot_median[0] + self.recent_shift) * k as f64,
+                self.slot_sigma[0].powi(2) * k as f64,
+            );
         }
         for back in 0..k {
             let s = (end_slot + slots - back % slots) % slots;
@@ -155,7 +190,13 @@ mod tests {
     fn cadence_daily_and_six_hourly() {
         let day: Vec<i64> = (0..30).map(|d| 19_000 * 86_400 + d * 86_400).collect();
         let c = Cadence::infer(&day, true);
-        assert_eq!(c, Cadence { step: 86_400, slots: 7 });
+        assert_eq!(
+            c,
+            Cadence {
+                step: 86_400,
+                slots: 7
+            }
+        );
         // 1970-01-05 (Monday) is slot 0, the Sunday after is slot 6
         assert_eq!(c.slot(MONDAY_EPOCH), 0);
         assert_eq!(c.slot(MONDAY_EPOCH + 6 * 86_400 + 3600), 6);

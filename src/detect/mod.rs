@@ -148,24 +148,44 @@ pub struct SeriesResult {
 /// Scans one series. `times` must be strictly increasing (seconds, UTC);
 /// `bytes` and `objects` (NaN = unknown) have the same length. Points with a
 /// non-finite or negative byte value are ignored.
-pub fn detect(times: &[i64], bytes: &[f64], objects: Option<&[f64]>, plans: &[PlanWindow], p: &DetectParams) -> SeriesResult {
+pub fn detect(
+    times: &[i64],
+    bytes: &[f64],
+    objects: Option<&[f64]>,
+    plans: &[PlanWindow],
+    p: &DetectParams,
+) -> SeriesResult {
     detect_traced(times, bytes, objects, plans, p, false)
 }
 
 /// Like [`detect`], optionally recording every candidate examined.
-pub fn detect_traced(times: &[i64], bytes: &[f64], objects: Option<&[f64]>, plans: &[PlanWindow], p: &DetectParams, trace: bool) -> SeriesResult {
+pub fn detect_traced(
+    times: &[i64],
+    bytes: &[f64],
+    objects: Option<&[f64]>,
+    plans: &[PlanWindow],
+    p: &DetectParams,
+    trace: bool,
+) -> SeriesResult {
     let n = times.len().min(bytes.len());
-    let ok = (0..n).all(|i| bytes[i].is_finite() && bytes[i] >= 0.0 && (i == 0 || times[i] > times[i - 1]));
+    let ok = (0..n)
+        .all(|i| bytes[i].is_finite() && bytes[i] >= 0.0 && (i == 0 || times[i] > times[i - 1]));
     if ok {
         return Engine::new(&times[..n], &bytes[..n], objects, plans, p, trace).run();
     }
     // Defensive path: keep valid points in time order, map indices back.
-    let mut keep: Vec<usize> = (0..n).filter(|&i| bytes[i].is_finite() && bytes[i] >= 0.0).collect();
+    let mut keep: Vec<usize> = (0..n)
+        .filter(|&i| bytes[i].is_finite() && bytes[i] >= 0.0)
+        .collect();
     keep.sort_by_key(|&i| times[i]);
     keep.dedup_by_key(|i| times[*i]);
     let t: Vec<i64> = keep.iter().map(|&i| times[i]).collect();
     let b: Vec<f64> = keep.iter().map(|&i| bytes[i]).collect();
-    let o: Option<Vec<f64>> = objects.map(|o| keep.iter().map(|&i| o.get(i).copied().unwrap_or(f64::NAN)).collect());
+    let o: Option<Vec<f64>> = objects.map(|o| {
+        keep.iter()
+            .map(|&i| o.get(i).copied().unwrap_or(f64::NAN))
+            .collect()
+    });
     let mut r = Engine::new(&t, &b, o.as_deref(), plans, p, trace).run();
     for d in &mut r.detections {
         d.before_idx = keep[d.before_idx];
@@ -208,15 +228,33 @@ struct Engine<'a> {
 }
 
 impl<'a> Engine<'a> {
-    fn new(times: &'a [i64], bytes: &'a [f64], objects: Option<&'a [f64]>, plans: &'a [PlanWindow], p: &'a DetectParams, trace: bool) -> Self {
+    fn new(
+        times: &'a [i64],
+        bytes: &'a [f64],
+        objects: Option<&'a [f64]>,
+        plans: &'a [PlanWindow],
+        p: &'a DetectParams,
+        trace: bool,
+    ) -> Self {
         let n = times.len();
         let cad = Cadence::infer(times, p.weekly);
         // Log level; a zero reading sits e^-20 below the smallest positive
         // value of the series (a ~100 % drop), which keeps the whole analysis
         // invariant to the unit of `bytes`.
-        let min_pos = bytes.iter().copied().filter(|b| *b > 0.0).fold(f64::INFINITY, f64::min);
-        let zero_level = if min_pos.is_finite() { min_pos.ln() - ZERO_DEPTH } else { 0.0 };
-        let y: Vec<f64> = bytes.iter().map(|&b| if b > 0.0 { b.ln() } else { zero_level }).collect();
+        let min_pos = bytes
+            .iter()
+            .copied()
+            .filter(|b| *b > 0.0)
+            .fold(f64::INFINITY, f64::min);
+        let zero_level = if min_pos.is_finite() {
+            min_pos.ln() - ZERO_DEPTH
+        } else {
+            0.0
+        };
+        let y: Vec<f64> = bytes
+            .iter()
+            .map(|&b| if b > 0.0 { b.ln() } else { zero_level })
+            .collect();
         let mut c = vec![0.0; n];
         let mut g = vec![1usize; n];
         for i in 1..n {
@@ -248,7 +286,10 @@ impl<'a> Engine<'a> {
     /// Indices of changes usable for the baseline before change `i`.
     fn baseline_indices(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
         let t0 = self.times[i] - self.window_secs;
-        (1..i).rev().take_while(move |&j| self.times[j] > t0).filter(move |&j| self.g[j] == 1 && !self.excluded[j])
+        (1..i)
+            .rev()
+            .take_while(move |&j| self.times[j] > t0)
+            .filter(move |&j| self.g[j] == 1 && !self.excluded[j])
     }
 
     fn baseline(&mut self, i: usize) -> Option<Baseline> {
@@ -263,7 +304,11 @@ impl<'a> Engine<'a> {
                 recent.push(self.c[j]);
             }
         }
-        let b = if pairs.len() >= self.p.min_history { Baseline::fit(&pairs, &mut recent, self.cad.slots, &mut self.scratch) } else { None };
+        let b = if pairs.len() >= self.p.min_history {
+            Baseline::fit(&pairs, &mut recent, self.cad.slots, &mut self.scratch)
+        } else {
+            None
+        };
         self.pairs = pairs;
         self.recent = recent;
         b
@@ -281,7 +326,10 @@ impl<'a> Engine<'a> {
 
     fn run(mut self) -> SeriesResult {
         let n = self.times.len();
-        let mut out = SeriesResult { step_secs: self.cad.step, ..Default::default() };
+        let mut out = SeriesResult {
+            step_secs: self.cad.step,
+            ..Default::default()
+        };
         if n < 2 {
             return out;
         }
@@ -293,7 +341,11 @@ impl<'a> Engine<'a> {
         let big_step = (1.0 - min_frac / k_max as f64).ln();
         let mut next_big = vec![usize::MAX; n + 1];
         for i in (1..n).rev() {
-            next_big[i] = if self.c[i] <= big_step { i } else { next_big[i + 1] };
+            next_big[i] = if self.c[i] <= big_step {
+                i
+            } else {
+                next_big[i + 1]
+            };
         }
         let mut i = 1;
         while i < n {
@@ -307,7 +359,15 @@ impl<'a> Engine<'a> {
             };
             // The weekly pattern must be known for the candidate's slot.
             if b.slot_count[self.slot[i]] < baseline::MIN_PER_SLOT && self.cad.slots > 1 {
-                self.note(&mut out, i, i, f64::NAN, f64::NAN, f64::NAN, "not tested: too little history for this slot of the week");
+                self.note(
+                    &mut out,
+                    i,
+                    i,
+                    f64::NAN,
+                    f64::NAN,
+                    f64::NAN,
+                    "not tested: too little history for this slot of the week",
+                );
                 i += 1;
                 continue;
             }
@@ -333,7 +393,15 @@ impl<'a> Engine<'a> {
                 }
                 let total: f64 = resid.iter().map(shortfall).sum();
                 if best.1 > 0.75 * total {
-                    self.note(&mut out, i, j, f64::NAN, f64::NAN, f64::NAN, "gradual: longer than max_drop_samples");
+                    self.note(
+                        &mut out,
+                        i,
+                        j,
+                        f64::NAN,
+                        f64::NAN,
+                        f64::NAN,
+                        "gradual: longer than max_drop_samples",
+                    );
                     i = j + 1;
                     continue;
                 }
@@ -347,7 +415,11 @@ impl<'a> Engine<'a> {
             let p_value = stats::lower_tail_p(z, (b.n as f64 - 1.0).max(1.0));
             let before = self.bytes[s - 1];
             let after = self.bytes[e];
-            let drop_frac = if before > 0.0 { (before - after) / before } else { 0.0 };
+            let drop_frac = if before > 0.0 {
+                (before - after) / before
+            } else {
+                0.0
+            };
             let excess_frac = 1.0 - excess_log.exp();
             let drop_pct = 100.0 * drop_frac;
             let excess_pct = 100.0 * excess_frac;
@@ -378,7 +450,11 @@ impl<'a> Engine<'a> {
                 Kind::Loss
             };
             let objects_lost = self.objects_lost(s, e);
-            let last_excluded = if kind == Kind::Transient { recovered.unwrap_or(e) } else { e };
+            let last_excluded = if kind == Kind::Transient {
+                recovered.unwrap_or(e)
+            } else {
+                e
+            };
             for x in s..=last_excluded.min(n - 1) {
                 self.excluded[x] = true;
             }
@@ -409,9 +485,25 @@ impl<'a> Engine<'a> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn note(&self, out: &mut SeriesResult, s: usize, e: usize, drop_pct: f64, excess_pct: f64, p_value: f64, verdict: &str) {
+    fn note(
+        &self,
+        out: &mut SeriesResult,
+        s: usize,
+        e: usize,
+        drop_pct: f64,
+        excess_pct: f64,
+        p_value: f64,
+        verdict: &str,
+    ) {
         if self.trace {
-            out.candidates.push(Candidate { start_idx: s, end_idx: e, drop_pct, excess_pct, p_value, verdict: verdict.to_string() });
+            out.candidates.push(Candidate {
+                start_idx: s,
+                end_idx: e,
+                drop_pct,
+                excess_pct,
+                p_value,
+                verdict: verdict.to_string(),
+            });
         }
     }
 
@@ -429,7 +521,11 @@ impl<'a> Engine<'a> {
         self.plan_used[w] += drop_pct;
         match self.plans[w].expected_drop_pct {
             None => (Some(w), false),
-            Some(exp) => (Some(w), used + drop_pct > exp * (1.0 + self.p.planned_tolerance_rel) + self.p.planned_tolerance_pct),
+            Some(exp) => (
+                Some(w),
+                used + drop_pct
+                    > exp * (1.0 + self.p.planned_tolerance_rel) + self.p.planned_tolerance_pct,
+            ),
         }
     }
 
@@ -480,10 +576,18 @@ impl<'a> Engine<'a> {
         for x in s..=e {
             for back in 0..self.g[x] {
                 let slot = (self.slot[x] + self.cad.slots - back % self.cad.slots) % self.cad.slots;
-                let mut same: Vec<f64> = diffs.iter().filter(|d| d.0 == slot).map(|d| d.1).collect();
-                expected += if same.len() >= baseline::MIN_PER_SLOT { stats::median_in_place(&mut same).unwrap_or(pooled) } else { pooled };
+                let mut same: Vec<f64> =
+                    diffs.iter().filter(|d| d.0 == slot).map(|d| d.1).collect();
+                expected += if same.len() >= baseline::MIN_PER_SLOT {
+                    stats::median_in_place(&mut same).unwrap_or(pooled)
+                } else {
+                    pooled
+                };
             }
         }
         Some((ob + expected - oa).max(0.0).round())
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -81,11 +81,20 @@ pub struct ParamError {
     pub allowed: &'static str,
 }
 
-fn check(ok: bool, key: &'static str, value: impl ToString, allowed: &'static str) -> Result<(), ParamError> {
+fn check(
+    ok: bool,
+    key: &'static str,
+    value: impl ToString,
+    allowed: &'static str,
+) -> Result<(), ParamError> {
     if ok {
         Ok(())
     } else {
-        Err(ParamError { key, value: value.to_string(), allowed })
+        Err(ParamError {
+            key,
+            value: value.to_string(),
+            allowed,
+        })
     }
 }
 
@@ -93,17 +102,74 @@ impl DetectParams {
     /// Rejects values outside their meaningful ranges.
     pub fn validate(&self) -> Result<(), ParamError> {
         let p = self;
-        check(p.min_drop_pct.is_finite() && p.min_drop_pct > 0.0 && p.min_drop_pct < 100.0, "min_drop_pct", p.min_drop_pct, "a percentage in (0, 100)")?;
-        check(p.alpha.is_finite() && p.alpha > 0.0 && p.alpha < 1.0, "alpha", p.alpha, "a probability in (0, 1)")?;
-        check((1..=50).contains(&p.max_drop_samples), "max_drop_samples", p.max_drop_samples, "a whole number from 1 to 50")?;
-        check(p.recovery_samples <= 1000, "recovery_samples", p.recovery_samples, "a whole number from 0 to 1000")?;
-        check(p.recovery_fraction.is_finite() && p.recovery_fraction > 0.0 && p.recovery_fraction <= 1.0, "recovery_fraction", p.recovery_fraction, "a fraction in (0, 1]")?;
-        check(p.baseline_days.is_finite() && p.baseline_days >= 1.0 && p.baseline_days <= 3660.0, "baseline_days", p.baseline_days, "a number of days from 1 to 3660")?;
-        check((2..=10_000).contains(&p.min_history), "min_history", p.min_history, "a whole number from 2 to 10000")?;
-        check(p.step_z.is_finite() && p.step_z >= 0.0 && p.step_z <= 100.0, "step_z", p.step_z, "a number from 0 to 100")?;
-        check(p.planned_tolerance_pct.is_finite() && (0.0..=100.0).contains(&p.planned_tolerance_pct), "planned_tolerance_pct", p.planned_tolerance_pct, "a percentage from 0 to 100")?;
-        check(p.extreme_margin.is_finite() && (0.0..=100.0).contains(&p.extreme_margin), "extreme_margin", p.extreme_margin, "a number from 0 to 100")?;
-        check(p.planned_tolerance_rel.is_finite() && (0.0..=10.0).contains(&p.planned_tolerance_rel), "planned_tolerance_rel", p.planned_tolerance_rel, "a fraction from 0 to 10")?;
+        check(
+            p.min_drop_pct.is_finite() && p.min_drop_pct > 0.0 && p.min_drop_pct < 100.0,
+            "min_drop_pct",
+            p.min_drop_pct,
+            "a percentage in (0, 100)",
+        )?;
+        check(
+            p.alpha.is_finite() && p.alpha > 0.0 && p.alpha < 1.0,
+            "alpha",
+            p.alpha,
+            "a probability in (0, 1)",
+        )?;
+        check(
+            (1..=50).contains(&p.max_drop_samples),
+            "max_drop_samples",
+            p.max_drop_samples,
+            "a whole number from 1 to 50",
+        )?;
+        check(
+            p.recovery_samples <= 1000,
+            "recovery_samples",
+            p.recovery_samples,
+            "a whole number from 0 to 1000",
+        )?;
+        check(
+            p.recovery_fraction.is_finite()
+                && p.recovery_fraction > 0.0
+                && p.recovery_fraction <= 1.0,
+            "recovery_fraction",
+            p.recovery_fraction,
+            "a fraction in (0, 1]",
+        )?;
+        check(
+            p.baseline_days.is_finite() && p.baseline_days >= 1.0 && p.baseline_days <= 3660.0,
+            "baseline_days",
+            p.baseline_days,
+            "a number of days from 1 to 3660",
+        )?;
+        check(
+            (2..=10_000).contains(&p.min_history),
+            "min_history",
+            p.min_history,
+            "a whole number from 2 to 10000",
+        )?;
+        check(
+            p.step_z.is_finite() && p.step_z >= 0.0 && p.step_z <= 100.0,
+            "step_z",
+            p.step_z,
+            "a number from 0 to 100",
+        )?;
+        check(
+            p.planned_tolerance_pct.is_finite() && (0.0..=100.0).contains(&p.planned_tolerance_pct),
+            "planned_tolerance_pct",
+            p.planned_tolerance_pct,
+            "a percentage from 0 to 100",
+        )?;
+        check(
+            p.extreme_margin.is_finite() && (0.0..=100.0).contains(&p.extreme_margin),
+            "extreme_margin",
+            p.extreme_margin,
+            "a number from 0 to 100",
+        )?;
+        check(
+            p.planned_tolerance_rel.is_finite() && (0.0..=10.0).contains(&p.planned_tolerance_rel),
+            "planned_tolerance_rel",
+            p.planned_tolerance_rel,
+            "a fraction from 0 to 10",
+        )?;
         Ok(())
     }
 }

@@ -14,8 +14,8 @@ mod names;
 pub mod rng;
 
 use chrono::{Datelike, Duration, NaiveDate};
-pub use names::{FORCES, SYSTEMS};
 use names::SystemProfile;
+pub use names::{FORCES, SYSTEMS};
 use rng::Rng;
 
 /// What to generate.
@@ -43,7 +43,16 @@ pub struct GenOptions {
 
 impl Default for GenOptions {
     fn default() -> Self {
-        GenOptions { seed: 1, series: None, days: 1095, start: NaiveDate::from_ymd_opt(2021, 1, 1).expect("valid date"), noise: 1.0, interval_hours: None, gaps: 1.0, weekly_jobs: false }
+        GenOptions {
+            seed: 1,
+            series: None,
+            days: 1095,
+            start: NaiveDate::from_ymd_opt(2021, 1, 1).expect("valid date"),
+            noise: 1.0,
+            interval_hours: None,
+            gaps: 1.0,
+            weekly_jobs: false,
+        }
     }
 }
 
@@ -119,12 +128,18 @@ pub fn generate(opts: &GenOptions) -> Dataset {
     let root = Rng::new(opts.seed);
     let mut ds = Dataset::default();
     let specs = estate(opts, &mut root.fork(0xE57A7E));
-    let start_secs = opts.start.and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp();
+    let start_secs = opts
+        .start
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight")
+        .and_utc()
+        .timestamp();
     let mut per_series: Vec<Vec<ObsRow>> = Vec::with_capacity(specs.len());
     for (idx, spec) in specs.iter().enumerate() {
         let mut rng = root.fork(idx as u64 + 1);
         let sim = simulate(spec, idx as u32, opts, start_secs, &mut rng);
-        ds.series.push((spec.force.to_string(), spec.system.name.to_string()));
+        ds.series
+            .push((spec.force.to_string(), spec.system.name.to_string()));
         ds.sub_daily.push(spec.steps_per_day > 1);
         ds.labels.extend(sim.labels);
         ds.planned.extend(sim.planned);
@@ -137,10 +152,17 @@ pub fn generate(opts: &GenOptions) -> Dataset {
         let f = frng.pick(FORCES).0;
         let d = frng.int(30, opts.days as i64 - 30).max(0);
         let s = opts.start + Duration::days(d);
-        ds.planned.push(PlannedRow { force: f.to_string(), system: "*".into(), start: s, end: s + Duration::days(frng.int(1, 3)), expected_drop_pct: Some(0.0), reason: "Storage platform firmware upgrade (no data change expected)".into() });
+        ds.planned.push(PlannedRow {
+            force: f.to_string(),
+            system: "*".into(),
+            start: s,
+            end: s + Duration::days(frng.int(1, 3)),
+            expected_drop_pct: Some(0.0),
+            reason: "Storage platform firmware upgrade (no data change expected)".into(),
+        });
     }
     ds.rows = collector_order(per_series, &mut root.fork(0xC011EC7));
-    ds.labels.sort_by(|a, b| (a.series, a.ts).cmp(&(b.series, b.ts)));
+    ds.labels.sort_by_key(|l| (l.series, l.ts));
     ds
 }
 
@@ -170,7 +192,11 @@ fn estate(opts: &GenOptions, rng: &mut Rng) -> Vec<SeriesSpec> {
                 _ if !syp && rng.chance(system.sub_daily) => 4,
                 _ => 1,
             },
-            commissioned: if late { rng.int(90, opts.days as i64 - 250) as usize } else { 0 },
+            commissioned: if late {
+                rng.int(90, opts.days as i64 - 250) as usize
+            } else {
+                0
+            },
             has_objects: syp || rng.chance(0.85),
             syp,
         });
@@ -178,7 +204,8 @@ fn estate(opts: &GenOptions, rng: &mut Rng) -> Vec<SeriesSpec> {
     match opts.series {
         None => {
             for &(force, scale) in FORCES {
-                let k = (3 + rng.int(0, 2) + (scale.ln().max(0.0) * 2.0) as i64).clamp(3, 8) as usize;
+                let k =
+                    (3 + rng.int(0, 2) + (scale.ln().max(0.0) * 2.0) as i64).clamp(3, 8) as usize;
                 // Body-worn video and digital evidence everywhere, the rest at random.
                 let mut chosen: Vec<usize> = vec![0, 1];
                 while chosen.len() < k {
@@ -245,7 +272,13 @@ const DISPOSAL_REASONS: &[&str] = &[
 ];
 
 #[allow(clippy::too_many_lines)]
-fn simulate(spec: &SeriesSpec, idx: u32, opts: &GenOptions, start_secs: i64, rng: &mut Rng) -> Simulated {
+fn simulate(
+    spec: &SeriesSpec,
+    idx: u32,
+    opts: &GenOptions,
+    start_secs: i64,
+    rng: &mut Rng,
+) -> Simulated {
     let sys = spec.system;
     let spd = spec.steps_per_day;
     let days = opts.days;
@@ -258,7 +291,11 @@ fn simulate(spec: &SeriesSpec, idx: u32, opts: &GenOptions, start_secs: i64, rng
     let jitter = rng.log_range(2e-5, 1.5e-3);
     let churn = rng.range(sys.churn.0, sys.churn.1);
     let expiry = rng.chance(sys.expiry) || spec.syp || opts.weekly_jobs;
-    let mut expiry_share = if sys.expiry_share.1 > 0.0 { rng.range(sys.expiry_share.0, sys.expiry_share.1) } else { rng.range(0.05, 0.3) };
+    let mut expiry_share = if sys.expiry_share.1 > 0.0 {
+        rng.range(sys.expiry_share.0, sys.expiry_share.1)
+    } else {
+        rng.range(0.05, 0.3)
+    };
     let expiry_weekday = if spec.syp { 6 } else { rng.int(0, 6) as usize };
     let mut obj_size = rng.range(sys.object_size.0, sys.object_size.1);
     let mut level = rng.log_range(sys.size.0, sys.size.1) * spec.scale;
@@ -275,7 +312,8 @@ fn simulate(spec: &SeriesSpec, idx: u32, opts: &GenOptions, start_secs: i64, rng
     }
     // Typical day-to-day noise of the observed log level, used to keep
     // labelled events clear of the noise (a human could not label them otherwise).
-    let noise_sd = (2.0 * jitter * jitter + (growth * ingest_noise).powi(2) + (churn * 0.6).powi(2)).sqrt();
+    let noise_sd =
+        (2.0 * jitter * jitter + (growth * ingest_noise).powi(2) + (churn * 0.6).powi(2)).sqrt();
     let first_day = spec.commissioned;
     let mut ev = vec![StepEvents::default(); steps];
     let mut pending: Vec<PendingLabel> = Vec::new();
@@ -290,7 +328,15 @@ fn simulate(spec: &SeriesSpec, idx: u32, opts: &GenOptions, start_secs: i64, rng
             busy.push((d as i64 - 70, d as i64 + 60));
             let s = d * spd;
             ev[s].objects_cut = Some(96_174.0);
-            planned.push(PlannedRow { force: force.into(), system: system.into(), start: date(d - 2), end: date(d + 2), expected_drop_pct: Some(0.0), reason: "Supplier storage migration of the digital evidence management system".into() });
+            planned.push(PlannedRow {
+                force: force.into(),
+                system: system.into(),
+                start: date(d - 2),
+                end: date(d + 2),
+                expected_drop_pct: Some(0.0),
+                reason: "Supplier storage migration of the digital evidence management system"
+                    .into(),
+            });
             pending.push(PendingLabel { step: s, end_step: s, kind: "loss", note: "South Yorkshire Police scenario: 96,174 body-worn video files deleted during the supplier's migration".into(), drop_pct: f64::NAN, objects_exact: Some(96_174) });
             forced_steps.extend(s.saturating_sub(3)..(s + 3).min(steps));
         }
@@ -321,7 +367,12 @@ fn simulate(spec: &SeriesSpec, idx: u32, opts: &GenOptions, start_secs: i64, rng
         w.iter().map(|x| 1.0 - (lf * x / tot).exp()).collect()
     };
     let event_seed = rng.next_u64();
-    let active = |rate: f64| poisson(rate * years * (days - first_day) as f64 / days as f64, Rng::new(event_seed ^ rate.to_bits()));
+    let active = |rate: f64| {
+        poisson(
+            rate * years * (days - first_day) as f64 / days as f64,
+            Rng::new(event_seed ^ rate.to_bits()),
+        )
+    };
 
     // Unexplained losses in one to three samples.
     for _ in 0..active(0.30) {
@@ -334,22 +385,44 @@ fn simulate(spec: &SeriesSpec, idx: u32, opts: &GenOptions, start_secs: i64, rng
                 ev[s + j].cut = part;
             }
         }
-        pending.push(PendingLabel { step: s, end_step: s + k - 1, kind: "loss", note: format!("unexplained loss over {k} sample(s)"), drop_pct: 100.0 * f, objects_exact: None });
+        pending.push(PendingLabel {
+            step: s,
+            end_step: s + k - 1,
+            kind: "loss",
+            note: format!("unexplained loss over {k} sample(s)"),
+            drop_pct: 100.0 * f,
+            objects_exact: None,
+        });
     }
     // Transient dips that recover within 1–3 samples; some are zero readings.
     for _ in 0..active(0.35) {
         let Some(d) = place(1, rng) else { continue };
         let len = rng.int(1, 3) as usize;
         let zero = rng.chance(0.3);
-        let f = if zero { 1.0 } else { rng.log_range(0.03, 0.8).max(floor(1)).min(0.95) };
+        let f = if zero {
+            1.0
+        } else {
+            rng.log_range(0.03, 0.8).max(floor(1)).min(0.95)
+        };
         let s = d * spd + rng.int(0, spd as i64 - 1) as usize;
         for j in 0..len {
             if s + j < steps {
                 ev[s + j].obs_mult = Some(1.0 - f);
             }
         }
-        let note = if zero { format!("zero reading for {len} sample(s), then back") } else { format!("dip for {len} sample(s), then restored") };
-        pending.push(PendingLabel { step: s, end_step: s + len - 1, kind: "transient", note, drop_pct: 100.0 * f, objects_exact: None });
+        let note = if zero {
+            format!("zero reading for {len} sample(s), then back")
+        } else {
+            format!("dip for {len} sample(s), then restored")
+        };
+        pending.push(PendingLabel {
+            step: s,
+            end_step: s + len - 1,
+            kind: "transient",
+            note,
+            drop_pct: 100.0 * f,
+            objects_exact: None,
+        });
     }
     // Planned disposals, with and without an expected size; some exceed the plan.
     for _ in 0..active(0.22) {
@@ -371,33 +444,78 @@ fn simulate(spec: &SeriesSpec, idx: u32, opts: &GenOptions, start_secs: i64, rng
             None
         };
         let expected = expected.map(|e| (e * 10.0).round() / 10.0);
-        planned.push(PlannedRow { force: force.into(), system: system.into(), start: date(d.saturating_sub(before)), end: date(d + after), expected_drop_pct: expected, reason: reason.clone() });
-        let (kind, note) = if exceeds { ("loss", format!("reduction far larger than planned ({reason})")) } else { ("planned", reason) };
-        pending.push(PendingLabel { step: s, end_step: s + k - 1, kind, note, drop_pct: 100.0 * f, objects_exact: None });
+        planned.push(PlannedRow {
+            force: force.into(),
+            system: system.into(),
+            start: date(d.saturating_sub(before)),
+            end: date(d + after),
+            expected_drop_pct: expected,
+            reason: reason.clone(),
+        });
+        let (kind, note) = if exceeds {
+            (
+                "loss",
+                format!("reduction far larger than planned ({reason})"),
+            )
+        } else {
+            ("planned", reason)
+        };
+        pending.push(PendingLabel {
+            step: s,
+            end_step: s + k - 1,
+            kind,
+            note,
+            drop_pct: 100.0 * f,
+            objects_exact: None,
+        });
     }
     // Migrations expected to lose nothing: most lose nothing, some lose a lot.
     for _ in 0..active(0.10) {
         let Some(d) = place(6, rng) else { continue };
-        planned.push(PlannedRow { force: force.into(), system: system.into(), start: date(d.saturating_sub(2)), end: date(d + 3), expected_drop_pct: Some(0.0), reason: "Storage migration to new array (no loss expected)".into() });
+        planned.push(PlannedRow {
+            force: force.into(),
+            system: system.into(),
+            start: date(d.saturating_sub(2)),
+            end: date(d + 3),
+            expected_drop_pct: Some(0.0),
+            reason: "Storage migration to new array (no loss expected)".into(),
+        });
         if rng.chance(0.3) {
             let f = rng.log_range(0.03, 0.4).max(floor(1));
             let s = d * spd + 1.min(spd - 1);
             ev[s].cut = f;
-            pending.push(PendingLabel { step: s, end_step: s, kind: "loss", note: "data lost during a migration planned to lose nothing".into(), drop_pct: 100.0 * f, objects_exact: None });
+            pending.push(PendingLabel {
+                step: s,
+                end_step: s,
+                kind: "loss",
+                note: "data lost during a migration planned to lose nothing".into(),
+                drop_pct: 100.0 * f,
+                objects_exact: None,
+            });
         }
     }
     // Slow declines over months (tiering, retention catching up): not findings.
     for _ in 0..active(0.12) {
         let total = rng.range(0.04, 0.2);
         let len_days = (rng.range(60.0, 180.0)).max(total / 0.0025) as usize;
-        let Some(d) = place(len_days, rng) else { continue };
+        let Some(d) = place(len_days, rng) else {
+            continue;
+        };
         let total_log = -(1.0 - total).ln();
         let n = len_days * spd;
         for j in 0..n {
             let u = j as f64 / n as f64;
-            ev[d * spd + j].decline = total_log * (1.0 - (std::f64::consts::TAU * u).cos()) / n as f64;
+            ev[d * spd + j].decline =
+                total_log * (1.0 - (std::f64::consts::TAU * u).cos()) / n as f64;
         }
-        pending.push(PendingLabel { step: d * spd, end_step: d * spd + n - 1, kind: "gradual", note: format!("slow decline over {len_days} days"), drop_pct: 100.0 * total, objects_exact: None });
+        pending.push(PendingLabel {
+            step: d * spd,
+            end_step: d * spd + n - 1,
+            kind: "gradual",
+            note: format!("slow decline over {len_days} days"),
+            drop_pct: 100.0 * total,
+            objects_exact: None,
+        });
     }
     // Bulk ingestion: upward steps, not findings.
     for _ in 0..active(0.15) {
@@ -405,7 +523,14 @@ fn simulate(spec: &SeriesSpec, idx: u32, opts: &GenOptions, start_secs: i64, rng
         let f = rng.range(0.05, 0.8);
         let s = d * spd + rng.int(0, spd as i64 - 1) as usize;
         ev[s].up = f;
-        pending.push(PendingLabel { step: s, end_step: s, kind: "step_up", note: "bulk ingestion".into(), drop_pct: -100.0 * f, objects_exact: None });
+        pending.push(PendingLabel {
+            step: s,
+            end_step: s,
+            kind: "step_up",
+            note: "bulk ingestion".into(),
+            drop_pct: -100.0 * f,
+            objects_exact: None,
+        });
     }
 
     // Simulate the store, with a burn-in so routine jobs are already running
@@ -424,7 +549,11 @@ fn simulate(spec: &SeriesSpec, idx: u32, opts: &GenOptions, start_secs: i64, rng
     // Measurement jitter scales fully; the day-to-day variation of ingest and
     // churn grows more gently so their distributions keep a realistic shape.
     let soft = opts.noise.sqrt();
-    let (jitter, ingest_noise, churn_noise) = (jitter * opts.noise, (ingest_noise * soft).min(1.2), (0.6 * soft).min(1.0));
+    let (jitter, ingest_noise, churn_noise) = (
+        jitter * opts.noise,
+        (ingest_noise * soft).min(1.2),
+        (0.6 * soft).min(1.0),
+    );
     for k in 0..total {
         let step = (first_day * spd + k) as i64 - burn as i64; // < 0 during burn-in
         let day = step.div_euclid(spd as i64);
@@ -437,13 +566,19 @@ fn simulate(spec: &SeriesSpec, idx: u32, opts: &GenOptions, start_secs: i64, rng
         let years_in = (day as f64 / 365.0).max(-1.0);
         let wd = if weekday >= 5 { weekend } else { 1.0 };
         let part = if spd == 1 { 1.0 } else { intraday[sub] };
-        let ingest = base_ingest * (1.0 + 0.15 * years_in) * wd * part * (ingest_noise * rng.normal() - 0.5 * ingest_noise * ingest_noise).exp();
+        let ingest = base_ingest
+            * (1.0 + 0.15 * years_in)
+            * wd
+            * part
+            * (ingest_noise * rng.normal() - 0.5 * ingest_noise * ingest_noise).exp();
         let ingest_objects = ingest / (obj_size * (0.3 * rng.normal()).exp());
         let mut removed = level * churn * part * (churn_noise * rng.normal()).exp();
         let mut removed_objects = removed / obj_size;
         if expiry && sub == 0 && weekday == expiry_weekday && daily_in.len() >= 37 {
             let n = daily_in.len();
-            let (b, o): (f64, f64) = daily_in[n - 37..n - 30].iter().fold((0.0, 0.0), |a, x| (a.0 + x.0, a.1 + x.1));
+            let (b, o): (f64, f64) = daily_in[n - 37..n - 30]
+                .iter()
+                .fold((0.0, 0.0), |a, x| (a.0 + x.0, a.1 + x.1));
             let jitter_job = (0.08 * rng.normal()).exp();
             removed += expiry_share * b * jitter_job;
             removed_objects += expiry_share * o * jitter_job;
@@ -457,7 +592,10 @@ fn simulate(spec: &SeriesSpec, idx: u32, opts: &GenOptions, start_secs: i64, rng
             if let Some(oc) = e.objects_cut {
                 let avg = level / objects.max(1.0);
                 let lost_bytes = oc * avg * rng.range(0.97, 1.03);
-                pending.iter_mut().filter(|p| p.step == step as usize && p.drop_pct.is_nan()).for_each(|p| p.drop_pct = 100.0 * lost_bytes / level);
+                pending
+                    .iter_mut()
+                    .filter(|p| p.step == step as usize && p.drop_pct.is_nan())
+                    .for_each(|p| p.drop_pct = 100.0 * lost_bytes / level);
                 level -= lost_bytes;
                 objects -= oc;
             }
@@ -478,8 +616,8 @@ fn simulate(spec: &SeriesSpec, idx: u32, opts: &GenOptions, start_secs: i64, rng
     for _ in 0..poisson(0.8 * years * opts.gaps, rng.clone()) {
         let d = rng.int(first_day as i64, days as i64 - 1) as usize;
         let len = rng.int(2, 10) as usize;
-        for s in d * spd..((d + len) * spd).min(steps) {
-            observed[s] = false;
+        for o in &mut observed[d * spd..((d + len) * spd).min(steps)] {
+            *o = false;
         }
     }
     for o in observed.iter_mut().skip(first_day * spd) {
@@ -501,7 +639,14 @@ fn simulate(spec: &SeriesSpec, idx: u32, opts: &GenOptions, start_secs: i64, rng
         }
         let bytes = ((noisy / 4096.0).round() * 4096.0).max(0.0) as u64;
         obs_level[s] = bytes as f64;
-        rows.push(ObsRow { ts: start_secs + s as i64 * step_secs, series: idx, bytes, objects: spec.has_objects.then(|| (ob * mult).round().max(0.0) as u64) });
+        rows.push(ObsRow {
+            ts: start_secs + s as i64 * step_secs,
+            series: idx,
+            bytes,
+            objects: spec
+                .has_objects
+                .then(|| (ob * mult).round().max(0.0) as u64),
+        });
     }
 
     // Labels at the first observed sample of each event.
@@ -512,11 +657,18 @@ fn simulate(spec: &SeriesSpec, idx: u32, opts: &GenOptions, start_secs: i64, rng
         if p.kind == "transient" && first > p.end_step {
             continue; // the glitch was never observed
         }
-        let end = (p.step..=p.end_step.min(steps - 1)).rev().find(|&s| observed[s]).unwrap_or(first).max(first);
+        let end = (p.step..=p.end_step.min(steps - 1))
+            .rev()
+            .find(|&s| observed[s])
+            .unwrap_or(first)
+            .max(first);
         let objects_lost = if let Some(exact) = p.objects_exact {
             Some(exact)
         } else if spec.has_objects && matches!(p.kind, "loss" | "planned" | "transient") {
-            let before = (first_day * spd..p.step).rev().find(|&s| observed[s]).map(|s| truth[s - first_day * spd].1);
+            let before = (first_day * spd..p.step)
+                .rev()
+                .find(|&s| observed[s])
+                .map(|s| truth[s - first_day * spd].1);
             before.map(|b| {
                 let after = truth[end - first_day * spd].1 * ev[end].obs_mult.unwrap_or(1.0);
                 (b - after).max(0.0).round() as u64
@@ -524,9 +676,21 @@ fn simulate(spec: &SeriesSpec, idx: u32, opts: &GenOptions, start_secs: i64, rng
         } else {
             None
         };
-        labels.push(LabelRow { series: idx, ts: start_secs + first as i64 * step_secs, kind: p.kind, end: start_secs + end as i64 * step_secs, drop_pct: (p.drop_pct * 100.0).round() / 100.0, objects_lost, note: p.note });
+        labels.push(LabelRow {
+            series: idx,
+            ts: start_secs + first as i64 * step_secs,
+            kind: p.kind,
+            end: start_secs + end as i64 * step_secs,
+            drop_pct: (p.drop_pct * 100.0).round() / 100.0,
+            objects_lost,
+            note: p.note,
+        });
     }
-    Simulated { rows, labels, planned }
+    Simulated {
+        rows,
+        labels,
+        planned,
+    }
 }
 
 fn day_of(opts: &GenOptions, y: i32, m: u32, d: u32) -> Option<usize> {
@@ -542,10 +706,16 @@ fn intraday_weights(spd: usize) -> Vec<f64> {
         return vec![1.0];
     }
     let hours = 24.0 / spd as f64;
-    let w: Vec<f64> = (0..spd).map(|k| {
-        let mid = (k as f64 + 0.5) * hours;
-        if (8.0..18.0).contains(&mid) { 1.0 } else { 0.25 }
-    }).collect();
+    let w: Vec<f64> = (0..spd)
+        .map(|k| {
+            let mid = (k as f64 + 0.5) * hours;
+            if (8.0..18.0).contains(&mid) {
+                1.0
+            } else {
+                0.25
+            }
+        })
+        .collect();
     let tot: f64 = w.iter().sum();
     w.into_iter().map(|x| x / tot).collect()
 }

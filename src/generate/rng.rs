@@ -88,6 +88,9 @@ mod tests {
         }
         let mean: f64 = (0..20_000).map(|_| a.normal()).sum::<f64>() / 20_000.0;
         assert!(mean.abs() < 0.05);
-        assert_ne!(Rng::new(7).fork(1).next_u64(), Rng::new(7).fork(2).next_u64());
+        assert_ne!(
+            Rng::new(7).fork(1).next_u64(),
+            Rng::new(7).fork(2).next_u64()
+        );
     }
 }

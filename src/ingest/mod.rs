@@ -34,7 +34,13 @@ pub struct ColumnNames {
 
 impl Default for ColumnNames {
     fn default() -> Self {
-        ColumnNames { time: "timestamp".into(), keys: vec!["force".into(), "system".into()], value: "bytes".into(), count: "objects".into(), count_required: false }
+        ColumnNames {
+            time: "timestamp".into(),
+            keys: vec!["force".into(), "system".into()],
+            value: "bytes".into(),
+            count: "objects".into(),
+            count_required: false,
+        }
     }
 }
 
@@ -141,11 +147,19 @@ pub fn expand_inputs(paths: &[PathBuf]) -> Result<Vec<PathBuf>, IngestError> {
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
-            let rd = std::fs::read_dir(p).map_err(|e| IngestError::Unreadable { file: p.display().to_string(), reason: e.to_string() })?;
+            let rd = std::fs::read_dir(p).map_err(|e| IngestError::Unreadable {
+                file: p.display().to_string(),
+                reason: e.to_string(),
+            })?;
             let mut found: Vec<PathBuf> = rd
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|f| is_data_file(f))
-                .filter(|f| !matches!(f.file_name().and_then(|n| n.to_str()), Some("planned.csv" | "labels.csv" | "rejected.csv" | "findings.csv")))
+                .filter(|f| {
+                    !matches!(
+                        f.file_name().and_then(|n| n.to_str()),
+                        Some("planned.csv" | "labels.csv" | "rejected.csv" | "findings.csv")
+                    )
+                })
                 .collect();
             found.sort();
             if found.is_empty() {
@@ -160,7 +174,13 @@ pub fn expand_inputs(paths: &[PathBuf]) -> Result<Vec<PathBuf>, IngestError> {
 }
 
 fn is_data_file(p: &Path) -> bool {
-    matches!(p.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref(), Some("csv" | "parquet"))
+    matches!(
+        p.extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
+        Some("csv" | "parquet")
+    )
 }
 
 /// Reads and validates every input file, then groups rows into series.
@@ -177,13 +197,30 @@ pub fn ingest(paths: &[PathBuf], cols: &ColumnNames) -> Result<Ingested, IngestE
     let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
     let (set, dup, conflicts) = series::group(raw, cols, &names);
     rejected.extend(conflicts);
-    let counts = IngestCounts { rows_read, rows_kept: set.times.len() as u64, duplicates: dup, rejected: rejected.len() as u64, series: set.len() as u64 };
-    debug_assert_eq!(counts.rows_read, counts.rows_kept + counts.duplicates + counts.rejected);
-    Ok(Ingested { set, rejected, files: infos, counts })
+    let counts = IngestCounts {
+        rows_read,
+        rows_kept: set.times.len() as u64,
+        duplicates: dup,
+        rejected: rejected.len() as u64,
+        series: set.len() as u64,
+    };
+    debug_assert_eq!(
+        counts.rows_read,
+        counts.rows_kept + counts.duplicates + counts.rejected
+    );
+    Ok(Ingested {
+        set,
+        rejected,
+        files: infos,
+        counts,
+    })
 }
 
 fn file_info(path: &Path, rows: u64) -> Result<InputFile, IngestError> {
-    let unreadable = |e: std::io::Error| IngestError::Unreadable { file: path.display().to_string(), reason: e.to_string() };
+    let unreadable = |e: std::io::Error| IngestError::Unreadable {
+        file: path.display().to_string(),
+        reason: e.to_string(),
+    };
     let mut f = std::fs::File::open(path).map_err(unreadable)?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
@@ -197,16 +234,34 @@ fn file_info(path: &Path, rows: u64) -> Result<InputFile, IngestError> {
         h.update(&buf[..n]);
     }
     let sha256 = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
-    Ok(InputFile { path: path.display().to_string(), size, sha256, rows })
+    Ok(InputFile {
+        path: path.display().to_string(),
+        size,
+        sha256,
+        rows,
+    })
 }
 
-fn read_file(path: &Path, fi: u32, cols: &ColumnNames, raw: &mut RawRows, rejected: &mut Vec<Rejected>) -> Result<u64, IngestError> {
+fn read_file(
+    path: &Path,
+    fi: u32,
+    cols: &ColumnNames,
+    raw: &mut RawRows,
+    rejected: &mut Vec<Rejected>,
+) -> Result<u64, IngestError> {
     let fname = path.display().to_string();
-    let unreadable = |reason: String| IngestError::Unreadable { file: fname.clone(), reason };
+    let unreadable = |reason: String| IngestError::Unreadable {
+        file: fname.clone(),
+        reason,
+    };
     if !path.is_file() {
         return Err(unreadable("no such file".into()));
     }
-    let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
     let (mut df, csv) = match ext.as_str() {
         "csv" => {
             let df = CsvReadOptions::default()
@@ -219,35 +274,67 @@ fn read_file(path: &Path, fi: u32, cols: &ColumnNames, raw: &mut RawRows, reject
         }
         "parquet" => {
             let f = std::fs::File::open(path).map_err(|e| unreadable(e.to_string()))?;
-            let df = ParquetReader::new(f).finish().map_err(|e| unreadable(first_line(&e.to_string())))?;
+            let df = ParquetReader::new(f)
+                .finish()
+                .map_err(|e| unreadable(first_line(&e.to_string())))?;
             (df, false)
         }
-        _ => return Err(unreadable("unknown file type (expected .csv or .parquet)".into())),
+        _ => {
+            return Err(unreadable(
+                "unknown file type (expected .csv or .parquet)".into(),
+            ))
+        }
     };
     // A UTF-8 byte-order mark ends up in the first column name.
-    let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
+    let names: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     for n in &names {
         let clean = n.trim_start_matches('\u{feff}').trim();
         if clean != n {
-            df.rename(n, clean.into()).map_err(|e| unreadable(e.to_string()))?;
+            df.rename(n, clean.into())
+                .map_err(|e| unreadable(e.to_string()))?;
         }
     }
-    let found: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
+    let found: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     let need = |c: &str| -> Result<&Column, IngestError> {
-        df.column(c).map_err(|_| IngestError::MissingColumn { file: fname.clone(), column: c.to_string(), found: found.join(", ") })
+        df.column(c).map_err(|_| IngestError::MissingColumn {
+            file: fname.clone(),
+            column: c.to_string(),
+            found: found.join(", "),
+        })
     };
     let time = need(&cols.time)?;
     let value = need(&cols.value)?;
-    let keys: Vec<&Column> = cols.keys.iter().map(|k| need(k)).collect::<Result<_, _>>()?;
-    let count = if cols.count_required { Some(need(&cols.count)?) } else { df.column(&cols.count).ok() };
+    let keys: Vec<&Column> = cols
+        .keys
+        .iter()
+        .map(|k| need(k))
+        .collect::<Result<_, _>>()?;
+    let count = if cols.count_required {
+        Some(need(&cols.count)?)
+    } else {
+        df.column(&cols.count).ok()
+    };
     if count.is_some() {
         raw.has_objects = true;
     }
     let n = df.height();
     let line_of = |i: usize| if csv { i as u64 + 2 } else { i as u64 + 1 };
-    let times = TimeCol::new(time).map_err(|e| unreadable(format!("column `{}`: {e}", cols.time)))?;
-    let values = NumCol::new(value).map_err(|e| unreadable(format!("column `{}`: {e}", cols.value)))?;
-    let counts = count.map(NumCol::new).transpose().map_err(|e| unreadable(format!("column `{}`: {e}", cols.count)))?;
+    let times =
+        TimeCol::new(time).map_err(|e| unreadable(format!("column `{}`: {e}", cols.time)))?;
+    let values =
+        NumCol::new(value).map_err(|e| unreadable(format!("column `{}`: {e}", cols.value)))?;
+    let counts = count
+        .map(NumCol::new)
+        .transpose()
+        .map_err(|e| unreadable(format!("column `{}`: {e}", cols.count)))?;
     let key_strs: Vec<StringChunked> = keys
         .iter()
         .map(|k| k.cast(&DataType::String).and_then(|c| c.str().cloned()))
@@ -256,7 +343,13 @@ fn read_file(path: &Path, fi: u32, cols: &ColumnNames, raw: &mut RawRows, reject
     let mut key_buf: Vec<String> = Vec::with_capacity(cols.keys.len());
     'rows: for i in 0..n {
         let mut reject = |column: &str, value: String, reason: String| {
-            rejected.push(Rejected { file: fname.clone(), line: line_of(i), column: column.to_string(), value, reason });
+            rejected.push(Rejected {
+                file: fname.clone(),
+                line: line_of(i),
+                column: column.to_string(),
+                value,
+                reason,
+            });
         };
         key_buf.clear();
         for (k, kc) in key_strs.iter().enumerate() {
@@ -334,13 +427,20 @@ impl TimeCol {
                     TimeUnit::Milliseconds => 1_000,
                 };
                 let phys = c.cast(&DataType::Int64).map_err(|e| e.to_string())?;
-                Ok(TimeCol::Int(phys.i64().map_err(|e| e.to_string())?.clone(), div))
+                Ok(TimeCol::Int(
+                    phys.i64().map_err(|e| e.to_string())?.clone(),
+                    div,
+                ))
             }
             DataType::Date => {
                 let phys = c.cast(&DataType::Int32).map_err(|e| e.to_string())?;
-                Ok(TimeCol::Days(phys.i32().map_err(|e| e.to_string())?.clone()))
+                Ok(TimeCol::Days(
+                    phys.i32().map_err(|e| e.to_string())?.clone(),
+                ))
             }
-            other => Err(format!("has type {other}, expected a date, date-time or text")),
+            other => Err(format!(
+                "has type {other}, expected a date, date-time or text"
+            )),
         }
     }
 
@@ -353,8 +453,14 @@ impl TimeCol {
                 }
                 timestamp::parse(v).map_err(|why| (v.to_string(), why))
             }
-            TimeCol::Int(a, div) => a.get(i).map(|v| v.div_euclid(*div)).ok_or((String::new(), "missing timestamp")),
-            TimeCol::Days(a) => a.get(i).map(|d| i64::from(d) * 86_400).ok_or((String::new(), "missing timestamp")),
+            TimeCol::Int(a, div) => a
+                .get(i)
+                .map(|v| v.div_euclid(*div))
+                .ok_or((String::new(), "missing timestamp")),
+            TimeCol::Days(a) => a
+                .get(i)
+                .map(|d| i64::from(d) * 86_400)
+                .ok_or((String::new(), "missing timestamp")),
         }
     }
 }
@@ -372,11 +478,27 @@ impl NumCol {
         let e = |e: PolarsError| e.to_string();
         Ok(match c.dtype() {
             DataType::String => NumCol::Text(c.str().map_err(e)?.clone()),
-            DataType::Float32 | DataType::Float64 => NumCol::Float(c.cast(&DataType::Float64).map_err(e)?.f64().map_err(e)?.clone()),
+            DataType::Float32 | DataType::Float64 => NumCol::Float(
+                c.cast(&DataType::Float64)
+                    .map_err(e)?
+                    .f64()
+                    .map_err(e)?
+                    .clone(),
+            ),
             DataType::UInt64 => NumCol::UInt(c.u64().map_err(e)?.clone()),
-            DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 | DataType::UInt8 | DataType::UInt16 | DataType::UInt32 => {
-                NumCol::Int(c.cast(&DataType::Int64).map_err(e)?.i64().map_err(e)?.clone())
-            }
+            DataType::Int8
+            | DataType::Int16
+            | DataType::Int32
+            | DataType::Int64
+            | DataType::UInt8
+            | DataType::UInt16
+            | DataType::UInt32 => NumCol::Int(
+                c.cast(&DataType::Int64)
+                    .map_err(e)?
+                    .i64()
+                    .map_err(e)?
+                    .clone(),
+            ),
             other => return Err(format!("has type {other}, expected a non-negative integer")),
         })
     }
@@ -392,7 +514,9 @@ impl NumCol {
                 None => Ok(None),
                 Some(v) if !v.is_finite() => Err((v.to_string(), "not a number")),
                 Some(v) if v < 0.0 => Err((v.to_string(), "negative value")),
-                Some(v) if v.fract() != 0.0 => Err((v.to_string(), "fractional value (expected a whole number)")),
+                Some(v) if v.fract() != 0.0 => {
+                    Err((v.to_string(), "fractional value (expected a whole number)"))
+                }
                 Some(v) => Ok(Some(v)),
             },
             NumCol::Int(a) => match a.get(i) {
@@ -402,7 +526,9 @@ impl NumCol {
             },
             NumCol::UInt(a) => match a.get(i) {
                 None => Ok(None),
-                Some(v) if v > i64::MAX as u64 => Err((v.to_string(), "value too large (over 2^63 − 1)")),
+                Some(v) if v > i64::MAX as u64 => {
+                    Err((v.to_string(), "value too large (over 2^63 − 1)"))
+                }
                 Some(v) => Ok(Some(v as f64)),
             },
         }
@@ -412,18 +538,30 @@ impl NumCol {
 /// Parses a non-negative whole number written in plain digits.
 pub fn parse_count(v: &str) -> Result<f64, &'static str> {
     let v = v.trim();
-    if v.eq_ignore_ascii_case("nan") || v.eq_ignore_ascii_case("null") || v.eq_ignore_ascii_case("na") {
+    if v.eq_ignore_ascii_case("nan")
+        || v.eq_ignore_ascii_case("null")
+        || v.eq_ignore_ascii_case("na")
+    {
         return Err("not a number");
     }
     if let Some(rest) = v.strip_prefix('-') {
-        return Err(if rest.chars().all(|c| c.is_ascii_digit() || c == '.') && !rest.is_empty() { "negative value" } else { "not a whole number" });
+        return Err(
+            if rest.chars().all(|c| c.is_ascii_digit() || c == '.') && !rest.is_empty() {
+                "negative value"
+            } else {
+                "not a whole number"
+            },
+        );
     }
     let digits = v.strip_prefix('+').unwrap_or(v);
     if digits.is_empty() {
         return Err("not a whole number");
     }
     if digits.bytes().all(|c| c.is_ascii_digit()) {
-        return digits.parse::<i64>().map(|x| x as f64).map_err(|_| "value too large (over 2^63 − 1)");
+        return digits
+            .parse::<i64>()
+            .map(|x| x as f64)
+            .map_err(|_| "value too large (over 2^63 − 1)");
     }
     if digits.contains(['e', 'E']) {
         return Err("exponent notation is not accepted (write the whole number)");
@@ -434,7 +572,9 @@ pub fn parse_count(v: &str) -> Result<f64, &'static str> {
     if let Some((int, frac)) = digits.split_once('.') {
         if int.bytes().all(|c| c.is_ascii_digit()) && frac.bytes().all(|c| c.is_ascii_digit()) {
             return if frac.bytes().all(|c| c == b'0') {
-                int.parse::<i64>().map(|x| x as f64).map_err(|_| "value too large (over 2^63 − 1)")
+                int.parse::<i64>()
+                    .map(|x| x as f64)
+                    .map_err(|_| "value too large (over 2^63 − 1)")
             } else {
                 Err("fractional value (expected a whole number)")
             };
@@ -453,11 +593,16 @@ mod tests {
         assert_eq!(parse_count("+7"), Ok(7.0));
         assert_eq!(parse_count("10.0"), Ok(10.0));
         assert_eq!(parse_count("-5"), Err("negative value"));
-        assert_eq!(parse_count("1.5"), Err("fractional value (expected a whole number)"));
+        assert_eq!(
+            parse_count("1.5"),
+            Err("fractional value (expected a whole number)")
+        );
         assert!(parse_count("1e9").unwrap_err().contains("exponent"));
         assert!(parse_count("1,000").unwrap_err().contains("thousands"));
         assert_eq!(parse_count("NaN"), Err("not a number"));
         assert_eq!(parse_count("abc"), Err("not a whole number"));
-        assert!(parse_count("99999999999999999999").unwrap_err().contains("too large"));
+        assert!(parse_count("99999999999999999999")
+            .unwrap_err()
+            .contains("too large"));
     }
 }

@@ -87,7 +87,12 @@ impl SeriesSet {
 
     /// Keeps only observations at or before `t` (for `--as-of` and replay).
     pub fn truncated(&self, t: i64) -> SeriesSet {
-        let mut out = SeriesSet { key_names: self.key_names.clone(), keys: self.keys.clone(), has_objects: self.has_objects, ..Default::default() };
+        let mut out = SeriesSet {
+            key_names: self.key_names.clone(),
+            keys: self.keys.clone(),
+            has_objects: self.has_objects,
+            ..Default::default()
+        };
         out.offsets.push(0);
         for i in 0..self.len() {
             let r = self.offsets[i]..self.offsets[i + 1];
@@ -104,7 +109,11 @@ impl SeriesSet {
 
 /// Groups rows into series. Returns the set, the number of exact duplicates
 /// removed, and the rows rejected as conflicting.
-pub(crate) fn group(raw: RawRows, cols: &ColumnNames, files: &[String]) -> (SeriesSet, u64, Vec<Rejected>) {
+pub(crate) fn group(
+    raw: RawRows,
+    cols: &ColumnNames,
+    files: &[String],
+) -> (SeriesSet, u64, Vec<Rejected>) {
     let ns = raw.keys.len();
     let n = raw.sid.len();
     let mut start = vec![0usize; ns + 1];
@@ -120,7 +129,12 @@ pub(crate) fn group(raw: RawRows, cols: &ColumnNames, files: &[String]) -> (Seri
         order[pos[s as usize]] = r;
         pos[s as usize] += 1;
     }
-    let mut set = SeriesSet { key_names: cols.keys.clone(), keys: raw.keys, has_objects: raw.has_objects, ..Default::default() };
+    let mut set = SeriesSet {
+        key_names: cols.keys.clone(),
+        keys: raw.keys,
+        has_objects: raw.has_objects,
+        ..Default::default()
+    };
     set.offsets.push(0);
     let mut dup = 0u64;
     let mut rejected = Vec::new();
@@ -137,14 +151,21 @@ pub(crate) fn group(raw: RawRows, cols: &ColumnNames, files: &[String]) -> (Seri
                 b += 1;
             }
             let first = rows[a];
-            let same = |r: usize| raw.bytes[r] == raw.bytes[first] && (raw.objects[r] == raw.objects[first] || (raw.objects[r].is_nan() && raw.objects[first].is_nan()));
+            let same = |r: usize| {
+                raw.bytes[r] == raw.bytes[first]
+                    && (raw.objects[r] == raw.objects[first]
+                        || (raw.objects[r].is_nan() && raw.objects[first].is_nan()))
+            };
             if rows[a..b].iter().all(|&r| same(r)) {
                 dup += (b - a - 1) as u64;
                 set.times.push(t);
                 set.bytes.push(raw.bytes[first]);
                 set.objects.push(raw.objects[first]);
             } else {
-                let values: Vec<String> = rows[a..b].iter().map(|&r| format!("{}", raw.bytes[r])).collect();
+                let values: Vec<String> = rows[a..b]
+                    .iter()
+                    .map(|&r| format!("{}", raw.bytes[r]))
+                    .collect();
                 for &r in &rows[a..b] {
                     let (fi, line) = raw.src[r];
                     rejected.push(Rejected {

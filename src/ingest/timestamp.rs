@@ -3,7 +3,7 @@
 //! `2023-07-26 06:00:00`, `…Z`, `…+01:00`). Parsed by hand on the fast path;
 //! impossible dates (2023-02-30) are rejected.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use chrono::{DateTime, NaiveDate};
 
 /// Seconds since the Unix epoch (UTC), or a reason why not.
 pub fn parse(s: &str) -> Result<i64, &'static str> {
@@ -16,20 +16,33 @@ pub fn parse(s: &str) -> Result<i64, &'static str> {
         let day = date(&b[..10]).ok_or("not a valid date-time (bad date part)")?;
         let hms = hms(&b[11..19]).ok_or("not a valid date-time (bad time part)")?;
         let rest = &s[19..];
-        let rest = rest.strip_prefix('.').map(|r| r.trim_start_matches(|c: char| c.is_ascii_digit())).unwrap_or(rest);
+        let rest = rest
+            .strip_prefix('.')
+            .map(|r| r.trim_start_matches(|c: char| c.is_ascii_digit()))
+            .unwrap_or(rest);
         let offset = match rest {
             "" | "Z" | "z" => 0,
-            _ => {
-                // fall back to chrono for offsets
-                return DateTime::parse_from_rfc3339(&s.replacen(' ', "T", 1))
-                    .map(|d| d.timestamp())
-                    .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%:z").map(|d| d.and_utc().timestamp()))
-                    .map_err(|_| "not a valid date-time (bad offset)");
-            }
+            _ => offset(rest).ok_or("not a valid date-time (bad offset; expected Z or ±HH:MM)")?,
         };
         return Ok(day + hms - offset);
     }
     Err("not a date or RFC 3339 date-time")
+}
+
+/// `+HH:MM`, `-HH:MM` or `+HHMM`, at most ±18 hours, as seconds east of UTC.
+fn offset(s: &str) -> Option<i64> {
+    let (sign, rest) = match s.as_bytes().first()? {
+        b'+' => (1, &s[1..]),
+        b'-' => (-1, &s[1..]),
+        _ => return None,
+    };
+    let b = rest.as_bytes();
+    let (h, m) = match b.len() {
+        5 if b[2] == b':' => (num(&b[..2])?, num(&b[3..])?),
+        4 => (num(&b[..2])?, num(&b[2..])?),
+        _ => return None,
+    };
+    (h <= 18 && m < 60).then_some(sign * i64::from(h * 3600 + m * 60))
 }
 
 fn num(b: &[u8]) -> Option<u32> {

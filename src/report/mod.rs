@@ -21,15 +21,23 @@ pub struct OutDir {
 impl OutDir {
     /// Starts writing `target` (via a temporary sibling folder).
     pub fn create(target: &Path) -> Result<OutDir> {
-        let parent = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+        let parent = target
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
         let name = target.file_name().and_then(|n| n.to_str()).unwrap_or("out");
         let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
         if tmp.exists() {
             std::fs::remove_dir_all(&tmp).ok();
         }
-        std::fs::create_dir_all(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
-        Ok(OutDir { target: target.to_path_buf(), tmp })
+        std::fs::create_dir_all(&tmp)
+            .with_context(|| format!("cannot create {}", tmp.display()))?;
+        Ok(OutDir {
+            target: target.to_path_buf(),
+            tmp,
+        })
     }
 
     /// Where files go while writing.
@@ -39,11 +47,19 @@ impl OutDir {
 
     /// Moves the finished folder into place, replacing an earlier one.
     pub fn commit(self) -> Result<PathBuf> {
-        let old = self.tmp.with_file_name(format!("{}.old", self.tmp.file_name().and_then(|n| n.to_str()).unwrap_or("out")));
+        let old = self.tmp.with_file_name(format!(
+            "{}.old",
+            self.tmp
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("out")
+        ));
         if self.target.exists() {
-            std::fs::rename(&self.target, &old).with_context(|| format!("cannot move aside {}", self.target.display()))?;
+            std::fs::rename(&self.target, &old)
+                .with_context(|| format!("cannot move aside {}", self.target.display()))?;
         }
-        std::fs::rename(&self.tmp, &self.target).with_context(|| format!("cannot move {} into place", self.target.display()))?;
+        std::fs::rename(&self.tmp, &self.target)
+            .with_context(|| format!("cannot move {} into place", self.target.display()))?;
         if old.exists() {
             std::fs::remove_dir_all(&old).ok();
         }
@@ -53,7 +69,8 @@ impl OutDir {
 
 /// Writes any serialisable rows as CSV.
 pub fn write_csv<T: serde::Serialize>(path: &Path, rows: &[T]) -> Result<()> {
-    let mut w = csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
+    let mut w =
+        csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
     for r in rows {
         w.serialize(r)?;
     }
@@ -75,7 +92,8 @@ pub fn finding_json(f: &Finding, key_names: &[String]) -> Result<Value> {
 
 /// `findings.csv`: key columns under their own names, then the finding fields.
 pub fn write_findings_csv(path: &Path, findings: &[Finding], key_names: &[String]) -> Result<()> {
-    let mut w = csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
+    let mut w =
+        csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
     let mut header: Vec<String> = key_names.to_vec();
     let fields = field_names();
     header.extend(fields.iter().cloned());
@@ -91,8 +109,12 @@ pub fn write_findings_csv(path: &Path, findings: &[Finding], key_names: &[String
 
 /// `findings.json`: an array of finding objects.
 pub fn write_findings_json(path: &Path, findings: &[Finding], key_names: &[String]) -> Result<()> {
-    let arr: Vec<Value> = findings.iter().map(|f| finding_json(f, key_names)).collect::<Result<_>>()?;
-    std::fs::write(path, serde_json::to_string_pretty(&arr)? + "\n").with_context(|| format!("cannot write {}", path.display()))
+    let arr: Vec<Value> = findings
+        .iter()
+        .map(|f| finding_json(f, key_names))
+        .collect::<Result<_>>()?;
+    std::fs::write(path, serde_json::to_string_pretty(&arr)? + "\n")
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// `rejected.csv`.

@@ -1,0 +1,586 @@
+//! Integration tests: run the real binary on the files in tests/data/ and
+//! check exit codes, output files and values.
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+fn bin() -> Command {
+    Command::cargo_bin("shrinkwatch").expect("binary built")
+}
+
+fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
+
+/// Reads a CSV file into header-keyed rows.
+fn read_csv(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
+    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let headers: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    r.records()
+        .map(|rec| {
+            headers
+                .iter()
+                .cloned()
+                .zip(rec.unwrap().iter().map(String::from))
+                .collect()
+        })
+        .collect()
+}
+
+fn scan(args: &[&str], out: &Path) -> (i32, String, String) {
+    let o = bin()
+        .arg("scan")
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into(),
+        String::from_utf8_lossy(&o.stderr).into(),
+    )
+}
+
+fn simple_scan(out: &Path, planned: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let (code, stdout, stderr) = scan(
+        &[
+            "--input",
+            data("simple.csv").to_str().unwrap(),
+            "--planned",
+            data(planned).to_str().unwrap(),
+        ],
+        out,
+    );
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    read_csv(&out.join("findings.csv"))
+}
+
+#[test]
+fn scan_finds_loss_transient_and_planned_with_exact_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = simple_scan(&dir.path().join("r"), "planned_simple.csv");
+    assert_eq!(f.len(), 3, "{f:?}");
+    // sorted by severity: the loss first
+    let loss = &f[0];
+    assert_eq!(
+        (
+            loss["force"].as_str(),
+            loss["system"].as_str(),
+            loss["kind"].as_str()
+        ),
+        ("Kent Police", "Body-worn video", "loss")
+    );
+    assert_eq!(loss["start"], "2023-04-22");
+    assert_eq!(loss["end"], "2023-04-22");
+    assert_eq!(loss["objects_lost"], "12000");
+    assert_eq!(loss["severity"], "critical");
+    let pct: f64 = loss["drop_pct"].parse().unwrap();
+    assert!((pct - 9.83).abs() < 0.1, "{pct}");
+    // the wildcard migration window (expected 0) does not hide it
+    assert_eq!(
+        loss["planned_reason"],
+        "Evidence store migration (no loss expected)"
+    );
+    assert_eq!(loss["exceeded_plan"], "true");
+    let before: u64 = loss["before_bytes"].parse().unwrap();
+    let after: u64 = loss["after_bytes"].parse().unwrap();
+    assert_eq!(loss["drop_bytes"], (before - after).to_string());
+    let p: f64 = loss["p_value"].parse().unwrap();
+    assert!((0.0..1e-6).contains(&p));
+
+    let tr = f
+        .iter()
+        .find(|r| r["kind"] == "transient")
+        .expect("transient");
+    assert_eq!(
+        (
+            tr["system"].as_str(),
+            tr["start"].as_str(),
+            tr["after_bytes"].as_str()
+        ),
+        ("Custody", "2023-04-07", "0")
+    );
+    assert_eq!(tr["recovered_at"], "2023-04-08");
+    let pl = f.iter().find(|r| r["kind"] == "planned").expect("planned");
+    assert_eq!(
+        (
+            pl["system"].as_str(),
+            pl["start"].as_str(),
+            pl["severity"].as_str()
+        ),
+        ("Custody", "2023-05-12", "info")
+    );
+    assert_eq!(pl["planned_reason"], "MoPI review disposal");
+    // the upward step and the slow decline of Essex are not findings
+    assert!(f.iter().all(|r| r["force"] != "Essex Police"));
+}
+
+#[test]
+fn findings_columns_follow_the_spec() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r");
+    simple_scan(&out, "planned_simple.csv");
+    let text = std::fs::read_to_string(out.join("findings.csv")).unwrap();
+    let header = text.lines().next().unwrap();
+    assert!(header.starts_with("force,system,kind,start,end,detected_at,before_bytes,after_bytes,drop_bytes,drop_pct,objects_lost,p_value,severity,planned_reason,chart"), "{header}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("findings.json")).unwrap()).unwrap();
+    let arr = json.as_array().unwrap();
+    assert_eq!(arr.len(), 3);
+    assert_eq!(arr[0]["force"], "Kent Police");
+    assert_eq!(arr[0]["objects_lost"], 12000);
+    assert!(arr[1]["objects_lost"].is_null());
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["counts"]["rows_read"], 450);
+    assert_eq!(manifest["counts"]["series"], 3);
+    assert_eq!(manifest["inputs"][0]["sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(manifest["config"]["detect"]["min_drop_pct"], 1.5);
+    assert!(!out.join("rejected.csv").exists());
+}
+
+#[test]
+fn a_plan_too_small_does_not_explain_the_disposal() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = simple_scan(&dir.path().join("r"), "planned_too_small.csv");
+    let custody: Vec<_> = f
+        .iter()
+        .filter(|r| r["system"] == "Custody" && r["start"] == "2023-05-12")
+        .collect();
+    assert_eq!(custody.len(), 1);
+    assert_eq!(custody[0]["kind"], "loss");
+    assert_eq!(custody[0]["exceeded_plan"], "true");
+}
+
+#[test]
+fn without_planned_windows_the_disposal_is_a_loss() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r");
+    let (code, ..) = scan(&["--input", data("simple.csv").to_str().unwrap()], &out);
+    assert_eq!(code, 1);
+    let f = read_csv(&out.join("findings.csv"));
+    assert_eq!(f.iter().filter(|r| r["kind"] == "loss").count(), 2);
+}
+
+#[test]
+fn six_hourly_series_keeps_its_time_of_day() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r");
+    let (code, stdout, _) = scan(&["--input", data("six_hourly.csv").to_str().unwrap()], &out);
+    assert_eq!(code, 1, "{stdout}");
+    let f = read_csv(&out.join("findings.csv"));
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0]["start"], "2023-04-11T12:00:00Z");
+    assert_eq!(f[0]["interval_secs"], "21600");
+    assert_eq!(f[0]["objects_lost"], "");
+}
+
+#[test]
+fn bad_rows_are_rejected_with_file_line_and_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r");
+    let (code, stdout, stderr) = scan(&["--input", data("bad_rows.csv").to_str().unwrap()], &out);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("68 rows read, 1 duplicates removed, 8 rejected"),
+        "{stdout}"
+    );
+    let rej = read_csv(&out.join("rejected.csv"));
+    let by_line = |l: &str| {
+        rej.iter()
+            .find(|r| r["line"] == l)
+            .unwrap_or_else(|| panic!("no rejected row for line {l}: {rej:?}"))
+    };
+    assert!(by_line("63")["reason"].contains("not a valid date"));
+    assert_eq!(by_line("63")["column"], "timestamp");
+    assert!(by_line("64")["reason"].contains("not a date"));
+    assert_eq!(by_line("65")["reason"], "negative value");
+    assert!(by_line("66")["reason"].contains("fractional"));
+    assert_eq!(by_line("67")["reason"], "empty key");
+    assert!(by_line("68")["reason"].contains("exponent"));
+    assert!(by_line("69")["reason"].contains("conflicting"));
+    assert!(by_line("5")["reason"].contains("conflicting"));
+    assert!(rej.iter().all(|r| r["file"].ends_with("bad_rows.csv")));
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    let c = &manifest["counts"];
+    assert_eq!(
+        c["rows_read"].as_u64().unwrap(),
+        c["rows_kept"].as_u64().unwrap()
+            + c["duplicates"].as_u64().unwrap()
+            + c["rejected"].as_u64().unwrap()
+    );
+}
+
+#[test]
+fn strict_turns_rejections_into_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = scan(
+        &[
+            "--strict",
+            "--input",
+            data("bad_rows.csv").to_str().unwrap(),
+        ],
+        &dir.path().join("r"),
+    );
+    assert_eq!(code, 2);
+    assert!(stderr.contains("bad_rows.csv, line 63"), "{stderr}");
+}
+
+#[test]
+fn missing_column_is_exit_2_naming_file_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = scan(
+        &["--input", data("missing_column.csv").to_str().unwrap()],
+        &dir.path().join("r"),
+    );
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("missing_column.csv") && stderr.contains("`bytes`"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("r").exists(), "no half-written report");
+}
+
+#[test]
+fn unreadable_input_is_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = scan(&["--input", "/nonexistent/obs.csv"], &dir.path().join("r"));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("/nonexistent/obs.csv"), "{stderr}");
+}
+
+#[test]
+fn invalid_threshold_is_rejected_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = scan(
+        &[
+            "--input",
+            data("simple.csv").to_str().unwrap(),
+            "--min-drop-pct",
+            "150",
+        ],
+        &dir.path().join("r"),
+    );
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("min_drop_pct") && stderr.contains("(0, 100)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn renamed_columns_and_custom_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(data("six_hourly.csv"))
+        .unwrap()
+        .replacen("timestamp,force,system,bytes", "when,org,store,size", 1);
+    let input = dir.path().join("renamed.csv");
+    std::fs::write(&input, text).unwrap();
+    let out = dir.path().join("r");
+    let (code, ..) = scan(
+        &[
+            "--input",
+            input.to_str().unwrap(),
+            "--time-col",
+            "when",
+            "--key-cols",
+            "org,store",
+            "--value-col",
+            "size",
+        ],
+        &out,
+    );
+    assert_eq!(code, 1);
+    let header = std::fs::read_to_string(out.join("findings.csv")).unwrap();
+    assert!(header.starts_with("org,store,kind,start"), "{header}");
+}
+
+#[test]
+fn order_duplicates_and_file_splits_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let base_out = dir.path().join("base");
+    simple_scan(&base_out, "planned_simple.csv");
+    let text = std::fs::read_to_string(data("simple.csv")).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    let header = lines.remove(0);
+    // reversed order, every tenth row delivered twice, split into two files in a folder
+    lines.reverse();
+    let mut rows: Vec<String> = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        rows.push(l.to_string());
+        if i % 10 == 0 {
+            rows.push(l.to_string());
+        }
+    }
+    let folder = dir.path().join("parts");
+    std::fs::create_dir(&folder).unwrap();
+    let half = rows.len() / 2;
+    std::fs::write(
+        folder.join("a.csv"),
+        format!("{header}\n{}\n", rows[..half].join("\n")),
+    )
+    .unwrap();
+    std::fs::write(
+        folder.join("b.csv"),
+        format!("{header}\r\n{}\r\n", rows[half..].join("\r\n")),
+    )
+    .unwrap();
+    let out = dir.path().join("shuffled");
+    let (code, stdout, _) = scan(
+        &[
+            "--input",
+            folder.to_str().unwrap(),
+            "--planned",
+            data("planned_simple.csv").to_str().unwrap(),
+        ],
+        &out,
+    );
+    assert_eq!(code, 1);
+    assert!(stdout.contains("duplicates removed"), "{stdout}");
+    let strip = |p: &Path| -> Vec<String> {
+        read_csv(&p.join("findings.csv"))
+            .into_iter()
+            .map(|r| {
+                format!(
+                    "{} {} {} {} {}",
+                    r["system"], r["kind"], r["start"], r["drop_bytes"], r["p_value"]
+                )
+            })
+            .collect()
+    };
+    assert_eq!(strip(&base_out), strip(&out));
+}
+
+#[test]
+fn config_round_trip_gives_the_same_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = bin().args(["config", "--print-default"]).output().unwrap();
+    assert!(o.status.success());
+    let cfg = dir.path().join("default.toml");
+    std::fs::write(&cfg, &o.stdout).unwrap();
+    let a = dir.path().join("a");
+    let b = dir.path().join("b");
+    simple_scan(&a, "planned_simple.csv");
+    let (code, ..) = scan(
+        &[
+            "--config",
+            cfg.to_str().unwrap(),
+            "--input",
+            data("simple.csv").to_str().unwrap(),
+            "--planned",
+            data("planned_simple.csv").to_str().unwrap(),
+        ],
+        &b,
+    );
+    assert_eq!(code, 1);
+    let strip = |p: &Path| {
+        read_csv(&p.join("findings.csv"))
+            .into_iter()
+            .map(|mut r| {
+                r.remove("detected_at");
+                format!(
+                    "{:?}",
+                    r.into_iter().collect::<std::collections::BTreeMap<_, _>>()
+                )
+            })
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    assert_eq!(strip(&a), strip(&b));
+    // a flag wins over the file: a huge minimum drop leaves only the zero reading
+    let c = dir.path().join("c");
+    let (code, ..) = scan(
+        &[
+            "--config",
+            cfg.to_str().unwrap(),
+            "--min-drop-pct",
+            "50",
+            "--input",
+            data("simple.csv").to_str().unwrap(),
+        ],
+        &c,
+    );
+    assert_eq!(code, 0);
+    let f = read_csv(&c.join("findings.csv"));
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0]["kind"], "transient");
+}
+
+#[test]
+fn bad_config_key_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("bad.toml");
+    std::fs::write(&cfg, "[detect]\nmin_drop_pc = 2\n").unwrap();
+    let (code, _, stderr) = scan(
+        &[
+            "--config",
+            cfg.to_str().unwrap(),
+            "--input",
+            data("simple.csv").to_str().unwrap(),
+        ],
+        &dir.path().join("r"),
+    );
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("min_drop_pc") && stderr.contains("bad.toml"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn evaluate_scores_the_fixture_perfectly_and_beats_the_naive_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ev");
+    let o = bin()
+        .args([
+            "evaluate",
+            "--input",
+            data("simple.csv").to_str().unwrap(),
+            "--planned",
+            data("planned_simple.csv").to_str().unwrap(),
+            "--labels",
+            data("labels_simple.csv").to_str().unwrap(),
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let ev: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("evaluation.json")).unwrap())
+            .unwrap();
+    for kind in ["loss", "transient", "planned"] {
+        assert_eq!(
+            ev["detector"]["kinds"][kind]["f1"], 1.0,
+            "{kind}: {}",
+            ev["detector"]["kinds"][kind]
+        );
+    }
+    assert!(
+        ev["naive_baseline"]["kinds"]["loss"]["precision"]
+            .as_f64()
+            .unwrap()
+            < 0.5
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains("| shrinkwatch | loss | 1 | 1 | 1 |"));
+}
+
+#[test]
+fn generate_is_deterministic_and_scan_catches_its_losses() {
+    let dir = tempfile::tempdir().unwrap();
+    let gen = |name: &str| {
+        let out = dir.path().join(name);
+        bin()
+            .args([
+                "generate", "--seed", "7", "--series", "30", "--days", "400", "--format", "both",
+                "--out",
+            ])
+            .arg(&out)
+            .assert()
+            .success();
+        out
+    };
+    let a = gen("a");
+    let b = gen("b");
+    for f in [
+        "observations.csv",
+        "observations.parquet",
+        "planned.csv",
+        "labels.csv",
+    ] {
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+            "{f} differs between runs"
+        );
+    }
+    let labels = read_csv(&a.join("labels.csv"));
+    assert!(labels.iter().any(|l| l["kind"] == "loss"));
+    let out = dir.path().join("ev");
+    bin()
+        .args(["evaluate", "--input"])
+        .arg(a.join("observations.parquet"))
+        .arg("--planned")
+        .arg(a.join("planned.csv"))
+        .arg("--labels")
+        .arg(a.join("labels.csv"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let ev: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("evaluation.json")).unwrap())
+            .unwrap();
+    let f1 = ev["detector"]["kinds"]["loss"]["f1"].as_f64().unwrap();
+    assert!(f1 >= 0.9, "loss F1 {f1}");
+    // CSV and Parquet copies of the same data give the same findings
+    let (c1, s1, _) = scan(
+        &["--input", a.join("observations.csv").to_str().unwrap()],
+        &dir.path().join("csv"),
+    );
+    let (c2, s2, _) = scan(
+        &["--input", a.join("observations.parquet").to_str().unwrap()],
+        &dir.path().join("pq"),
+    );
+    assert_eq!(c1, c2);
+    let first = |s: &str| {
+        s.lines()
+            .next()
+            .unwrap()
+            .split(':')
+            .nth(1)
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(first(&s1).split('→').next(), first(&s2).split('→').next());
+}
+
+#[test]
+fn shipped_dataset_flags_the_south_yorkshire_loss() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r");
+    let o = bin()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["scan", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let f = read_csv(&out.join("findings.csv"));
+    let syp: Vec<_> = f
+        .iter()
+        .filter(|r| {
+            r["force"] == "South Yorkshire Police"
+                && r["system"] == "Body-worn video"
+                && r["start"] == "2023-07-26"
+        })
+        .collect();
+    assert_eq!(syp.len(), 1, "{syp:?}");
+    assert_eq!(syp[0]["kind"], "loss");
+    let objects: f64 = syp[0]["objects_lost"].parse().unwrap();
+    assert!(
+        (objects - 96_174.0).abs() / 96_174.0 <= 0.05,
+        "objects_lost {objects}"
+    );
+    assert!(syp[0]["planned_reason"].contains("migration"));
+}
+
+#[test]
+fn help_and_usage_errors() {
+    bin().arg("--help").assert().success();
+    let o = bin().args(["scan", "--no-such-flag"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}
