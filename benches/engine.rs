@@ -1,0 +1,60 @@
+//! Engine throughput on seeded generated series (no I/O): points per second,
+//! single-threaded and across all cores. Run: `cargo bench --bench engine`.
+//! Optional arguments: number of series (default 2000) and days (default 1095).
+
+use shrinkwatch::detect::{detect, DetectParams};
+use shrinkwatch::generate::{generate, GenOptions};
+use std::time::Instant;
+
+fn main() {
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let series = args.first().copied().unwrap_or(2000);
+    let days = args.get(1).copied().unwrap_or(1095);
+    let ds = generate(&GenOptions {
+        seed: 42,
+        series: Some(series),
+        days,
+        ..Default::default()
+    });
+    let mut per: Vec<(Vec<i64>, Vec<f64>, Vec<f64>)> = vec![Default::default(); ds.series.len()];
+    let mut rows = ds.rows.clone();
+    rows.sort_by_key(|r| (r.series, r.ts));
+    rows.dedup_by_key(|r| (r.series, r.ts));
+    for r in &rows {
+        let s = &mut per[r.series as usize];
+        s.0.push(r.ts);
+        s.1.push(r.bytes as f64);
+        s.2.push(r.objects.map_or(f64::NAN, |o| o as f64));
+    }
+    let points: usize = per.iter().map(|s| s.0.len()).sum();
+    let p = DetectParams::default();
+    let run_serial = || {
+        per.iter()
+            .map(|s| detect(&s.0, &s.1, Some(&s.2), &[], &p).detections.len())
+            .sum::<usize>()
+    };
+    let run_parallel = || {
+        use rayon::prelude::*;
+        per.par_iter()
+            .map(|s| detect(&s.0, &s.1, Some(&s.2), &[], &p).detections.len())
+            .sum::<usize>()
+    };
+    for (name, f) in [
+        ("1 thread", &run_serial as &dyn Fn() -> usize),
+        ("all cores", &run_parallel),
+    ] {
+        let mut times = Vec::new();
+        let mut found = 0;
+        for _ in 0..5 {
+            let t = Instant::now();
+            found = f();
+            times.push(t.elapsed().as_secs_f64());
+        }
+        times.sort_by(f64::total_cmp);
+        let median = times[2];
+        println!("engine, {name}: {series} series, {points} points, {found} findings: median {:.3} s = {:.1} M points/s", median, points as f64 / median / 1e6);
+    }
+}
