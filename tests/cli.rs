@@ -584,3 +584,61 @@ fn help_and_usage_errors() {
     let o = bin().args(["scan", "--no-such-flag"]).output().unwrap();
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// Writes the six-hourly fixture as Parquet with other column types: text
+/// timestamps and float bytes, or date-times in microseconds and unsigned bytes.
+fn parquet_variant(path: &Path, text_time: bool) {
+    use polars::prelude::*;
+    let rows = read_csv(&data("six_hourly.csv"));
+    let ts: Vec<String> = rows.iter().map(|r| r["timestamp"].clone()).collect();
+    let bytes: Vec<u64> = rows.iter().map(|r| r["bytes"].parse().unwrap()).collect();
+    let n = rows.len();
+    let time_col: Column = if text_time {
+        Series::new("timestamp".into(), ts).into()
+    } else {
+        let micros: Vec<i64> = ts
+            .iter()
+            .map(|t| chrono::DateTime::parse_from_rfc3339(t).unwrap().timestamp() * 1_000_000)
+            .collect();
+        Series::new("timestamp".into(), micros)
+            .into_datetime(TimeUnit::Microseconds, None)
+            .into()
+    };
+    let bytes_col: Column = if text_time {
+        Series::new(
+            "bytes".into(),
+            bytes.iter().map(|&b| b as f64).collect::<Vec<f64>>(),
+        )
+        .into()
+    } else {
+        Series::new("bytes".into(), bytes).into()
+    };
+    let mut df = DataFrame::new(
+        n,
+        vec![
+            time_col,
+            Series::new("force".into(), vec!["Police Scotland"; n]).into(),
+            Series::new("system".into(), vec!["ANPR"; n]).into(),
+            bytes_col,
+        ],
+    )
+    .unwrap();
+    ParquetWriter::new(std::fs::File::create(path).unwrap())
+        .finish(&mut df)
+        .unwrap();
+}
+
+#[test]
+fn parquet_with_other_column_types_gives_the_same_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, text) in [true, false].into_iter().enumerate() {
+        let input = dir.path().join(format!("v{i}.parquet"));
+        parquet_variant(&input, text);
+        let out = dir.path().join(format!("r{i}"));
+        let (code, stdout, stderr) = scan(&["--input", input.to_str().unwrap()], &out);
+        assert_eq!(code, 1, "{stdout}{stderr}");
+        let f = read_csv(&out.join("findings.csv"));
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0]["start"], "2023-04-11T12:00:00Z");
+    }
+}
