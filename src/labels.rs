@@ -4,6 +4,7 @@
 //! that sit on a slow decline). Extra columns are ignored.
 
 use crate::ingest::timestamp;
+use crate::sidefile::{SideFile, SideFileError};
 use std::path::Path;
 
 /// The kinds a label may have.
@@ -24,71 +25,28 @@ pub struct Label {
     pub line: u64,
 }
 
-/// A labels file that cannot be used.
-#[derive(Debug, thiserror::Error)]
-#[error("{file}, line {line}, column `{column}`: {reason}")]
-pub struct LabelError {
-    /// The file.
-    pub file: String,
-    /// Line (header = 1).
-    pub line: u64,
-    /// Column at fault.
-    pub column: String,
-    /// What is wrong.
-    pub reason: String,
-}
-
 /// Reads a labels file.
-pub fn read(path: &Path, key_cols: &[String]) -> Result<Vec<Label>, LabelError> {
-    let file = path.display().to_string();
-    let err = |line: u64, column: &str, reason: String| LabelError {
-        file: file.clone(),
-        line,
-        column: column.to_string(),
-        reason,
-    };
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_path(path)
-        .map_err(|e| err(0, "", e.to_string()))?;
-    let headers: Vec<String> = rdr
-        .headers()
-        .map_err(|e| err(1, "", e.to_string()))?
-        .iter()
-        .map(|h| h.trim_start_matches('\u{feff}').to_string())
-        .collect();
-    let col = |name: &str| headers.iter().position(|h| h == name);
-    let mut idx = Vec::new();
-    for k in key_cols
-        .iter()
-        .map(String::as_str)
-        .chain(["timestamp", "kind"])
-    {
-        idx.push(col(k).ok_or_else(|| {
-            err(
-                1,
-                k,
-                format!(
-                    "required column is missing (columns found: {})",
-                    headers.join(", ")
-                ),
-            )
-        })?);
-    }
-    let end_col = col("end");
+pub fn read(path: &Path, key_cols: &[String]) -> Result<Vec<Label>, SideFileError> {
+    let (f, mut reader) = SideFile::open(path)?;
+    let idx = f.require(
+        key_cols
+            .iter()
+            .map(String::as_str)
+            .chain(["timestamp", "kind"]),
+    )?;
+    let end_col = f.column("end");
     let nk = key_cols.len();
     let mut out = Vec::new();
-    for (i, rec) in rdr.records().enumerate() {
+    for (i, rec) in reader.records().enumerate() {
         let line = i as u64 + 2;
-        let rec = rec.map_err(|e| err(line, "", e.to_string()))?;
+        let rec = rec.map_err(|e| f.error(line, "", e.to_string()))?;
         let get = |c: usize| rec.get(c).unwrap_or("").trim();
         let key: Vec<String> = idx[..nk].iter().map(|&c| get(c).to_string()).collect();
         let ts = timestamp::parse(get(idx[nk]))
-            .map_err(|why| err(line, "timestamp", format!("`{}`: {why}", get(idx[nk]))))?;
+            .map_err(|why| f.error(line, "timestamp", format!("`{}`: {why}", get(idx[nk]))))?;
         let kind = get(idx[nk + 1]).to_string();
         if !KINDS.contains(&kind.as_str()) {
-            return Err(err(
+            return Err(f.error(
                 line,
                 "kind",
                 format!(
@@ -100,7 +58,7 @@ pub fn read(path: &Path, key_cols: &[String]) -> Result<Vec<Label>, LabelError> 
         let end = match end_col.map(get).unwrap_or("") {
             "" => ts,
             v => timestamp::parse(v)
-                .map_err(|why| err(line, "end", format!("`{v}`: {why}")))?
+                .map_err(|why| f.error(line, "end", format!("`{v}`: {why}")))?
                 .max(ts),
         };
         out.push(Label {

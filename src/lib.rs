@@ -22,6 +22,7 @@ pub mod ingest;
 pub mod labels;
 pub mod planned;
 pub mod report;
+pub mod sidefile;
 
 use cli::{Cli, Command};
 use commands::Outcome;

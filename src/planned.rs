@@ -4,6 +4,7 @@
 
 use crate::detect::PlanWindow;
 use crate::ingest::timestamp;
+use crate::sidefile::{SideFile, SideFileError};
 use std::path::Path;
 
 /// A planned window as written in the file.
@@ -17,75 +18,31 @@ pub struct PlannedRow {
     pub line: u64,
 }
 
-/// A planned-windows file that cannot be used.
-#[derive(Debug, thiserror::Error)]
-#[error("{file}, line {line}, column `{column}`: {reason}")]
-pub struct PlannedError {
-    /// The file.
-    pub file: String,
-    /// Line (header = 1).
-    pub line: u64,
-    /// Column at fault.
-    pub column: String,
-    /// What is wrong.
-    pub reason: String,
-}
-
 /// Reads a planned-windows file.
-pub fn read(path: &Path, key_cols: &[String]) -> Result<Vec<PlannedRow>, PlannedError> {
-    let file = path.display().to_string();
-    let err = |line: u64, column: &str, reason: String| PlannedError {
-        file: file.clone(),
-        line,
-        column: column.to_string(),
-        reason,
-    };
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_path(path)
-        .map_err(|e| err(0, "", e.to_string()))?;
-    let headers: Vec<String> = rdr
-        .headers()
-        .map_err(|e| err(1, "", e.to_string()))?
-        .iter()
-        .map(|h| h.trim_start_matches('\u{feff}').to_string())
-        .collect();
-    let col = |name: &str| headers.iter().position(|h| h == name);
-    let mut idx = Vec::new();
-    for k in key_cols.iter().map(String::as_str).chain(["start", "end"]) {
-        idx.push(col(k).ok_or_else(|| {
-            err(
-                1,
-                k,
-                format!(
-                    "required column is missing (columns found: {})",
-                    headers.join(", ")
-                ),
-            )
-        })?);
-    }
-    let exp_col = col("expected_drop_pct");
-    let reason_col = col("reason");
+pub fn read(path: &Path, key_cols: &[String]) -> Result<Vec<PlannedRow>, SideFileError> {
+    let (f, mut reader) = SideFile::open(path)?;
+    let idx = f.require(key_cols.iter().map(String::as_str).chain(["start", "end"]))?;
+    let exp_col = f.column("expected_drop_pct");
+    let reason_col = f.column("reason");
     let mut out = Vec::new();
-    for (i, rec) in rdr.records().enumerate() {
+    for (i, rec) in reader.records().enumerate() {
         let line = i as u64 + 2;
-        let rec = rec.map_err(|e| err(line, "", e.to_string()))?;
+        let rec = rec.map_err(|e| f.error(line, "", e.to_string()))?;
         let get = |c: usize| rec.get(c).unwrap_or("").trim();
         let key: Vec<String> = idx[..key_cols.len()]
             .iter()
             .map(|&c| get(c).to_string())
             .collect();
         if let Some(k) = key.iter().position(String::is_empty) {
-            return Err(err(
+            return Err(f.error(
                 line,
                 &key_cols[k],
                 "empty key (use * to match every value)".into(),
             ));
         }
-        let day = |c: usize, name: &str| -> Result<i64, PlannedError> {
+        let day = |c: usize, name: &str| -> Result<i64, SideFileError> {
             let v = get(c);
-            timestamp::parse(v).map_err(|why| err(line, name, format!("`{v}`: {why}")))
+            timestamp::parse(v).map_err(|why| f.error(line, name, format!("`{v}`: {why}")))
         };
         let start = day(idx[key_cols.len()], "start")?;
         let end_raw = day(idx[key_cols.len() + 1], "end")?;
@@ -96,7 +53,7 @@ pub fn read(path: &Path, key_cols: &[String]) -> Result<Vec<PlannedRow>, Planned
             end_raw
         };
         if end < start {
-            return Err(err(
+            return Err(f.error(
                 line,
                 "end",
                 format!(
@@ -110,7 +67,7 @@ pub fn read(path: &Path, key_cols: &[String]) -> Result<Vec<PlannedRow>, Planned
             "" => None,
             v => match v.trim_end_matches('%').parse::<f64>() {
                 Ok(x) if x.is_finite() && (0.0..=100.0).contains(&x) => Some(x),
-                _ => return Err(err(line, "expected_drop_pct", format!("`{v}` is not a percentage from 0 to 100 (leave blank when the size is unknown)"))),
+                _ => return Err(f.error(line, "expected_drop_pct", format!("`{v}` is not a percentage from 0 to 100 (leave blank when the size is unknown)"))),
             },
         };
         let reason = reason_col.map(get).unwrap_or("").to_string();

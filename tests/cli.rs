@@ -642,3 +642,84 @@ fn parquet_with_other_column_types_gives_the_same_finding() {
         assert_eq!(f[0]["start"], "2023-04-11T12:00:00Z");
     }
 }
+
+#[test]
+fn bad_planned_and_labels_files_name_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let planned = dir.path().join("planned.csv");
+    std::fs::write(&planned, "force,system,start,end,expected_drop_pct,reason\nKent Police,Custody,2023-05-10,2023-05-14,20,ok\nKent Police,Custody,2023-05-14,2023-05-10,5,backwards\n").unwrap();
+    let (code, _, stderr) = scan(
+        &[
+            "--input",
+            data("simple.csv").to_str().unwrap(),
+            "--planned",
+            planned.to_str().unwrap(),
+        ],
+        &dir.path().join("r"),
+    );
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("planned.csv, line 3, column `end`") && stderr.contains("before start"),
+        "{stderr}"
+    );
+
+    std::fs::write(&planned, "force,system,start,end,expected_drop_pct,reason\nKent Police,Custody,2023-05-10,2023-05-14,lots,x\n").unwrap();
+    let (code, _, stderr) = scan(
+        &[
+            "--input",
+            data("simple.csv").to_str().unwrap(),
+            "--planned",
+            planned.to_str().unwrap(),
+        ],
+        &dir.path().join("r"),
+    );
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("line 2, column `expected_drop_pct`"),
+        "{stderr}"
+    );
+
+    let labels = dir.path().join("labels.csv");
+    std::fs::write(
+        &labels,
+        "force,system,timestamp,kind\nKent Police,Custody,2023-04-07,oops\n",
+    )
+    .unwrap();
+    let o = bin()
+        .args([
+            "evaluate",
+            "--input",
+            data("simple.csv").to_str().unwrap(),
+            "--labels",
+            labels.to_str().unwrap(),
+            "--out",
+        ])
+        .arg(dir.path().join("ev"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("labels.csv, line 2, column `kind`")
+            && stderr.contains("unknown kind `oops`"),
+        "{stderr}"
+    );
+
+    std::fs::write(&labels, "force,timestamp,kind\n").unwrap();
+    let o = bin()
+        .args([
+            "evaluate",
+            "--input",
+            data("simple.csv").to_str().unwrap(),
+            "--labels",
+            labels.to_str().unwrap(),
+            "--out",
+        ])
+        .arg(dir.path().join("ev"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("column `system`: required column is missing")
+    );
+}
