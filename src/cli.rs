@@ -139,6 +139,9 @@ pub struct ScanArgs {
     /// Any rejected row is an error (exit code 2).
     #[arg(long)]
     pub strict: bool,
+    /// Chart size in pixels, WIDTHxHEIGHT.
+    #[arg(long, value_name = "WxH", default_value = "1600x900", value_parser = crate::charts::style::parse_size)]
+    pub chart_size: (u32, u32),
 }
 
 /// `evaluate` flags.

@@ -74,6 +74,15 @@ pub struct Finding {
     /// Index of the last sample of the drop.
     #[serde(skip)]
     pub end_idx: usize,
+    /// Timestamp of the last sample before the drop.
+    #[serde(skip)]
+    pub before_ts: i64,
+    /// Expected log-change per interval and its σ, from the baseline (charts).
+    #[serde(skip)]
+    pub expected_step_log: f64,
+    /// See `expected_step_log`.
+    #[serde(skip)]
+    pub step_sigma_log: f64,
     /// `loss`, `transient` or `planned`.
     pub kind: Kind,
     /// Timestamp of the first reduced observation.
@@ -155,6 +164,9 @@ pub fn analyze(
                         end_ts: s.times[d.end_idx],
                         start_idx: d.start_idx,
                         end_idx: d.end_idx,
+                        before_ts: s.times[d.before_idx],
+                        expected_step_log: d.expected_step_log,
+                        step_sigma_log: d.step_sigma_log,
                         kind: d.kind,
                         start: fmt(d.start_idx),
                         end: fmt(d.end_idx),

@@ -11,12 +11,14 @@
 //! - [`report`]: output files;
 //! - [`cli`], [`config`], [`commands`]: the command line.
 
+pub mod charts;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod detect;
 pub mod evaluate;
 pub mod findings;
+pub mod fmt;
 pub mod generate;
 pub mod ingest;
 pub mod labels;

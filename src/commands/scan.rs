@@ -1,6 +1,7 @@
 //! `shrinkwatch scan`: the nightly job.
 
 use super::{load, today, Outcome};
+use crate::charts;
 use crate::cli::ScanArgs;
 use crate::findings::{analyze, Finding};
 use crate::ingest::timestamp;
@@ -32,7 +33,7 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
         );
     }
     let t = Instant::now();
-    let findings = analyze(&ing.set, &plans, &inputs.config.detect, &detected_at);
+    let mut findings = analyze(&ing.set, &plans, &inputs.config.detect, &detected_at);
     timings.insert("detect".to_string(), t.elapsed().as_secs_f64());
 
     let target = args
@@ -41,6 +42,33 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
         .unwrap_or_else(|| PathBuf::from("reports").join(today()));
     let t = Instant::now();
     let out = OutDir::create(&target)?;
+    let last = ing.set.times.iter().max().copied();
+    let data_until = last
+        .map(|t| timestamp::format(t, false))
+        .unwrap_or_default();
+    let data_until_h = last
+        .map(crate::fmt::date_time)
+        .unwrap_or_else(|| "no data".into());
+    charts::render_findings(
+        out.path(),
+        &mut findings,
+        &ing.set,
+        &plans,
+        started.timestamp(),
+        inputs.config.detect.recovery_samples,
+        args.chart_size,
+    )?;
+    charts::overview::render(
+        &out.path().join("overview.png"),
+        &findings,
+        &format!(
+            "Largest losses first, by bytes dropped; {} series scanned, data until {}",
+            ing.counts.series, data_until_h
+        ),
+        args.chart_size,
+    )?;
+    timings.insert("charts".to_string(), t.elapsed().as_secs_f64());
+    let t = Instant::now();
     let keys = &ing.set.key_names;
     report::write_findings_csv(&out.path().join("findings.csv"), &findings, keys)?;
     report::write_findings_json(&out.path().join("findings.json"), &findings, keys)?;
@@ -49,13 +77,6 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
     }
     let by_kind = count_kinds(&findings);
     timings.insert("write".to_string(), t.elapsed().as_secs_f64());
-    let data_until = ing
-        .set
-        .times
-        .iter()
-        .max()
-        .map(|&t| timestamp::format(t, false))
-        .unwrap_or_default();
     let manifest = Manifest {
         tool: "shrinkwatch",
         version: env!("CARGO_PKG_VERSION"),

@@ -107,6 +107,12 @@ pub struct Detection {
     pub baseline_n: usize,
     /// Expected log-change over the drop according to the baseline.
     pub expected_log_change: f64,
+    /// Robust σ of the log-change over the whole drop.
+    pub sigma_log: f64,
+    /// Typical expected log-change per interval (for drawing the expected path).
+    pub expected_step_log: f64,
+    /// Robust σ of one interval's log-change.
+    pub step_sigma_log: f64,
     /// Index of the sample at which the level came back, for transients.
     pub recovered_idx: Option<usize>,
     /// Index into the plan windows of the window the drop fell in, if any.
@@ -474,6 +480,9 @@ impl<'a> Engine<'a> {
                 p_value,
                 baseline_n: b.n,
                 expected_log_change: expected,
+                sigma_log: var.sqrt(),
+                expected_step_log: b.pooled_median + b.recent_shift,
+                step_sigma_log: b.pooled_sigma,
                 recovered_idx: recovered,
                 plan,
                 exceeded_plan: exceeded,

@@ -1,0 +1,168 @@
+//! `overview.png`: the run at a glance: the largest losses ranked by bytes
+//! dropped (log scale), then, if there is room, the largest transient and
+//! planned reductions, coloured by kind.
+
+use super::style::{colour, init_fonts, kind_colour, px, FONT, LABEL_PX, SUBTITLE_PX, TITLE_PX};
+use super::ChartError;
+use crate::detect::Kind;
+use crate::findings::Finding;
+use crate::fmt;
+use plotters::prelude::*;
+use std::path::Path;
+
+/// Most bars shown.
+pub const MAX_BARS: usize = 25;
+
+fn draw_err<E: std::fmt::Display>(e: E) -> ChartError {
+    ChartError::Draw(e.to_string())
+}
+
+/// Renders the overview of `findings` (already sorted or not).
+pub fn render(
+    path: &Path,
+    findings: &[Finding],
+    subtitle: &str,
+    size: (u32, u32),
+) -> Result<(), ChartError> {
+    init_fonts();
+    let h = size.1;
+    let (title_px, sub_px, label_px) = (px(TITLE_PX, h), px(SUBTITLE_PX, h), px(LABEL_PX, h));
+    let root = BitMapBackend::new(path, size).into_drawing_area();
+    root.fill(&WHITE).map_err(draw_err)?;
+    let count = |k: Kind| findings.iter().filter(|f| f.kind == k).count();
+    let title = format!(
+        "{} losses, {} transient drops, {} planned reductions",
+        count(Kind::Loss),
+        count(Kind::Transient),
+        count(Kind::Planned)
+    );
+    let (top, body) = root.split_vertically((title_px + sub_px + 36.0) as u32);
+    top.draw(&Text::new(
+        title,
+        (28, 14),
+        (FONT, title_px)
+            .into_font()
+            .style(FontStyle::Bold)
+            .color(&colour::INK),
+    ))
+    .map_err(draw_err)?;
+    top.draw(&Text::new(
+        subtitle.to_string(),
+        (28, 22 + title_px as i32),
+        (FONT, sub_px).into_font().color(&colour::GREY),
+    ))
+    .map_err(draw_err)?;
+
+    // Losses first, biggest first; remaining room for the biggest transient
+    // and planned reductions.
+    let mut ranked: Vec<&Finding> = findings.iter().filter(|f| f.drop_bytes > 0).collect();
+    ranked.sort_by(|a, b| {
+        (a.kind != Kind::Loss)
+            .cmp(&(b.kind != Kind::Loss))
+            .then(b.drop_bytes.cmp(&a.drop_bytes))
+    });
+    ranked.truncate(MAX_BARS);
+    if ranked.is_empty() {
+        body.draw(&Text::new(
+            "No sudden reductions found.",
+            (40, 60),
+            (FONT, title_px).into_font().color(&colour::GREY),
+        ))
+        .map_err(draw_err)?;
+        root.present().map_err(draw_err)?;
+        return Ok(());
+    }
+    let n = ranked.len();
+    let max = ranked
+        .iter()
+        .map(|f| f.drop_bytes as f64)
+        .fold(1.0, f64::max);
+    let min = ranked
+        .iter()
+        .map(|f| f.drop_bytes as f64)
+        .fold(f64::INFINITY, f64::min)
+        .max(1.0);
+    let x0 = min / 3.0;
+    let x1 = max * 6.0;
+    let names: Vec<String> = ranked
+        .iter()
+        .map(|f| format!("{}, {}", f.key.join(" — "), fmt::date(f.start_ts)))
+        .collect();
+    let name_w =
+        names.iter().map(|s| s.chars().count()).max().unwrap_or(20) as f64 * label_px * 0.55 + 20.0;
+    let mut chart = ChartBuilder::on(&body)
+        .margin_left(16)
+        .margin_right(40)
+        .margin_bottom(12)
+        .x_label_area_size(label_px * 2.4)
+        .y_label_area_size(name_w.min(size.0 as f64 * 0.5))
+        .build_cartesian_2d((x0..x1).log_scale(), -0.5..(n as f64 - 0.5))
+        .map_err(draw_err)?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .bold_line_style(colour::GRID)
+        .light_line_style(colour::GRID.mix(0.3))
+        .axis_style(colour::GREY)
+        .y_labels(n)
+        .y_label_formatter(&|y| {
+            let i = n as f64 - 1.0 - y.round();
+            if (y - y.round()).abs() < 1e-6 && i >= 0.0 && (i as usize) < n {
+                names[i as usize].clone()
+            } else {
+                String::new()
+            }
+        })
+        .x_label_formatter(&|x| fmt::bytes(*x))
+        .x_desc("bytes dropped (log scale)")
+        .label_style((FONT, label_px).into_font().color(&colour::INK))
+        .draw()
+        .map_err(draw_err)?;
+    for (i, f) in ranked.iter().enumerate() {
+        let y = (n - 1 - i) as f64;
+        let colr = kind_colour(f.kind);
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(x0, y - 0.36), (f.drop_bytes as f64, y + 0.36)],
+                colr.filled(),
+            )))
+            .map_err(draw_err)?;
+        let files = f
+            .objects_lost
+            .map(|o| format!(", {} files", fmt::count(o)))
+            .unwrap_or_default();
+        chart
+            .draw_series(std::iter::once(
+                EmptyElement::at((f.drop_bytes as f64, y))
+                    + Text::new(
+                        format!(
+                            "{} ({:.1}%{files})",
+                            fmt::bytes(f.drop_bytes as f64),
+                            f.drop_pct
+                        ),
+                        (8, -(label_px as i32) / 2),
+                        (FONT, label_px * 0.9).into_font().color(&colour::INK),
+                    ),
+            ))
+            .map_err(draw_err)?;
+    }
+    for kind in [Kind::Loss, Kind::Transient, Kind::Planned] {
+        let colr = kind_colour(kind);
+        chart
+            .draw_series(std::iter::empty::<Rectangle<(f64, f64)>>())
+            .map_err(draw_err)?
+            .label(kind.as_str())
+            .legend(move |(x, y)| Rectangle::new([(x, y - 7), (x + 22, y + 7)], colr.filled()));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .margin(12)
+        .background_style(WHITE.mix(0.9))
+        .border_style(colour::GRID)
+        .label_font((FONT, label_px).into_font().color(&colour::INK))
+        .draw()
+        .map_err(draw_err)?;
+    root.present().map_err(draw_err)?;
+    Ok(())
+}
