@@ -22,6 +22,8 @@ pub enum Command {
     Scan(ScanArgs),
     /// Score the detector (and a naive rule) against labelled events.
     Evaluate(EvaluateArgs),
+    /// Draw one series over a date range with its findings marked.
+    Chart(ChartArgs),
     /// Generate a realistic labelled dataset.
     Generate(GenerateArgs),
     /// Print the default configuration.
@@ -139,6 +141,16 @@ pub struct ScanArgs {
     /// Any rejected row is an error (exit code 2).
     #[arg(long)]
     pub strict: bool,
+    /// Scan as if it were the night of this date (or this date-time): later
+    /// observations are ignored and this is the detection time.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    /// Append-only breach log [default: breach-log.csv beside the output folder].
+    #[arg(long, value_name = "FILE")]
+    pub breach_log: Option<PathBuf>,
+    /// Do not draw charts (faster; the report then has none).
+    #[arg(long)]
+    pub no_charts: bool,
     /// Chart size in pixels, WIDTHxHEIGHT.
     #[arg(long, value_name = "WxH", default_value = "1600x900", value_parser = crate::charts::style::parse_size)]
     pub chart_size: (u32, u32),
@@ -160,6 +172,29 @@ pub struct EvaluateArgs {
     /// Threshold of the naive baseline rule, in percent.
     #[arg(long, value_name = "PCT", default_value_t = 1.0)]
     pub naive_pct: f64,
+}
+
+/// `chart` flags.
+#[derive(Debug, Args)]
+pub struct ChartArgs {
+    /// Input flags.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// The series, as its key values joined by `/` (e.g. "South Yorkshire Police/Body-worn video").
+    #[arg(long, value_name = "KEYS")]
+    pub series: String,
+    /// First day shown [default: the series' first observation].
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<String>,
+    /// Last day shown [default: the series' last observation].
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<String>,
+    /// PNG file to write [default: reports/charts/<series>-<from>-<to>.png].
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Chart size in pixels, WIDTHxHEIGHT.
+    #[arg(long, value_name = "WxH", default_value = "1600x900", value_parser = crate::charts::style::parse_size)]
+    pub chart_size: (u32, u32),
 }
 
 /// `generate` flags.

@@ -34,6 +34,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {
     match &cli.command {
         Command::Scan(a) => commands::scan::run(a),
         Command::Evaluate(a) => commands::evaluate::run(a),
+        Command::Chart(a) => commands::chart::run(a),
         Command::Generate(a) => commands::generate::run(a),
         Command::Config(a) => {
             if a.print_default {

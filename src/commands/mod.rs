@@ -1,5 +1,6 @@
 //! One module per subcommand; each owns its `run`.
 
+pub mod chart;
 pub mod evaluate;
 pub mod generate;
 pub mod scan;

@@ -1,24 +1,32 @@
 //! `shrinkwatch scan`: the nightly job.
 
-use super::{load, today, Outcome};
+use super::{load, Outcome};
 use crate::charts;
 use crate::cli::ScanArgs;
 use crate::findings::{analyze, Finding};
+use crate::fmt;
 use crate::ingest::timestamp;
-use crate::report::{self, manifest::Manifest, OutDir};
-use anyhow::{bail, Result};
+use crate::report::{self, breach_log, manifest::Manifest, referral, OutDir};
+use anyhow::{bail, Context, Result};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
 /// Runs a scan and writes its output folder.
 pub fn run(args: &ScanArgs) -> Result<Outcome> {
-    let started = chrono::Utc::now();
-    let detected_at = started.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    // The moment of detection: now, or the night given by --as-of.
+    let now = match &args.as_of {
+        Some(s) => parse_as_of(s)?,
+        None => chrono::Utc::now().timestamp(),
+    };
+    let detected_at = timestamp::format(now, false);
     let inputs = args.input.resolve()?;
     let mut timings = BTreeMap::new();
     let t = Instant::now();
-    let (ing, plans) = load(&inputs)?;
+    let (mut ing, plans) = load(&inputs)?;
+    if args.as_of.is_some() {
+        ing.set = ing.set.truncated(now);
+    }
     timings.insert("ingest".to_string(), t.elapsed().as_secs_f64());
     if args.strict && !ing.rejected.is_empty() {
         let r = &ing.rejected[0];
@@ -36,38 +44,40 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
     let mut findings = analyze(&ing.set, &plans, &inputs.config.detect, &detected_at);
     timings.insert("detect".to_string(), t.elapsed().as_secs_f64());
 
+    let date = chrono::DateTime::from_timestamp(now, 0)
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default();
     let target = args
         .out
         .clone()
-        .unwrap_or_else(|| PathBuf::from("reports").join(today()));
-    let t = Instant::now();
+        .unwrap_or_else(|| PathBuf::from("reports").join(&date));
     let out = OutDir::create(&target)?;
     let last = ing.set.times.iter().max().copied();
-    let data_until = last
-        .map(|t| timestamp::format(t, false))
-        .unwrap_or_default();
-    let data_until_h = last
-        .map(crate::fmt::date_time)
-        .unwrap_or_else(|| "no data".into());
-    charts::render_findings(
-        out.path(),
-        &mut findings,
-        &ing.set,
-        &plans,
-        started.timestamp(),
-        inputs.config.detect.recovery_samples,
-        args.chart_size,
-    )?;
-    charts::overview::render(
-        &out.path().join("overview.png"),
-        &findings,
-        &format!(
+    let t = Instant::now();
+    if !args.no_charts {
+        charts::render_findings(
+            out.path(),
+            &mut findings,
+            &ing.set,
+            &plans,
+            now,
+            inputs.config.detect.recovery_samples,
+            args.chart_size,
+        )?;
+        let sub = format!(
             "Largest losses first, by bytes dropped; {} series scanned, data until {}",
-            ing.counts.series, data_until_h
-        ),
-        args.chart_size,
-    )?;
+            ing.counts.series,
+            last.map_or("no data".into(), fmt::date_time)
+        );
+        charts::overview::render(
+            &out.path().join("overview.png"),
+            &findings,
+            &sub,
+            args.chart_size,
+        )?;
+    }
     timings.insert("charts".to_string(), t.elapsed().as_secs_f64());
+
     let t = Instant::now();
     let keys = &ing.set.key_names;
     report::write_findings_csv(&out.path().join("findings.csv"), &findings, keys)?;
@@ -75,8 +85,21 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
     if !ing.rejected.is_empty() {
         report::write_rejected(&out.path().join("rejected.csv"), &ing.rejected)?;
     }
-    let by_kind = count_kinds(&findings);
+    let run = referral::RunInfo {
+        started_at: now,
+        data_until: last,
+        counts: &ing.counts,
+        params: &inputs.config.detect,
+        key_names: keys,
+        new_since_last: None,
+    };
+    let doc = referral::build(&run, &findings);
+    std::fs::write(out.path().join("report.md"), doc.to_markdown()).context("writing report.md")?;
+    let dir = out.path().to_path_buf();
+    let html = doc.to_html(&|p| std::fs::read(dir.join(p)).ok());
+    std::fs::write(out.path().join("report.html"), html).context("writing report.html")?;
     timings.insert("write".to_string(), t.elapsed().as_secs_f64());
+    let by_kind = count_kinds(&findings);
     let manifest = Manifest {
         tool: "shrinkwatch",
         version: env!("CARGO_PKG_VERSION"),
@@ -88,7 +111,9 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
         inputs: ing.files.clone(),
         counts: ing.counts.clone(),
         findings: by_kind.clone(),
-        data_until: data_until.clone(),
+        data_until: last
+            .map(|t| timestamp::format(t, false))
+            .unwrap_or_default(),
         timings,
     };
     std::fs::write(
@@ -96,6 +121,16 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
         serde_json::to_string_pretty(&manifest)? + "\n",
     )?;
     let dir = out.commit()?;
+
+    // The breach log lives beside the report folders and only grows.
+    let log_path = args.breach_log.clone().unwrap_or_else(|| {
+        target
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."))
+            .join("breach-log.csv")
+    });
+    let logged = breach_log::append(&log_path, &findings, keys, now)?;
 
     let c = &ing.counts;
     let losses = by_kind.get("loss").copied().unwrap_or(0);
@@ -105,7 +140,7 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
         c.rows_read,
         c.duplicates,
         c.rejected,
-        data_until,
+        last.map_or("no data".into(), |t| timestamp::format(t, false)),
         losses,
         by_kind.get("transient").copied().unwrap_or(0),
         by_kind.get("planned").copied().unwrap_or(0),
@@ -113,31 +148,44 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
     );
     const SHOWN: usize = 20;
     for f in findings.iter().filter(|f| f.is_loss()).take(SHOWN) {
+        let objects = f
+            .objects_lost
+            .map(|o| format!(", {} files", fmt::count(o)))
+            .unwrap_or_default();
+        let plan = if f.planned_reason.is_empty() {
+            String::new()
+        } else {
+            format!(" during planned window: {}", f.planned_reason)
+        };
         println!(
-            "  LOSS {}: {:.1}% ({} bytes{}) from {} ({}){}",
+            "  LOSS {}: {:.1}% ({}{objects}) from {} ({}){plan}",
             f.label(),
             f.drop_pct,
-            f.drop_bytes,
-            f.objects_lost
-                .map(|o| format!(", {o} objects"))
-                .unwrap_or_default(),
+            fmt::bytes(f.drop_bytes as f64),
             f.start,
-            f.severity.as_str(),
-            if f.planned_reason.is_empty() {
-                String::new()
-            } else {
-                format!(" during planned window: {}", f.planned_reason)
-            }
+            f.severity.as_str()
         );
     }
     if losses > SHOWN {
-        println!("  … and {} more losses (see findings.csv)", losses - SHOWN);
+        println!("  … and {} more losses (see report.md)", losses - SHOWN);
+    }
+    if logged > 0 {
+        println!(
+            "breach log: {logged} finding(s) appended to {}",
+            log_path.display()
+        );
     }
     Ok(if losses > 0 {
         Outcome::NewLoss
     } else {
         Outcome::Clean
     })
+}
+
+/// `--as-of`: a date means the end of that day (UTC); a date-time is taken as is.
+fn parse_as_of(s: &str) -> Result<i64> {
+    let t = timestamp::parse(s).map_err(|why| anyhow::anyhow!("--as-of `{s}`: {why}"))?;
+    Ok(if s.trim().len() == 10 { t + 86_399 } else { t })
 }
 
 /// Number of findings of each kind.

@@ -3,7 +3,10 @@
 //! sibling and renamed into place ([`OutDir`]), so a crash leaves either the
 //! previous complete folder or the new one.
 
+pub mod breach_log;
+pub mod doc;
 pub mod manifest;
+pub mod referral;
 
 use crate::findings::Finding;
 use crate::ingest::Rejected;
