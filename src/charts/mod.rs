@@ -146,3 +146,118 @@ pub fn render_findings(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::series::{render, SeriesChart};
+    use super::style::colour;
+    use crate::detect::{DetectParams, PlanWindow};
+    use crate::findings::analyze;
+    use crate::ingest::SeriesSet;
+
+    /// A growing daily series with a 12 % loss on day 150.
+    fn set() -> SeriesSet {
+        let t0 = 1_672_617_600; // 2023-01-02
+        let mut times = Vec::new();
+        let mut bytes = Vec::new();
+        let mut level = 1e13;
+        for i in 0..200i64 {
+            level *= if i % 7 < 5 { 1.003 } else { 1.001 };
+            if i == 150 {
+                level *= 0.88;
+            }
+            times.push(t0 + i * 86_400);
+            bytes.push(level * (1.0 + 0.0004 * (i as f64 * 1.7).sin()));
+        }
+        let n = times.len();
+        SeriesSet {
+            key_names: vec!["force".into(), "system".into()],
+            keys: vec![vec!["Kent Police".into(), "Custody".into()]],
+            offsets: vec![0, n],
+            objects: vec![f64::NAN; n],
+            times,
+            bytes,
+            has_objects: false,
+        }
+    }
+
+    fn decode(path: &std::path::Path) -> (u32, u32, Vec<u8>) {
+        let dec = png::Decoder::new(std::fs::File::open(path).unwrap());
+        let mut r = dec.read_info().unwrap();
+        let mut buf = vec![0; r.output_buffer_size()];
+        let info = r.next_frame(&mut buf).unwrap();
+        assert_eq!(info.color_type, png::ColorType::Rgb);
+        buf.truncate(info.buffer_size());
+        (info.width, info.height, buf)
+    }
+
+    #[test]
+    fn drop_is_drawn_where_it_happened() {
+        let s = set();
+        let findings = analyze(&s, &[], &DetectParams::default(), "");
+        assert_eq!(findings.len(), 1);
+        let f = &findings[0];
+        let series = s.get(0);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.png");
+        let chart = SeriesChart {
+            title: super::finding_title(f),
+            subtitle: super::finding_subtitle(f, i64::MAX, 0),
+            times: series.times,
+            bytes: series.bytes,
+            step_secs: 86_400,
+            from: series.times[60],
+            to: series.times[199],
+            findings: vec![f],
+            focus: Some(f),
+            plans: vec![PlanWindow {
+                start: series.times[100],
+                end: series.times[110],
+                expected_drop_pct: Some(5.0),
+                reason: "disposal".into(),
+            }],
+            detected: Some(series.times[151]),
+            recovery_samples: 3,
+        };
+        let layout = render(&path, &chart, (1200, 700)).unwrap();
+        let (w, h, px) = decode(&path);
+        assert_eq!((w, h), (1200, 700));
+        // not blank: plenty of non-white pixels
+        let ink = px.chunks(3).filter(|p| p != &[255, 255, 255]).count();
+        assert!(ink > 20_000, "only {ink} non-white pixels");
+        // the loss colour, per pixel column, inside the plot rows: its densest
+        // column is within the drop's columns
+        let (x0, x1) = layout.focus_px.unwrap();
+        let (r0, r1) = layout.plot_rows;
+        let c = colour::LOSS;
+        let mut per_col = vec![0usize; w as usize];
+        for y in r0.max(0)..r1.min(h as i32) {
+            for x in 0..w as usize {
+                let i = (y as usize * w as usize + x) * 3;
+                if px[i] == c.0 && px[i + 1] == c.1 && px[i + 2] == c.2 {
+                    per_col[x] += 1;
+                }
+            }
+        }
+        let (best, count) = per_col.iter().enumerate().max_by_key(|(_, n)| **n).unwrap();
+        assert!(*count > 50, "drop line too short: {count} px");
+        assert!(
+            (x0 - 3..=x1 + 3).contains(&(best as i32)),
+            "densest loss column {best} outside drop {x0}..{x1}"
+        );
+        // the planned window's green tint appears only left of the drop (days 100-110 < 150)
+        let planned_cols: Vec<usize> = (0..w as usize)
+            .filter(|&x| {
+                let y = (r0 + r1) as usize / 2;
+                let i = (y * w as usize + x) * 3;
+                // shaded: a light tint of the planned colour, greener than grey
+                let (r, g, b) = (i32::from(px[i]), i32::from(px[i + 1]), i32::from(px[i + 2]));
+                g > r + 5 && g >= b && r < 250
+            })
+            .collect();
+        assert!(
+            !planned_cols.is_empty() && planned_cols.iter().all(|&x| (x as i32) < x0),
+            "planned shading {planned_cols:?} not left of {x0}"
+        );
+    }
+}

@@ -286,7 +286,7 @@ fn referral_section(b: &mut Vec<Block>, run: &RunInfo, f: &Finding, n: usize, of
             run.params.baseline_days,
             fmt::p_value(f.p_value)
         ))]),
-        ("When it happened".into(), vec![t(format!("Between the last normal reading, {}, and the first reduced reading, {}.", fmt::uk_time(f.before_ts), fmt::uk_time(f.start_ts)))]),
+        ("When it happened".into(), vec![t(format!("Between the last normal reading ({}) and the first reduced reading ({}).", fmt::date_time(f.before_ts), fmt::date_time(f.start_ts)))]),
         ("When it was discovered".into(), vec![t(format!("Detected by this run at {}.", fmt::uk_time(detected))), todo("when a person became aware, if later")]),
         ("Deadline to report to the ICO".into(), vec![t(format!("{} (72 hours after detection).", fmt::uk_time(deadline))), todo("if reported later, the reasons for the delay")]),
         ("Categories of personal data".into(), vec![todo("what the lost data contains (e.g. footage of members of the public, officers; special category data)")]),
