@@ -232,10 +232,10 @@ mod tests {
         let c = colour::LOSS;
         let mut per_col = vec![0usize; w as usize];
         for y in r0.max(0)..r1.min(h as i32) {
-            for x in 0..w as usize {
-                let i = (y as usize * w as usize + x) * 3;
-                if px[i] == c.0 && px[i + 1] == c.1 && px[i + 2] == c.2 {
-                    per_col[x] += 1;
+            let row = &px[y as usize * w as usize * 3..(y as usize + 1) * w as usize * 3];
+            for (n, p) in per_col.iter_mut().zip(row.chunks(3)) {
+                if p == [c.0, c.1, c.2] {
+                    *n += 1;
                 }
             }
         }
