@@ -795,6 +795,24 @@ fn report_html_is_self_contained_and_complete() {
     assert!(!html.contains("src=\"http") && !html.contains("<link") && !html.contains("<script"));
     let charts = std::fs::read_dir(out.join("charts")).unwrap().count();
     assert_eq!(charts, 3);
+    // every PNG decodes, has the default size and is not blank
+    let pngs = std::fs::read_dir(out.join("charts"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .chain([out.join("overview.png")]);
+    for p in pngs {
+        let mut r = png::Decoder::new(std::fs::File::open(&p).unwrap())
+            .read_info()
+            .unwrap();
+        let mut buf = vec![0; r.output_buffer_size()];
+        let info = r.next_frame(&mut buf).unwrap();
+        assert_eq!((info.width, info.height), (1600, 900), "{}", p.display());
+        let ink = buf[..info.buffer_size()]
+            .iter()
+            .filter(|&&b| b < 200)
+            .count();
+        assert!(ink > 10_000, "{} looks blank", p.display());
+    }
     assert_eq!(
         html.matches("src=\"data:image/png;base64,iVBORw0KGgo")
             .count(),

@@ -30,11 +30,17 @@ pub fn render(
     let root = BitMapBackend::new(path, size).into_drawing_area();
     root.fill(&WHITE).map_err(draw_err)?;
     let count = |k: Kind| findings.iter().filter(|f| f.kind == k).count();
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let title = format!(
-        "{} losses, {} transient drops, {} planned reductions",
-        count(Kind::Loss),
-        count(Kind::Transient),
-        count(Kind::Planned)
+        "{}, {}, {}",
+        plural(count(Kind::Loss), "loss", "losses"),
+        plural(count(Kind::Transient), "transient drop", "transient drops"),
+        plural(
+            count(Kind::Planned),
+            "planned reduction",
+            "planned reductions"
+        )
     );
     let (top, body) = root.split_vertically((title_px + sub_px + 36.0) as u32);
     top.draw(&Text::new(
@@ -73,6 +79,8 @@ pub fn render(
         return Ok(());
     }
     let n = ranked.len();
+    // At least 8 rows, so a few bars stay bars rather than blocks.
+    let rows = n.max(8);
     let max = ranked
         .iter()
         .map(|f| f.drop_bytes as f64)
@@ -96,7 +104,7 @@ pub fn render(
         .margin_bottom(12)
         .x_label_area_size(label_px * 2.4)
         .y_label_area_size(name_w.min(size.0 as f64 * 0.5))
-        .build_cartesian_2d((x0..x1).log_scale(), -0.5..(n as f64 - 0.5))
+        .build_cartesian_2d((x0..x1).log_scale(), -0.5..(rows as f64 - 0.5))
         .map_err(draw_err)?;
     chart
         .configure_mesh()
@@ -104,9 +112,9 @@ pub fn render(
         .bold_line_style(colour::GRID)
         .light_line_style(colour::GRID.mix(0.3))
         .axis_style(colour::GREY)
-        .y_labels(n)
+        .y_labels(rows)
         .y_label_formatter(&|y| {
-            let i = n as f64 - 1.0 - y.round();
+            let i = rows as f64 - 1.0 - y.round();
             if (y - y.round()).abs() < 1e-6 && i >= 0.0 && (i as usize) < n {
                 names[i as usize].clone()
             } else {
@@ -119,7 +127,7 @@ pub fn render(
         .draw()
         .map_err(draw_err)?;
     for (i, f) in ranked.iter().enumerate() {
-        let y = (n - 1 - i) as f64;
+        let y = (rows - 1 - i) as f64;
         let colr = kind_colour(f.kind);
         chart
             .draw_series(std::iter::once(Rectangle::new(
