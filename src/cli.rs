@@ -10,6 +10,12 @@ use std::path::PathBuf;
 #[derive(Debug, Parser)]
 #[command(name = "shrinkwatch", version, about, long_about = None)]
 pub struct Cli {
+    /// Only errors and the one-line summary.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Details on standard error (phase timings, files).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
@@ -145,6 +151,11 @@ pub struct ScanArgs {
     /// observations are ignored and this is the detection time.
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
+    /// What earlier runs reported, so each loss alerts once [default:
+    /// state.json beside the output folder]. A lock file `<state>.lock`
+    /// keeps two runs from using it at once.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
     /// Append-only breach log [default: breach-log.csv beside the output folder].
     #[arg(long, value_name = "FILE")]
     pub breach_log: Option<PathBuf>,

@@ -107,8 +107,13 @@ pub struct Finding {
     pub severity: Severity,
     /// The planned window the drop fell in (its reason), if any.
     pub planned_reason: String,
-    /// Chart file, relative to the report folder (empty until charts exist).
+    /// Chart file, relative to the report folder (empty without charts).
     pub chart: String,
+    /// `new`, `known` (reported by an earlier run) or `updated` (its kind
+    /// changed since it was reported); `new` when no state is kept.
+    pub status: String,
+    /// For `updated`: what changed.
+    pub change: String,
     /// Reduction beyond the series' normal change, in percent.
     pub excess_pct: f64,
     /// Shortfall in robust standard deviations.
@@ -183,6 +188,8 @@ pub fn analyze(
                             .map(|w| windows[w].reason.clone())
                             .unwrap_or_default(),
                         chart: String::new(),
+                        status: "new".into(),
+                        change: String::new(),
                         excess_pct: round(d.excess_pct, 3),
                         z_score: round(d.z, 2),
                         exceeded_plan: d.exceeded_plan,

@@ -22,15 +22,19 @@ pub mod fmt;
 pub mod generate;
 pub mod ingest;
 pub mod labels;
+pub mod lock;
+pub mod log;
 pub mod planned;
 pub mod report;
 pub mod sidefile;
+pub mod state;
 
 use cli::{Cli, Command};
 use commands::Outcome;
 
 /// Runs a parsed command line.
 pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {
+    log::set_level(if cli.quiet { 0 } else if cli.verbose { 2 } else { 1 });
     match &cli.command {
         Command::Scan(a) => commands::scan::run(a),
         Command::Evaluate(a) => commands::evaluate::run(a),

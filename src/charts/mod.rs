@@ -111,6 +111,7 @@ pub fn render_findings(
     detected_at: i64,
     recovery_samples: usize,
     size: (u32, u32),
+    progress: &indicatif::ProgressBar,
 ) -> Result<(), ChartError> {
     std::fs::create_dir_all(dir.join("charts")).map_err(|e| ChartError::Draw(e.to_string()))?;
     let snapshot: Vec<Finding> = findings.to_vec();
@@ -139,7 +140,9 @@ pub fn render_findings(
                 detected: Some(detected_at),
                 recovery_samples,
             };
-            series::render(&dir.join(name), &chart, size).map(|_| ())
+            let r = series::render(&dir.join(name), &chart, size).map(|_| ());
+            progress.inc(1);
+            r
         })?;
     for (f, name) in findings.iter_mut().zip(names) {
         f.chart = name;

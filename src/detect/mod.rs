@@ -231,6 +231,20 @@ struct Engine<'a> {
     scratch: Vec<f64>,
     pairs: Vec<(usize, f64)>,
     recent: Vec<f64>,
+    /// Samples visible to the loop (all of them, except when replaying).
+    n: usize,
+    /// Index of the next change at or after i that alone could make a
+    /// substantial drop (pre-filter).
+    next_big: Vec<usize>,
+}
+
+/// Where the main loop can resume: its position, the number of detections
+/// made before it, and the planned windows' used budget at that point.
+#[derive(Debug, Clone)]
+struct Snapshot {
+    i: usize,
+    detections: usize,
+    plan_used: Vec<f64>,
 }
 
 impl<'a> Engine<'a> {
@@ -268,6 +282,14 @@ impl<'a> Engine<'a> {
             g[i] = cad.intervals(times[i] - times[i - 1]);
         }
         let slot = times.iter().map(|&t| cad.slot(t)).collect();
+        // A window of ≤ k changes can only lose min_drop_pct if one of its
+        // changes alone loses min_drop_pct / k: a cheap pre-filter.
+        let k_max = p.max_drop_samples.max(1);
+        let big_step = (1.0 - p.min_drop_pct / 100.0 / k_max as f64).ln();
+        let mut next_big = vec![usize::MAX; n + 1];
+        for i in (1..n).rev() {
+            next_big[i] = if c[i] <= big_step { i } else { next_big[i + 1] };
+        }
         Engine {
             times,
             bytes,
@@ -286,6 +308,8 @@ impl<'a> Engine<'a> {
             scratch: Vec::new(),
             pairs: Vec::new(),
             recent: Vec::new(),
+            n,
+            next_big,
         }
     }
 
@@ -331,31 +355,39 @@ impl<'a> Engine<'a> {
     }
 
     fn run(mut self) -> SeriesResult {
-        let n = self.times.len();
         let mut out = SeriesResult {
             step_secs: self.cad.step,
             ..Default::default()
         };
+        self.scan(&mut out, 1, 0);
+        out
+    }
+
+    /// How far ahead of a candidate the engine looks (run extension and
+    /// recovery): decisions about candidates more than this many samples
+    /// before the newest one are final.
+    fn lookahead(&self) -> usize {
+        4 * self.p.max_drop_samples.max(1) + self.p.recovery_samples + 1
+    }
+
+    /// The main loop over the visible samples `..self.n`, from candidate
+    /// `from`. Returns the state at the last loop head at or before `safe`
+    /// (for resuming when more samples arrive).
+    fn scan(&mut self, out: &mut SeriesResult, from: usize, safe: usize) -> Snapshot {
+        let n = self.n;
+        let mut snap = Snapshot { i: from, detections: out.detections.len(), plan_used: self.plan_used.clone() };
         if n < 2 {
-            return out;
+            return snap;
         }
         let k_max = self.p.max_drop_samples.max(1);
         let cap = 4 * k_max;
         let min_frac = self.p.min_drop_pct / 100.0;
-        // A window of ≤ k_max changes can only lose min_frac if one of its
-        // changes alone loses min_frac / k_max: cheap pre-filter.
-        let big_step = (1.0 - min_frac / k_max as f64).ln();
-        let mut next_big = vec![usize::MAX; n + 1];
-        for i in (1..n).rev() {
-            next_big[i] = if self.c[i] <= big_step {
-                i
-            } else {
-                next_big[i + 1]
-            };
-        }
-        let mut i = 1;
+        let mut i = from.max(1);
         while i < n {
-            if self.c[i] >= 0.0 || next_big[i] >= i.saturating_add(cap) || self.excluded[i] {
+            if i <= safe {
+                snap = Snapshot { i, detections: out.detections.len(), plan_used: self.plan_used.clone() };
+            }
+            if self.c[i] >= 0.0 || self.next_big[i] >= i.saturating_add(cap).min(n) || self.excluded[i] {
                 i += 1;
                 continue;
             }
@@ -366,7 +398,7 @@ impl<'a> Engine<'a> {
             // The weekly pattern must be known for the candidate's slot.
             if b.slot_count[self.slot[i]] < baseline::MIN_PER_SLOT && self.cad.slots > 1 {
                 self.note(
-                    &mut out,
+                    out,
                     i,
                     i,
                     f64::NAN,
@@ -400,7 +432,7 @@ impl<'a> Engine<'a> {
                 let total: f64 = resid.iter().map(shortfall).sum();
                 if best.1 > 0.75 * total {
                     self.note(
-                        &mut out,
+                        out,
                         i,
                         j,
                         f64::NAN,
@@ -441,7 +473,7 @@ impl<'a> Engine<'a> {
                 None
             };
             if let Some(v) = verdict {
-                self.note(&mut out, s, e, drop_pct, excess_pct, p_value, v);
+                self.note(out, s, e, drop_pct, excess_pct, p_value, v);
                 i = j + 1;
                 continue;
             }
@@ -464,7 +496,7 @@ impl<'a> Engine<'a> {
             for x in s..=last_excluded.min(n - 1) {
                 self.excluded[x] = true;
             }
-            self.note(&mut out, s, e, drop_pct, excess_pct, p_value, kind.as_str());
+            self.note(out, s, e, drop_pct, excess_pct, p_value, kind.as_str());
             out.detections.push(Detection {
                 kind,
                 before_idx: s - 1,
@@ -490,7 +522,7 @@ impl<'a> Engine<'a> {
             });
             i = last_excluded + 1;
         }
-        out
+        snap
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -544,7 +576,7 @@ impl<'a> Engine<'a> {
     /// most `1 − recovery_fraction` of the shortfall or of the noise.
     fn recovery(&self, s: usize, e: usize, b: &Baseline, shortfall: f64) -> Option<usize> {
         let before = self.y[s - 1];
-        let n = self.times.len();
+        let n = self.n;
         let mut path = before;
         for x in s..=e {
             path += b.expect(self.slot[x], self.g[x]).0;
@@ -595,6 +627,52 @@ impl<'a> Engine<'a> {
             }
         }
         Some((ob + expected - oa).max(0.0).round())
+    }
+}
+
+/// The engine fed one night at a time (for `replay`): after
+/// [`Incremental::advance`] to `n` samples, the detections are those a scan
+/// of the first `n` samples would report, but only the tail since the last
+/// final decision is recomputed. The interval and the zero-reading level are
+/// taken from the whole series (a small difference from a real nightly run).
+pub struct Incremental<'a> {
+    engine: Engine<'a>,
+    out: SeriesResult,
+    snap: Snapshot,
+    last_excluded: Vec<usize>,
+}
+
+impl<'a> Incremental<'a> {
+    /// Prepares the series; no sample is visible yet.
+    pub fn new(times: &'a [i64], bytes: &'a [f64], objects: Option<&'a [f64]>, plans: &'a [PlanWindow], p: &'a DetectParams) -> Self {
+        let mut engine = Engine::new(times, bytes, objects, plans, p, false);
+        engine.n = 0;
+        let snap = Snapshot { i: 1, detections: 0, plan_used: engine.plan_used.clone() };
+        let out = SeriesResult { step_secs: engine.cad.step, ..Default::default() };
+        Incremental { engine, out, snap, last_excluded: Vec::new() }
+    }
+
+    /// Makes the first `n` samples visible and returns the detections.
+    pub fn advance(&mut self, n: usize) -> &[Detection] {
+        let n = n.min(self.engine.times.len());
+        // Undo what was decided after the snapshot, then resume there.
+        for k in self.snap.detections..self.out.detections.len() {
+            let d = &self.out.detections[k];
+            for x in d.start_idx..=self.last_excluded[k] {
+                self.engine.excluded[x] = false;
+            }
+        }
+        self.out.detections.truncate(self.snap.detections);
+        self.last_excluded.truncate(self.snap.detections);
+        self.engine.plan_used.clone_from(&self.snap.plan_used);
+        self.engine.n = n;
+        let safe = n.saturating_sub(self.engine.lookahead());
+        self.snap = self.engine.scan(&mut self.out, self.snap.i, safe);
+        for d in &self.out.detections[self.last_excluded.len()..] {
+            let last = if d.kind == Kind::Transient { d.recovered_idx.unwrap_or(d.end_idx) } else { d.end_idx };
+            self.last_excluded.push(last.min(n.saturating_sub(1)));
+        }
+        &self.out.detections
     }
 }
 

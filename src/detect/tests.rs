@@ -311,3 +311,24 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn incremental_matches_a_scan_of_each_prefix() {
+    let (t, mut v) = growing(260);
+    cut(&mut v, 100, 0.08);
+    v[150] *= 0.7; // a one-sample dip: provisional loss, then transient
+    cut(&mut v, 200, 0.05);
+    cut(&mut v, 201, 0.04);
+    let p = DetectParams::default();
+    let plans = [PlanWindow { start: t[199], end: t[203], expected_drop_pct: Some(4.0), reason: "disposal".into() }];
+    let mut inc = Incremental::new(&t, &v, None, &plans, &p);
+    for n in 2..=t.len() {
+        let got = summary(inc.advance(n));
+        let want = summary(&detect(&t[..n], &v[..n], None, &plans, &p).detections);
+        assert_eq!(got, want, "prefix of {n} samples");
+    }
+    // the dip was a loss on its own night and a transient the night after
+    let mut inc = Incremental::new(&t, &v, None, &plans, &p);
+    assert!(inc.advance(151).iter().any(|d| d.start_idx == 150 && d.kind == Kind::Loss));
+    assert!(inc.advance(152).iter().any(|d| d.start_idx == 150 && d.kind == Kind::Transient));
+}

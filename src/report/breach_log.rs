@@ -1,8 +1,9 @@
 //! `breach-log.csv`: an append-only record of every finding with its facts
 //! and the decision fields a person fills in (reported / not reportable, and
 //! why), as DPA 2018 s.67(6) requires. A finding already in the log (same
-//! series, kind and start) is not appended again; existing rows are never
-//! rewritten.
+//! series, kind and start) is not appended again, so a finding whose kind
+//! changes (a transient that turns out persistent) gets a second row;
+//! existing rows are never rewritten.
 
 use crate::findings::Finding;
 use crate::fmt;

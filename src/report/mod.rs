@@ -14,33 +14,49 @@ use anyhow::{Context, Result};
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
 
+/// Hidden folder beside the output folders that holds the real run folders.
+pub const RUNS_DIR: &str = ".shrinkwatch-runs";
+
 /// An output folder being written.
+///
+/// Files go to `PARENT/.shrinkwatch-runs/NAME.<time>-<pid>.partial`. On
+/// [`OutDir::commit`] that folder is renamed to its final name and `TARGET`
+/// (a symbolic link) is switched to it with one atomic rename, so a crash at
+/// any moment leaves `TARGET` pointing at the previous complete folder or at
+/// the new complete one, never at a half-written one.
 #[derive(Debug)]
 pub struct OutDir {
     target: PathBuf,
     tmp: PathBuf,
 }
 
+fn unique() -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    format!("{nanos}-{}", std::process::id())
+}
+
 impl OutDir {
-    /// Starts writing `target` (via a temporary sibling folder).
+    /// Starts writing `target`.
     pub fn create(target: &Path) -> Result<OutDir> {
-        let parent = target
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create {}", parent.display()))?;
+        let parent = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let runs = parent.join(RUNS_DIR);
+        std::fs::create_dir_all(&runs).with_context(|| format!("cannot create {}", runs.display()))?;
         let name = target.file_name().and_then(|n| n.to_str()).unwrap_or("out");
-        let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
-        if tmp.exists() {
-            std::fs::remove_dir_all(&tmp).ok();
+        let tmp = runs.join(format!("{name}.{}.partial", unique()));
+        std::fs::create_dir_all(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+        Ok(OutDir { target: target.to_path_buf(), tmp })
+    }
+
+    /// Removes folders left half-written by runs that were killed (call it
+    /// only while holding the run lock).
+    pub fn clean_partials(parent: &Path) {
+        if let Ok(rd) = std::fs::read_dir(parent.join(RUNS_DIR)) {
+            for e in rd.flatten() {
+                if e.file_name().to_string_lossy().ends_with(".partial") {
+                    std::fs::remove_dir_all(e.path()).ok();
+                }
+            }
         }
-        std::fs::create_dir_all(&tmp)
-            .with_context(|| format!("cannot create {}", tmp.display()))?;
-        Ok(OutDir {
-            target: target.to_path_buf(),
-            tmp,
-        })
     }
 
     /// Where files go while writing.
@@ -50,24 +66,69 @@ impl OutDir {
 
     /// Moves the finished folder into place, replacing an earlier one.
     pub fn commit(self) -> Result<PathBuf> {
-        let old = self.tmp.with_file_name(format!(
-            "{}.old",
-            self.tmp
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or("out")
-        ));
-        if self.target.exists() {
-            std::fs::rename(&self.target, &old)
-                .with_context(|| format!("cannot move aside {}", self.target.display()))?;
-        }
-        std::fs::rename(&self.tmp, &self.target)
-            .with_context(|| format!("cannot move {} into place", self.target.display()))?;
-        if old.exists() {
-            std::fs::remove_dir_all(&old).ok();
-        }
+        let done = PathBuf::from(self.tmp.to_string_lossy().trim_end_matches(".partial"));
+        std::fs::rename(&self.tmp, &done).with_context(|| format!("cannot finish {}", done.display()))?;
+        sync_dir(done.parent());
+        swap_link(&self.target, &done)?;
         Ok(self.target)
     }
+}
+
+fn sync_dir(dir: Option<&Path>) {
+    if let Some(d) = dir.and_then(|d| std::fs::File::open(d).ok()) {
+        d.sync_all().ok();
+    }
+}
+
+/// Points `link` at `dest` (a folder in the runs folder) atomically, then
+/// removes the run folder it pointed at before.
+#[cfg(unix)]
+fn swap_link(link: &Path, dest: &Path) -> Result<()> {
+    let parent = link.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let rel = Path::new(RUNS_DIR).join(dest.file_name().unwrap_or_default());
+    let previous = std::fs::read_link(link).ok();
+    if link.exists() && previous.is_none() {
+        // A real folder from elsewhere: move it aside into the runs folder once.
+        let aside = parent.join(RUNS_DIR).join(format!("{}.replaced-{}", link.file_name().and_then(|n| n.to_str()).unwrap_or("old"), unique()));
+        std::fs::rename(link, &aside).with_context(|| format!("cannot move aside {}", link.display()))?;
+    }
+    let tmp_link = parent.join(format!(".{}.link-{}", link.file_name().and_then(|n| n.to_str()).unwrap_or("out"), unique()));
+    std::os::unix::fs::symlink(&rel, &tmp_link).with_context(|| format!("cannot create link {}", tmp_link.display()))?;
+    std::fs::rename(&tmp_link, link).with_context(|| format!("cannot switch {} to the new report", link.display()))?;
+    sync_dir(Some(parent));
+    if let Some(prev) = previous.filter(|p| p != &rel) {
+        if prev.starts_with(RUNS_DIR) {
+            std::fs::remove_dir_all(parent.join(prev)).ok();
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn swap_link(target: &Path, dest: &Path) -> Result<()> {
+    if target.exists() {
+        std::fs::remove_dir_all(target).with_context(|| format!("cannot replace {}", target.display()))?;
+    }
+    std::fs::rename(dest, target).with_context(|| format!("cannot move {} into place", target.display()))
+}
+
+/// Points `PARENT/latest` at `target` (atomically, Unix only).
+pub fn point_latest(target: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        let parent = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let name = target.file_name().unwrap_or_default();
+        let latest = parent.join("latest");
+        if latest.exists() && std::fs::read_link(&latest).is_err() {
+            return Ok(()); // a real folder called `latest`: leave it alone
+        }
+        let tmp = parent.join(format!(".latest.link-{}", unique()));
+        std::os::unix::fs::symlink(name, &tmp)?;
+        std::fs::rename(&tmp, &latest).with_context(|| format!("cannot update {}", latest.display()))?;
+    }
+    #[cfg(not(unix))]
+    let _ = target;
+    Ok(())
 }
 
 /// Writes any serialisable rows as CSV.
@@ -151,6 +212,8 @@ pub fn field_names() -> Vec<String> {
         severity: crate::findings::Severity::Info,
         planned_reason: String::new(),
         chart: String::new(),
+        status: String::new(),
+        change: String::new(),
         excess_pct: 0.0,
         z_score: 0.0,
         exceeded_plan: false,

@@ -1,0 +1,44 @@
+//! Messages for operators on standard error, by level (`-q` errors only,
+//! default warnings and notes, `-v` details such as phase timings), and a
+//! progress bar only when standard error is a terminal, so cron logs stay clean.
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicU8, Ordering};
+
+static LEVEL: AtomicU8 = AtomicU8::new(1);
+
+/// 0 = quiet, 1 = normal, 2 = verbose.
+pub fn set_level(level: u8) {
+    LEVEL.store(level, Ordering::Relaxed);
+}
+
+/// Current level.
+pub fn level() -> u8 {
+    LEVEL.load(Ordering::Relaxed)
+}
+
+/// A warning (shown unless `-q`).
+pub fn warn(msg: impl AsRef<str>) {
+    if level() >= 1 {
+        eprintln!("warning: {}", msg.as_ref());
+    }
+}
+
+/// A detail (shown with `-v`).
+pub fn debug(msg: impl AsRef<str>) {
+    if level() >= 2 {
+        eprintln!("debug: {}", msg.as_ref());
+    }
+}
+
+/// A progress bar on standard error, hidden when that is not a terminal or with `-q`.
+pub fn progress(len: u64, what: &str) -> ProgressBar {
+    let visible = level() >= 1 && std::io::stderr().is_terminal();
+    let pb = ProgressBar::with_draw_target(Some(len), if visible { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() });
+    if let Ok(style) = ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} ({elapsed})") {
+        pb.set_style(style.progress_chars("=> "));
+    }
+    pb.set_message(what.to_string());
+    pb
+}
