@@ -28,6 +28,8 @@ pub enum Command {
     Scan(ScanArgs),
     /// Score the detector (and a naive rule) against labelled events.
     Evaluate(EvaluateArgs),
+    /// Run the nightly logic night by night over history: when would each loss have been reported?
+    Replay(ReplayArgs),
     /// Draw one series over a date range with its findings marked.
     Chart(ChartArgs),
     /// Generate a realistic labelled dataset.
@@ -183,6 +185,27 @@ pub struct EvaluateArgs {
     /// Threshold of the naive baseline rule, in percent.
     #[arg(long, value_name = "PCT", default_value_t = 1.0)]
     pub naive_pct: f64,
+}
+
+/// `replay` flags.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// Input flags.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// First night (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub from: String,
+    /// Last night (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub to: String,
+    /// Labels, to list the labelled losses never reported [default: the
+    /// shipped labels.csv with the shipped input].
+    #[arg(long, value_name = "FILE")]
+    pub labels: Option<PathBuf>,
+    /// Output folder [default: reports/replay-<date>].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 /// `chart` flags.

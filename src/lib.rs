@@ -34,11 +34,18 @@ use commands::Outcome;
 
 /// Runs a parsed command line.
 pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {
-    log::set_level(if cli.quiet { 0 } else if cli.verbose { 2 } else { 1 });
+    log::set_level(if cli.quiet {
+        0
+    } else if cli.verbose {
+        2
+    } else {
+        1
+    });
     match &cli.command {
         Command::Scan(a) => commands::scan::run(a),
         Command::Evaluate(a) => commands::evaluate::run(a),
         Command::Chart(a) => commands::chart::run(a),
+        Command::Replay(a) => commands::replay::run(a),
         Command::Generate(a) => commands::generate::run(a),
         Command::Config(a) => {
             if a.print_default {

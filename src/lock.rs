@@ -19,20 +19,38 @@ impl Lock {
     /// Takes the lock or fails (exit code 2) naming the holder.
     pub fn acquire(path: &Path, started: &str) -> Result<Lock> {
         if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
         }
-        let mut file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path).with_context(|| format!("cannot open lock file {}", path.display()))?;
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .with_context(|| format!("cannot open lock file {}", path.display()))?;
         if !try_lock(&file) {
             let mut holder = String::new();
             file.read_to_string(&mut holder).ok();
             let holder = holder.trim();
-            bail!("another shrinkwatch run holds {} ({}); try again when it has finished", path.display(), if holder.is_empty() { "holder unknown" } else { holder });
+            bail!(
+                "another shrinkwatch run holds {} ({}); try again when it has finished",
+                path.display(),
+                if holder.is_empty() {
+                    "holder unknown"
+                } else {
+                    holder
+                }
+            );
         }
         file.set_len(0)?;
         file.seek(SeekFrom::Start(0))?;
         writeln!(file, "pid {} since {started}", std::process::id())?;
         file.sync_all().ok();
-        Ok(Lock { file, path: path.to_path_buf() })
+        Ok(Lock {
+            file,
+            path: path.to_path_buf(),
+        })
     }
 
     /// The lock file.

@@ -35,8 +35,16 @@ pub fn debug(msg: impl AsRef<str>) {
 /// A progress bar on standard error, hidden when that is not a terminal or with `-q`.
 pub fn progress(len: u64, what: &str) -> ProgressBar {
     let visible = level() >= 1 && std::io::stderr().is_terminal();
-    let pb = ProgressBar::with_draw_target(Some(len), if visible { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() });
-    if let Ok(style) = ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} ({elapsed})") {
+    let pb = ProgressBar::with_draw_target(
+        Some(len),
+        if visible {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        },
+    );
+    if let Ok(style) = ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} ({elapsed})")
+    {
         pb.set_style(style.progress_chars("=> "));
     }
     pb.set_message(what.to_string());

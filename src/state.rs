@@ -45,8 +45,16 @@ impl State {
     /// Loads the state; a missing file is an empty state.
     pub fn load(path: &Path) -> Result<State> {
         match std::fs::read_to_string(path) {
-            Ok(text) => serde_json::from_str(&text).with_context(|| format!("state file {} is not valid (move it aside to start afresh)", path.display())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(State { version: 1, ..Default::default() }),
+            Ok(text) => serde_json::from_str(&text).with_context(|| {
+                format!(
+                    "state file {} is not valid (move it aside to start afresh)",
+                    path.display()
+                )
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(State {
+                version: 1,
+                ..Default::default()
+            }),
             Err(e) => Err(e).with_context(|| format!("cannot read state file {}", path.display())),
         }
     }
@@ -58,12 +66,26 @@ impl State {
             match self.findings.get_mut(&id) {
                 None => {
                     f.status = "new".into();
-                    self.findings.insert(id, Reported { key: f.key.clone(), start: f.start.clone(), kind: f.kind, first_reported: now.into(), last_changed: now.into() });
+                    self.findings.insert(
+                        id,
+                        Reported {
+                            key: f.key.clone(),
+                            start: f.start.clone(),
+                            kind: f.kind,
+                            first_reported: now.into(),
+                            last_changed: now.into(),
+                        },
+                    );
                 }
                 Some(r) if r.kind == f.kind => f.status = "known".into(),
                 Some(r) => {
                     f.status = "updated".into();
-                    f.change = format!("was {}, now {} (first reported {})", r.kind.as_str(), f.kind.as_str(), r.first_reported);
+                    f.change = format!(
+                        "was {}, now {} (first reported {})",
+                        r.kind.as_str(),
+                        f.kind.as_str(),
+                        r.first_reported
+                    );
                     r.kind = f.kind;
                     r.last_changed = now.into();
                 }
@@ -73,16 +95,25 @@ impl State {
 
     /// Writes the state atomically: temporary file, fsync, rename, fsync of the folder.
     pub fn save(&self, path: &Path) -> Result<()> {
-        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir)?;
-        let tmp = dir.join(format!(".{}.tmp-{}", path.file_name().and_then(|n| n.to_str()).unwrap_or("state"), std::process::id()));
+        let tmp = dir.join(format!(
+            ".{}.tmp-{}",
+            path.file_name().and_then(|n| n.to_str()).unwrap_or("state"),
+            std::process::id()
+        ));
         {
-            let mut f = std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+            let mut f = std::fs::File::create(&tmp)
+                .with_context(|| format!("cannot write {}", tmp.display()))?;
             f.write_all(serde_json::to_string_pretty(self)?.as_bytes())?;
             f.write_all(b"\n")?;
             f.sync_all()?;
         }
-        std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))?;
+        std::fs::rename(&tmp, path)
+            .with_context(|| format!("cannot replace {}", path.display()))?;
         if let Ok(d) = std::fs::File::open(dir) {
             d.sync_all().ok();
         }
@@ -93,5 +124,8 @@ impl State {
 /// Whether the run must alert (exit code 1): a loss that is new, or a
 /// finding that became a loss.
 pub fn alerts(findings: &[Finding]) -> usize {
-    findings.iter().filter(|f| f.kind == Kind::Loss && (f.status == "new" || f.status == "updated")).count()
+    findings
+        .iter()
+        .filter(|f| f.kind == Kind::Loss && (f.status == "new" || f.status == "updated"))
+        .count()
 }

@@ -3,6 +3,7 @@
 pub mod chart;
 pub mod evaluate;
 pub mod generate;
+pub mod replay;
 pub mod scan;
 
 use crate::cli::Inputs;

@@ -31,12 +31,27 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
     };
     let detected_at = timestamp::format(now, false);
     let inputs = args.input.resolve()?;
-    let date = chrono::DateTime::from_timestamp(now, 0).map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default();
-    let target = args.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(&date));
-    let parent = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
-    let state_path = args.state.clone().unwrap_or_else(|| parent.join("state.json"));
+    let date = chrono::DateTime::from_timestamp(now, 0)
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default();
+    let target = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("reports").join(&date));
+    let parent = target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    let state_path = args
+        .state
+        .clone()
+        .unwrap_or_else(|| parent.join("state.json"));
     let lock_path = PathBuf::from(format!("{}.lock", state_path.display()));
-    let _lock = Lock::acquire(&lock_path, &timestamp::format(chrono::Utc::now().timestamp(), false))?;
+    let _lock = Lock::acquire(
+        &lock_path,
+        &timestamp::format(chrono::Utc::now().timestamp(), false),
+    )?;
     OutDir::clean_partials(&parent);
 
     let mut timings = BTreeMap::new();
@@ -46,18 +61,38 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
         ing.set = ing.set.truncated(now);
     }
     timings.insert("ingest".to_string(), t.elapsed().as_secs_f64());
-    log::debug(format!("read {} rows from {} file(s) in {:.3} s", ing.counts.rows_read, ing.files.len(), t.elapsed().as_secs_f64()));
+    log::debug(format!(
+        "read {} rows from {} file(s) in {:.3} s",
+        ing.counts.rows_read,
+        ing.files.len(),
+        t.elapsed().as_secs_f64()
+    ));
     if args.strict && !ing.rejected.is_empty() {
         let r = &ing.rejected[0];
-        bail!("--strict: {} row(s) rejected; first: {}, line {}, column `{}`: {} (value `{}`)", ing.rejected.len(), r.file, r.line, r.column, r.reason, r.value);
+        bail!(
+            "--strict: {} row(s) rejected; first: {}, line {}, column `{}`: {} (value `{}`)",
+            ing.rejected.len(),
+            r.file,
+            r.line,
+            r.column,
+            r.reason,
+            r.value
+        );
     }
     if ing.counts.rejected > 0 {
-        log::warn(format!("{} row(s) rejected (see rejected.csv in the report)", ing.counts.rejected));
+        log::warn(format!(
+            "{} row(s) rejected (see rejected.csv in the report)",
+            ing.counts.rejected
+        ));
     }
     let t = Instant::now();
     let mut findings = analyze(&ing.set, &plans, &inputs.config.detect, &detected_at);
     timings.insert("detect".to_string(), t.elapsed().as_secs_f64());
-    log::debug(format!("detection over {} series in {:.3} s", ing.counts.series, t.elapsed().as_secs_f64()));
+    log::debug(format!(
+        "detection over {} series in {:.3} s",
+        ing.counts.series,
+        t.elapsed().as_secs_f64()
+    ));
     let mut state = State::load(&state_path)?;
     state.classify(&mut findings, &detected_at);
     let fresh = findings.iter().filter(|f| f.status != "known").count();
@@ -67,13 +102,35 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
     let t = Instant::now();
     if !args.no_charts {
         let pb = log::progress(findings.len() as u64, "charts");
-        charts::render_findings(out.path(), &mut findings, &ing.set, &plans, now, inputs.config.detect.recovery_samples, args.chart_size, &pb)?;
+        charts::render_findings(
+            out.path(),
+            &mut findings,
+            &ing.set,
+            &plans,
+            now,
+            inputs.config.detect.recovery_samples,
+            args.chart_size,
+            &pb,
+        )?;
         pb.finish_and_clear();
-        let sub = format!("Largest losses first, by bytes dropped; {} series scanned, data until {}", ing.counts.series, last.map_or("no data".into(), fmt::date_time));
-        charts::overview::render(&out.path().join("overview.png"), &findings, &sub, args.chart_size)?;
+        let sub = format!(
+            "Largest losses first, by bytes dropped; {} series scanned, data until {}",
+            ing.counts.series,
+            last.map_or("no data".into(), fmt::date_time)
+        );
+        charts::overview::render(
+            &out.path().join("overview.png"),
+            &findings,
+            &sub,
+            args.chart_size,
+        )?;
     }
     timings.insert("charts".to_string(), t.elapsed().as_secs_f64());
-    log::debug(format!("{} charts in {:.3} s", findings.len(), t.elapsed().as_secs_f64()));
+    log::debug(format!(
+        "{} charts in {:.3} s",
+        findings.len(),
+        t.elapsed().as_secs_f64()
+    ));
 
     let t = Instant::now();
     let keys = &ing.set.key_names;
@@ -82,7 +139,14 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
     if !ing.rejected.is_empty() {
         report::write_rejected(&out.path().join("rejected.csv"), &ing.rejected)?;
     }
-    let run = referral::RunInfo { started_at: now, data_until: last, counts: &ing.counts, params: &inputs.config.detect, key_names: keys, new_since_last: Some(fresh) };
+    let run = referral::RunInfo {
+        started_at: now,
+        data_until: last,
+        counts: &ing.counts,
+        params: &inputs.config.detect,
+        key_names: keys,
+        new_since_last: Some(fresh),
+    };
     let doc = referral::build(&run, &findings);
     std::fs::write(out.path().join("report.md"), doc.to_markdown()).context("writing report.md")?;
     let dir = out.path().to_path_buf();
@@ -101,43 +165,76 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
         inputs: ing.files.clone(),
         counts: ing.counts.clone(),
         findings: by_kind.clone(),
-        data_until: last.map(|t| timestamp::format(t, false)).unwrap_or_default(),
+        data_until: last
+            .map(|t| timestamp::format(t, false))
+            .unwrap_or_default(),
         timings,
     };
     // The manifest is written last: a folder with a manifest is complete.
-    std::fs::write(out.path().join("manifest.json"), serde_json::to_string_pretty(&manifest)? + "\n")?;
+    std::fs::write(
+        out.path().join("manifest.json"),
+        serde_json::to_string_pretty(&manifest)? + "\n",
+    )?;
     let dir = out.commit()?;
     report::point_latest(&dir)?;
     state.save(&state_path)?;
 
     // The breach log lives beside the report folders and only grows.
-    let log_path = args.breach_log.clone().unwrap_or_else(|| parent.join("breach-log.csv"));
+    let log_path = args
+        .breach_log
+        .clone()
+        .unwrap_or_else(|| parent.join("breach-log.csv"));
     let logged = breach_log::append(&log_path, &findings, keys, now)?;
     if logged > 0 {
-        log::debug(format!("{logged} finding(s) appended to {}", log_path.display()));
+        log::debug(format!(
+            "{logged} finding(s) appended to {}",
+            log_path.display()
+        ));
     }
 
     let alerts = state::alerts(&findings);
     if log::level() >= 1 {
         const SHOWN: usize = 20;
         let mut shown = 0;
-        for f in findings.iter().filter(|f| f.is_loss() && f.status != "known") {
+        for f in findings
+            .iter()
+            .filter(|f| f.is_loss() && f.status != "known")
+        {
             if shown == SHOWN {
                 println!("  … and {} more (see report.md)", alerts - SHOWN);
                 break;
             }
             shown += 1;
-            let objects = f.objects_lost.map(|o| format!(", {} files", fmt::count(o))).unwrap_or_default();
-            let plan = if f.planned_reason.is_empty() { String::new() } else { format!(" during planned window: {}", f.planned_reason) };
-            let what = if f.status == "updated" { format!("LOSS ({})", f.change) } else { "NEW LOSS".to_string() };
-            println!("  {what} {}: {:.1}% ({}{objects}) from {} ({}){plan}", f.label(), f.drop_pct, fmt::bytes(f.drop_bytes as f64), f.start, f.severity.as_str());
+            let objects = f
+                .objects_lost
+                .map(|o| format!(", {} files", fmt::count(o)))
+                .unwrap_or_default();
+            let plan = if f.planned_reason.is_empty() {
+                String::new()
+            } else {
+                format!(" during planned window: {}", f.planned_reason)
+            };
+            let what = if f.status == "updated" {
+                format!("LOSS ({})", f.change)
+            } else {
+                "NEW LOSS".to_string()
+            };
+            println!(
+                "  {what} {}: {:.1}% ({}{objects}) from {} ({}){plan}",
+                f.label(),
+                f.drop_pct,
+                fmt::bytes(f.drop_bytes as f64),
+                f.start,
+                f.severity.as_str()
+            );
         }
     }
     let c = &ing.counts;
     println!(
-        "shrinkwatch: {} series, {} rows ({} rejected), data until {}: {} loss, {} transient, {} planned; {} new loss alert(s); report {} ({:.1} s)",
+        "shrinkwatch: {} series, {} rows ({} duplicates, {} rejected), data until {}: {} loss, {} transient, {} planned; {} new loss alert(s); report {} ({:.1} s)",
         c.series,
         c.rows_read,
+        c.duplicates,
         c.rejected,
         last.map_or("no data".into(), |t| timestamp::format(t, false)),
         by_kind.get("loss").copied().unwrap_or(0),
@@ -147,7 +244,11 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
         dir.display(),
         wall.elapsed().as_secs_f64()
     );
-    Ok(if alerts > 0 { Outcome::NewLoss } else { Outcome::Clean })
+    Ok(if alerts > 0 {
+        Outcome::NewLoss
+    } else {
+        Outcome::Clean
+    })
 }
 
 /// `--as-of`: a date means the end of that day (UTC); a date-time is taken as is.

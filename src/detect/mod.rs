@@ -375,7 +375,11 @@ impl<'a> Engine<'a> {
     /// (for resuming when more samples arrive).
     fn scan(&mut self, out: &mut SeriesResult, from: usize, safe: usize) -> Snapshot {
         let n = self.n;
-        let mut snap = Snapshot { i: from, detections: out.detections.len(), plan_used: self.plan_used.clone() };
+        let mut snap = Snapshot {
+            i: from,
+            detections: out.detections.len(),
+            plan_used: self.plan_used.clone(),
+        };
         if n < 2 {
             return snap;
         }
@@ -385,9 +389,16 @@ impl<'a> Engine<'a> {
         let mut i = from.max(1);
         while i < n {
             if i <= safe {
-                snap = Snapshot { i, detections: out.detections.len(), plan_used: self.plan_used.clone() };
+                snap = Snapshot {
+                    i,
+                    detections: out.detections.len(),
+                    plan_used: self.plan_used.clone(),
+                };
             }
-            if self.c[i] >= 0.0 || self.next_big[i] >= i.saturating_add(cap).min(n) || self.excluded[i] {
+            if self.c[i] >= 0.0
+                || self.next_big[i] >= i.saturating_add(cap).min(n)
+                || self.excluded[i]
+            {
                 i += 1;
                 continue;
             }
@@ -644,12 +655,30 @@ pub struct Incremental<'a> {
 
 impl<'a> Incremental<'a> {
     /// Prepares the series; no sample is visible yet.
-    pub fn new(times: &'a [i64], bytes: &'a [f64], objects: Option<&'a [f64]>, plans: &'a [PlanWindow], p: &'a DetectParams) -> Self {
+    pub fn new(
+        times: &'a [i64],
+        bytes: &'a [f64],
+        objects: Option<&'a [f64]>,
+        plans: &'a [PlanWindow],
+        p: &'a DetectParams,
+    ) -> Self {
         let mut engine = Engine::new(times, bytes, objects, plans, p, false);
         engine.n = 0;
-        let snap = Snapshot { i: 1, detections: 0, plan_used: engine.plan_used.clone() };
-        let out = SeriesResult { step_secs: engine.cad.step, ..Default::default() };
-        Incremental { engine, out, snap, last_excluded: Vec::new() }
+        let snap = Snapshot {
+            i: 1,
+            detections: 0,
+            plan_used: engine.plan_used.clone(),
+        };
+        let out = SeriesResult {
+            step_secs: engine.cad.step,
+            ..Default::default()
+        };
+        Incremental {
+            engine,
+            out,
+            snap,
+            last_excluded: Vec::new(),
+        }
     }
 
     /// Makes the first `n` samples visible and returns the detections.
@@ -669,7 +698,11 @@ impl<'a> Incremental<'a> {
         let safe = n.saturating_sub(self.engine.lookahead());
         self.snap = self.engine.scan(&mut self.out, self.snap.i, safe);
         for d in &self.out.detections[self.last_excluded.len()..] {
-            let last = if d.kind == Kind::Transient { d.recovered_idx.unwrap_or(d.end_idx) } else { d.end_idx };
+            let last = if d.kind == Kind::Transient {
+                d.recovered_idx.unwrap_or(d.end_idx)
+            } else {
+                d.end_idx
+            };
             self.last_excluded.push(last.min(n.saturating_sub(1)));
         }
         &self.out.detections

@@ -320,7 +320,12 @@ fn incremental_matches_a_scan_of_each_prefix() {
     cut(&mut v, 200, 0.05);
     cut(&mut v, 201, 0.04);
     let p = DetectParams::default();
-    let plans = [PlanWindow { start: t[199], end: t[203], expected_drop_pct: Some(4.0), reason: "disposal".into() }];
+    let plans = [PlanWindow {
+        start: t[199],
+        end: t[203],
+        expected_drop_pct: Some(4.0),
+        reason: "disposal".into(),
+    }];
     let mut inc = Incremental::new(&t, &v, None, &plans, &p);
     for n in 2..=t.len() {
         let got = summary(inc.advance(n));
@@ -329,6 +334,12 @@ fn incremental_matches_a_scan_of_each_prefix() {
     }
     // the dip was a loss on its own night and a transient the night after
     let mut inc = Incremental::new(&t, &v, None, &plans, &p);
-    assert!(inc.advance(151).iter().any(|d| d.start_idx == 150 && d.kind == Kind::Loss));
-    assert!(inc.advance(152).iter().any(|d| d.start_idx == 150 && d.kind == Kind::Transient));
+    assert!(inc
+        .advance(151)
+        .iter()
+        .any(|d| d.start_idx == 150 && d.kind == Kind::Loss));
+    assert!(inc
+        .advance(152)
+        .iter()
+        .any(|d| d.start_idx == 150 && d.kind == Kind::Transient));
 }

@@ -31,20 +31,31 @@ pub struct OutDir {
 }
 
 fn unique() -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
     format!("{nanos}-{}", std::process::id())
 }
 
 impl OutDir {
     /// Starts writing `target`.
     pub fn create(target: &Path) -> Result<OutDir> {
-        let parent = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let parent = target
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         let runs = parent.join(RUNS_DIR);
-        std::fs::create_dir_all(&runs).with_context(|| format!("cannot create {}", runs.display()))?;
+        std::fs::create_dir_all(&runs)
+            .with_context(|| format!("cannot create {}", runs.display()))?;
         let name = target.file_name().and_then(|n| n.to_str()).unwrap_or("out");
         let tmp = runs.join(format!("{name}.{}.partial", unique()));
-        std::fs::create_dir_all(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
-        Ok(OutDir { target: target.to_path_buf(), tmp })
+        std::fs::create_dir_all(&tmp)
+            .with_context(|| format!("cannot create {}", tmp.display()))?;
+        Ok(OutDir {
+            target: target.to_path_buf(),
+            tmp,
+        })
     }
 
     /// Removes folders left half-written by runs that were killed (call it
@@ -67,7 +78,8 @@ impl OutDir {
     /// Moves the finished folder into place, replacing an earlier one.
     pub fn commit(self) -> Result<PathBuf> {
         let done = PathBuf::from(self.tmp.to_string_lossy().trim_end_matches(".partial"));
-        std::fs::rename(&self.tmp, &done).with_context(|| format!("cannot finish {}", done.display()))?;
+        std::fs::rename(&self.tmp, &done)
+            .with_context(|| format!("cannot finish {}", done.display()))?;
         sync_dir(done.parent());
         swap_link(&self.target, &done)?;
         Ok(self.target)
@@ -84,17 +96,31 @@ fn sync_dir(dir: Option<&Path>) {
 /// removes the run folder it pointed at before.
 #[cfg(unix)]
 fn swap_link(link: &Path, dest: &Path) -> Result<()> {
-    let parent = link.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let parent = link
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let rel = Path::new(RUNS_DIR).join(dest.file_name().unwrap_or_default());
     let previous = std::fs::read_link(link).ok();
     if link.exists() && previous.is_none() {
         // A real folder from elsewhere: move it aside into the runs folder once.
-        let aside = parent.join(RUNS_DIR).join(format!("{}.replaced-{}", link.file_name().and_then(|n| n.to_str()).unwrap_or("old"), unique()));
-        std::fs::rename(link, &aside).with_context(|| format!("cannot move aside {}", link.display()))?;
+        let aside = parent.join(RUNS_DIR).join(format!(
+            "{}.replaced-{}",
+            link.file_name().and_then(|n| n.to_str()).unwrap_or("old"),
+            unique()
+        ));
+        std::fs::rename(link, &aside)
+            .with_context(|| format!("cannot move aside {}", link.display()))?;
     }
-    let tmp_link = parent.join(format!(".{}.link-{}", link.file_name().and_then(|n| n.to_str()).unwrap_or("out"), unique()));
-    std::os::unix::fs::symlink(&rel, &tmp_link).with_context(|| format!("cannot create link {}", tmp_link.display()))?;
-    std::fs::rename(&tmp_link, link).with_context(|| format!("cannot switch {} to the new report", link.display()))?;
+    let tmp_link = parent.join(format!(
+        ".{}.link-{}",
+        link.file_name().and_then(|n| n.to_str()).unwrap_or("out"),
+        unique()
+    ));
+    std::os::unix::fs::symlink(&rel, &tmp_link)
+        .with_context(|| format!("cannot create link {}", tmp_link.display()))?;
+    std::fs::rename(&tmp_link, link)
+        .with_context(|| format!("cannot switch {} to the new report", link.display()))?;
     sync_dir(Some(parent));
     if let Some(prev) = previous.filter(|p| p != &rel) {
         if prev.starts_with(RUNS_DIR) {
@@ -107,16 +133,21 @@ fn swap_link(link: &Path, dest: &Path) -> Result<()> {
 #[cfg(not(unix))]
 fn swap_link(target: &Path, dest: &Path) -> Result<()> {
     if target.exists() {
-        std::fs::remove_dir_all(target).with_context(|| format!("cannot replace {}", target.display()))?;
+        std::fs::remove_dir_all(target)
+            .with_context(|| format!("cannot replace {}", target.display()))?;
     }
-    std::fs::rename(dest, target).with_context(|| format!("cannot move {} into place", target.display()))
+    std::fs::rename(dest, target)
+        .with_context(|| format!("cannot move {} into place", target.display()))
 }
 
 /// Points `PARENT/latest` at `target` (atomically, Unix only).
 pub fn point_latest(target: &Path) -> Result<()> {
     #[cfg(unix)]
     {
-        let parent = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let parent = target
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         let name = target.file_name().unwrap_or_default();
         let latest = parent.join("latest");
         if latest.exists() && std::fs::read_link(&latest).is_err() {
@@ -124,7 +155,8 @@ pub fn point_latest(target: &Path) -> Result<()> {
         }
         let tmp = parent.join(format!(".latest.link-{}", unique()));
         std::os::unix::fs::symlink(name, &tmp)?;
-        std::fs::rename(&tmp, &latest).with_context(|| format!("cannot update {}", latest.display()))?;
+        std::fs::rename(&tmp, &latest)
+            .with_context(|| format!("cannot update {}", latest.display()))?;
     }
     #[cfg(not(unix))]
     let _ = target;

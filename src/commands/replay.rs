@@ -1,0 +1,234 @@
+//! `shrinkwatch replay`: the nightly logic night by night over history,
+//! reading the data once. For every loss it reports the night it was first
+//! reported and the delay from its start; with labels, also the labelled
+//! losses it never reported.
+
+use super::{load, Outcome};
+use crate::cli::{shipped_dir, ReplayArgs};
+use crate::detect::{Incremental, Kind};
+use crate::evaluate::MARGIN;
+use crate::fmt;
+use crate::ingest::timestamp;
+use crate::labels;
+use crate::planned;
+use crate::report::OutDir;
+use anyhow::{anyhow, ensure, Context, Result};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// One row of `replay.csv`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReplayRow {
+    /// Key values joined by `/`.
+    pub series: String,
+    /// First reduced observation.
+    pub start: String,
+    /// The night (date) the loss was first reported; empty for a missed label.
+    pub first_reported: String,
+    /// Days from the start to that night (0 = reported the night it happened).
+    pub delay_days: Option<i64>,
+    /// What it was at the end of the replay: `loss`, `transient` (a
+    /// provisional loss that came back), `planned`, `gone`, or `missed` (a
+    /// labelled loss never reported).
+    pub final_kind: String,
+    /// Drop in percent when first reported.
+    pub drop_pct: Option<f64>,
+    /// Objects lost when first reported.
+    pub objects_lost: Option<u64>,
+    /// The label matched (within ±2 samples), if labels were given.
+    pub label: String,
+}
+
+/// Runs the replay and writes `replay.csv` and `replay.md`.
+pub fn run(args: &ReplayArgs) -> Result<Outcome> {
+    let wall = Instant::now();
+    let inputs = args.input.resolve()?;
+    let day =
+        |s: &str, flag: &str| timestamp::parse(s).map_err(|why| anyhow!("{flag} `{s}`: {why}"));
+    let from = day(&args.from, "--from")?;
+    let to = day(&args.to, "--to")?;
+    ensure!(to >= from, "--to must not be before --from");
+    let labels_path = match (&args.labels, inputs.shipped) {
+        (Some(p), _) => Some(p.clone()),
+        (None, true) => Some(shipped_dir().join("labels.csv")),
+        (None, false) => None,
+    };
+    let labels = labels_path
+        .as_ref()
+        .map(|p| labels::read(p, &inputs.config.columns.keys))
+        .transpose()?;
+    let (ing, plans) = load(&inputs)?;
+    let set = &ing.set;
+    let p = &inputs.config.detect;
+    let nights: Vec<i64> = (0..)
+        .map(|k| from - from.rem_euclid(86_400) + k * 86_400 + 86_399)
+        .take_while(|&t| t <= to + 86_399)
+        .collect();
+    let t0 = Instant::now();
+    let per_series: Vec<Vec<ReplayRow>> = (0..set.len())
+        .into_par_iter()
+        .map(|i| {
+            let s = set.get(i);
+            let windows = planned::for_series(&plans, s.key);
+            let mut inc = Incremental::new(s.times, s.bytes, s.objects, &windows, p);
+            // start index → (night first reported as loss, drop %, objects)
+            let mut first: BTreeMap<usize, (i64, f64, Option<u64>)> = BTreeMap::new();
+            let mut prev = usize::MAX;
+            let mut last: Vec<(usize, Kind)> = Vec::new();
+            for &night in &nights {
+                let n = s.times.partition_point(|&t| t <= night);
+                if n == prev {
+                    continue;
+                }
+                prev = n;
+                let dets = inc.advance(n);
+                for d in dets
+                    .iter()
+                    .filter(|d| d.kind == Kind::Loss && s.times[d.start_idx] >= from)
+                {
+                    first.entry(d.start_idx).or_insert((
+                        night,
+                        d.drop_pct,
+                        d.objects_lost.map(|o| o as u64),
+                    ));
+                }
+                last = dets.iter().map(|d| (d.start_idx, d.kind)).collect();
+            }
+            let date_only = s.date_only();
+            first
+                .into_iter()
+                .map(|(idx, (night, pct, obj))| {
+                    let start = s.times[idx];
+                    ReplayRow {
+                        series: s.label(),
+                        start: timestamp::format(start, date_only),
+                        first_reported: timestamp::format(night - 86_399, true),
+                        delay_days: Some(
+                            (night - 86_399 - (start - start.rem_euclid(86_400))) / 86_400,
+                        ),
+                        final_kind: last
+                            .iter()
+                            .find(|(k, _)| *k == idx)
+                            .map_or("gone".into(), |(_, kind)| kind.as_str().to_string()),
+                        drop_pct: Some((pct * 1000.0).round() / 1000.0),
+                        objects_lost: obj,
+                        label: String::new(),
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let mut rows: Vec<ReplayRow> = per_series.into_iter().flatten().collect();
+    let replay_secs = t0.elapsed().as_secs_f64();
+
+    // Labels: which reported losses were real, and which labelled losses were missed.
+    let mut missed = 0;
+    let mut labelled_in_range = 0;
+    if let Some(labels) = &labels {
+        for l in labels
+            .iter()
+            .filter(|l| l.kind == "loss" && l.ts >= from && l.ts <= to + 86_399)
+        {
+            let name = l.key.join("/");
+            let Some(si) = set.find(&name) else { continue };
+            labelled_in_range += 1;
+            let times = set.get(si).times;
+            let li = times.partition_point(|&t| t < l.ts);
+            let hit = rows.iter_mut().find(|r| {
+                r.series == name
+                    && r.label.is_empty()
+                    && timestamp::parse(&r.start)
+                        .map(|st| times.partition_point(|&t| t < st).abs_diff(li) <= MARGIN)
+                        .unwrap_or(false)
+            });
+            match hit {
+                Some(r) => r.label = "loss".into(),
+                None => {
+                    missed += 1;
+                    rows.push(ReplayRow {
+                        series: name,
+                        start: timestamp::format(l.ts, l.ts.rem_euclid(86_400) == 0),
+                        first_reported: String::new(),
+                        delay_days: None,
+                        final_kind: "missed".into(),
+                        drop_pct: None,
+                        objects_lost: None,
+                        label: "loss".into(),
+                    });
+                }
+            }
+        }
+    }
+    rows.sort_by(|a, b| (&a.start, &a.series).cmp(&(&b.start, &b.series)));
+
+    let summary = render_summary(
+        &rows,
+        labels.is_some(),
+        labelled_in_range,
+        missed,
+        nights.len(),
+        replay_secs,
+    );
+    print!("{summary}");
+    let target = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("reports").join(format!("replay-{}", super::today())));
+    let out = OutDir::create(&target)?;
+    crate::report::write_csv(&out.path().join("replay.csv"), &rows)?;
+    std::fs::write(out.path().join("replay.md"), &summary).context("writing replay.md")?;
+    let dir = out.commit()?;
+    println!(
+        "wrote {} ({:.1} s in all)",
+        dir.display(),
+        wall.elapsed().as_secs_f64()
+    );
+    Ok(Outcome::Clean)
+}
+
+fn render_summary(
+    rows: &[ReplayRow],
+    with_labels: bool,
+    labelled: usize,
+    missed: usize,
+    nights: usize,
+    secs: f64,
+) -> String {
+    let reported: Vec<&ReplayRow> = rows.iter().filter(|r| r.delay_days.is_some()).collect();
+    let losses: Vec<&&ReplayRow> = reported.iter().filter(|r| r.final_kind == "loss").collect();
+    let mut delays: Vec<i64> = losses.iter().filter_map(|r| r.delay_days).collect();
+    delays.sort_unstable();
+    let median = delays.get(delays.len() / 2).copied().unwrap_or(0);
+    let same_night = delays.iter().filter(|&&d| d == 0).count();
+    let mut s = format!(
+        "replayed {nights} nights in {secs:.2} s: {} loss alert(s); {} still a loss at the end (delay from start: median {median} day(s), max {} day(s); {same_night} reported the night they happened), {} came back (provisional, then transient), {} later explained or gone\n",
+        reported.len(),
+        losses.len(),
+        delays.last().copied().unwrap_or(0),
+        reported.iter().filter(|r| r.final_kind == "transient").count(),
+        reported.iter().filter(|r| r.final_kind == "planned" || r.final_kind == "gone").count(),
+    );
+    if with_labels {
+        s.push_str(&format!(
+            "labelled losses in range: {labelled}; reported: {}; missed: {missed}\n",
+            labelled - missed
+        ));
+    }
+    for r in rows.iter().filter(|r| {
+        r.series
+            .starts_with("South Yorkshire Police/Body-worn video")
+            && r.delay_days.is_some()
+    }) {
+        s.push_str(&format!(
+            "South Yorkshire Police / Body-worn video: loss starting {} first reported on the night of {} (delay {} day(s)){}\n",
+            r.start,
+            r.first_reported,
+            r.delay_days.unwrap_or(0),
+            r.objects_lost.map(|o| format!(", {} files", fmt::count(o))).unwrap_or_default()
+        ));
+    }
+    s
+}
