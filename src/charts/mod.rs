@@ -101,6 +101,17 @@ pub fn finding_subtitle(f: &Finding, detected_at: i64, chart_to: i64) -> String 
     format!("{first}\n{second}")
 }
 
+/// How finding charts are drawn.
+#[derive(Debug, Clone, Copy)]
+pub struct ChartOptions {
+    /// When the findings were detected (marked when inside a chart's range).
+    pub detected_at: i64,
+    /// Samples after a drop drawn with the expected band.
+    pub recovery_samples: usize,
+    /// Size in pixels.
+    pub size: (u32, u32),
+}
+
 /// Renders one chart per finding (in parallel) into `dir/charts/`, and sets
 /// each finding's `chart` field. `detected_at` is marked when it lies in range.
 pub fn render_findings(
@@ -108,11 +119,14 @@ pub fn render_findings(
     findings: &mut [Finding],
     set: &SeriesSet,
     plans: &[PlannedRow],
-    detected_at: i64,
-    recovery_samples: usize,
-    size: (u32, u32),
+    opts: &ChartOptions,
     progress: &indicatif::ProgressBar,
 ) -> Result<(), ChartError> {
+    let ChartOptions {
+        detected_at,
+        recovery_samples,
+        size,
+    } = *opts;
     std::fs::create_dir_all(dir.join("charts")).map_err(|e| ChartError::Draw(e.to_string()))?;
     let snapshot: Vec<Finding> = findings.to_vec();
     let names: Vec<String> = snapshot.iter().map(chart_name).collect();

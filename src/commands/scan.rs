@@ -102,16 +102,12 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
     let t = Instant::now();
     if !args.no_charts {
         let pb = log::progress(findings.len() as u64, "charts");
-        charts::render_findings(
-            out.path(),
-            &mut findings,
-            &ing.set,
-            &plans,
-            now,
-            inputs.config.detect.recovery_samples,
-            args.chart_size,
-            &pb,
-        )?;
+        let opts = charts::ChartOptions {
+            detected_at: now,
+            recovery_samples: inputs.config.detect.recovery_samples,
+            size: args.chart_size,
+        };
+        charts::render_findings(out.path(), &mut findings, &ing.set, &plans, &opts, &pb)?;
         pb.finish_and_clear();
         let sub = format!(
             "Largest losses first, by bytes dropped; {} series scanned, data until {}",
@@ -195,16 +191,15 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
     let alerts = state::alerts(&findings);
     if log::level() >= 1 {
         const SHOWN: usize = 20;
-        let mut shown = 0;
-        for f in findings
+        for (shown, f) in findings
             .iter()
             .filter(|f| f.is_loss() && f.status != "known")
+            .enumerate()
         {
             if shown == SHOWN {
                 println!("  … and {} more (see report.md)", alerts - SHOWN);
                 break;
             }
-            shown += 1;
             let objects = f
                 .objects_lost
                 .map(|o| format!(", {} files", fmt::count(o)))
