@@ -223,11 +223,12 @@ fn render_summary(
             && r.delay_days.is_some()
     }) {
         s.push_str(&format!(
-            "South Yorkshire Police / Body-worn video: loss starting {} first reported on the night of {} (delay {} day(s)){}\n",
+            "South Yorkshire Police / Body-worn video: drop starting {} first reported as a loss on the night of {} (delay {} day(s)){}; in the end: {}\n",
             r.start,
             r.first_reported,
             r.delay_days.unwrap_or(0),
-            r.objects_lost.map(|o| format!(", {} files", fmt::count(o))).unwrap_or_default()
+            r.objects_lost.map(|o| format!(", {} files", fmt::count(o))).unwrap_or_default(),
+            r.final_kind
         ));
     }
     s
