@@ -22,6 +22,48 @@ pub enum ChartError {
     Draw(String),
 }
 
+/// Draws the bold title and the grey subtitle lines (separated by newlines)
+/// at the top of a chart; returns the area below them.
+pub(crate) fn draw_header<'a>(
+    root: &plotters::drawing::DrawingArea<
+        plotters::prelude::BitMapBackend<'a>,
+        plotters::coord::Shift,
+    >,
+    title: &str,
+    subtitle: &str,
+    height: u32,
+) -> Result<
+    plotters::drawing::DrawingArea<plotters::prelude::BitMapBackend<'a>, plotters::coord::Shift>,
+    ChartError,
+> {
+    use plotters::prelude::*;
+    use style::{colour, px, FONT, SUBTITLE_PX, TITLE_PX};
+    let draw_err = |e: plotters::drawing::DrawingAreaErrorKind<_>| ChartError::Draw(e.to_string());
+    let (title_px, sub_px) = (px(TITLE_PX, height), px(SUBTITLE_PX, height));
+    let lines: Vec<&str> = subtitle.lines().collect();
+    let (top, body) =
+        root.split_vertically((title_px + sub_px * 1.3 * lines.len() as f64 + 32.0) as u32);
+    top.draw(&Text::new(
+        title.to_string(),
+        (28, 14),
+        (FONT, title_px)
+            .into_font()
+            .style(FontStyle::Bold)
+            .color(&colour::INK),
+    ))
+    .map_err(draw_err)?;
+    for (k, line) in lines.iter().enumerate() {
+        let y = 22 + title_px as i32 + (k as f64 * sub_px * 1.3) as i32;
+        top.draw(&Text::new(
+            line.to_string(),
+            (28, y),
+            (FONT, sub_px).into_font().color(&colour::GREY),
+        ))
+        .map_err(draw_err)?;
+    }
+    Ok(body)
+}
+
 /// A file name safe on every system: lower-case letters, digits and dashes.
 pub fn slug(s: &str) -> String {
     let mut out = String::new();

@@ -2,7 +2,7 @@
 //! dropped (log scale), then, if there is room, the largest transient and
 //! planned reductions, coloured by kind.
 
-use super::style::{colour, init_fonts, kind_colour, px, FONT, LABEL_PX, SUBTITLE_PX, TITLE_PX};
+use super::style::{colour, init_fonts, kind_colour, px, FONT, LABEL_PX, TITLE_PX};
 use super::ChartError;
 use crate::detect::Kind;
 use crate::findings::Finding;
@@ -26,7 +26,7 @@ pub fn render(
 ) -> Result<(), ChartError> {
     init_fonts();
     let h = size.1;
-    let (title_px, sub_px, label_px) = (px(TITLE_PX, h), px(SUBTITLE_PX, h), px(LABEL_PX, h));
+    let (title_px, label_px) = (px(TITLE_PX, h), px(LABEL_PX, h));
     let root = BitMapBackend::new(path, size).into_drawing_area();
     root.fill(&WHITE).map_err(draw_err)?;
     let count = |k: Kind| findings.iter().filter(|f| f.kind == k).count();
@@ -42,22 +42,7 @@ pub fn render(
             "planned reductions"
         )
     );
-    let (top, body) = root.split_vertically((title_px + sub_px + 36.0) as u32);
-    top.draw(&Text::new(
-        title,
-        (28, 14),
-        (FONT, title_px)
-            .into_font()
-            .style(FontStyle::Bold)
-            .color(&colour::INK),
-    ))
-    .map_err(draw_err)?;
-    top.draw(&Text::new(
-        subtitle.to_string(),
-        (28, 22 + title_px as i32),
-        (FONT, sub_px).into_font().color(&colour::GREY),
-    ))
-    .map_err(draw_err)?;
+    let body = super::draw_header(&root, &title, subtitle, h)?;
 
     // Losses first, biggest first; remaining room for the biggest transient
     // and planned reductions.

@@ -3,10 +3,7 @@
 //! finding the chart is about, the expected range the detector used, the
 //! drop shaded and labelled, and when it was detected.
 
-use super::style::{
-    colour, date_label, date_ticks, init_fonts, kind_colour, px, FONT, LABEL_PX, SUBTITLE_PX,
-    TITLE_PX,
-};
+use super::style::{colour, date_label, date_ticks, init_fonts, kind_colour, px, FONT, LABEL_PX};
 use super::ChartError;
 use crate::detect::PlanWindow;
 use crate::findings::Finding;
@@ -96,30 +93,8 @@ pub fn render(path: &Path, c: &SeriesChart, size: (u32, u32)) -> Result<Layout, 
 
     let root = BitMapBackend::new(path, size).into_drawing_area();
     root.fill(&WHITE).map_err(draw_err)?;
-    let title_px = px(TITLE_PX, h);
-    let sub_px = px(SUBTITLE_PX, h);
     let label_px = px(LABEL_PX, h);
-    let sub_lines: Vec<&str> = c.subtitle.lines().collect();
-    let (top, body) =
-        root.split_vertically((title_px + sub_px * 1.3 * sub_lines.len() as f64 + 32.0) as u32);
-    top.draw(&Text::new(
-        c.title.clone(),
-        (28, 14),
-        (FONT, title_px)
-            .into_font()
-            .style(FontStyle::Bold)
-            .color(&colour::INK),
-    ))
-    .map_err(draw_err)?;
-    for (k, line) in sub_lines.iter().enumerate() {
-        let y = 22 + title_px as i32 + (k as f64 * sub_px * 1.3) as i32;
-        top.draw(&Text::new(
-            line.to_string(),
-            (28, y),
-            (FONT, sub_px).into_font().color(&colour::GREY),
-        ))
-        .map_err(draw_err)?;
-    }
+    let body = super::draw_header(&root, &c.title, &c.subtitle, h)?;
 
     let label_style = (FONT, label_px).into_font().color(&colour::INK);
     let mut chart = ChartBuilder::on(&body)
