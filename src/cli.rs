@@ -69,8 +69,11 @@ pub struct InputArgs {
     pub thresholds: ThresholdArgs,
 }
 
-/// Every detection threshold as a flag (overrides the configuration file).
-#[derive(Debug, Clone, Default, Args)]
+/// Every detection threshold as a flag (overrides the configuration file);
+/// the same fields, all optional, form the `set` table of a per-system
+/// override in the configuration file.
+#[derive(Debug, Clone, Default, PartialEq, Args, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ThresholdArgs {
     /// Smallest reduction that counts, in percent.
     #[arg(long, value_name = "PCT")]
@@ -149,6 +152,13 @@ pub struct ScanArgs {
     /// Any rejected row is an error (exit code 2).
     #[arg(long)]
     pub strict: bool,
+    /// Instead of a report, show every candidate reduction in this series
+    /// (KEY1/KEY2) with the value each test saw against its threshold.
+    #[arg(long, value_name = "SERIES", conflicts_with = "explain_all")]
+    pub explain: Option<String>,
+    /// Instead of a report, write every candidate reduction of every series to this CSV file.
+    #[arg(long, value_name = "FILE")]
+    pub explain_all: Option<PathBuf>,
     /// Scan as if it were the night of this date (or this date-time): later
     /// observations are ignored and this is the detection time.
     #[arg(long, value_name = "DATE")]
@@ -308,6 +318,8 @@ pub struct Inputs {
     pub shipped: bool,
     /// The validated configuration.
     pub config: Config,
+    /// The thresholds per series.
+    pub thresholds: crate::config::Thresholds,
 }
 
 impl InputArgs {
@@ -319,7 +331,12 @@ impl InputArgs {
         };
         let mut detect = file.detect.clone();
         self.thresholds.apply(&mut detect);
-        detect.validate()?;
+        let thresholds = crate::config::Thresholds {
+            base: detect.clone(),
+            overrides: file.overrides.clone(),
+            flags: self.thresholds.clone(),
+        };
+        thresholds.validate()?;
         let columns = config::columns(
             &file.columns,
             self.time_col.as_deref(),
@@ -342,7 +359,12 @@ impl InputArgs {
             paths,
             planned,
             shipped,
-            config: Config { detect, columns },
+            config: Config {
+                detect,
+                overrides: file.overrides,
+                columns,
+            },
+            thresholds,
         })
     }
 }

@@ -1,9 +1,11 @@
 //! The validated configuration the rest of the program sees: defaults, then
 //! the TOML file (`--config`), then command-line flags, validated once.
 
+use crate::cli::ThresholdArgs;
 use crate::detect::{DetectParams, ParamError};
 use crate::ingest::ColumnNames;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The `[columns]` table of the configuration file.
@@ -20,6 +22,36 @@ pub struct ColumnsFile {
     pub count: Option<String>,
 }
 
+/// Thresholds for some series only: every series whose key columns have
+/// the values in `match` (or whose `KEY1/KEY2` name is `series`) gets the
+/// values in `set` on top of `[detect]`. Later overrides win over earlier.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Override {
+    /// Exact series name, `KEY1/KEY2`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series: Option<String>,
+    /// Key column values, e.g. `{ system = "File shares" }`.
+    #[serde(default, rename = "match", skip_serializing_if = "BTreeMap::is_empty")]
+    pub matches: BTreeMap<String, String>,
+    /// The thresholds to use there.
+    #[serde(default)]
+    pub set: ThresholdArgs,
+}
+
+impl Override {
+    /// Whether this override applies to a series.
+    pub fn applies(&self, key_names: &[String], key: &[String]) -> bool {
+        self.series.as_ref().is_none_or(|s| *s == key.join("/"))
+            && self.matches.iter().all(|(col, want)| {
+                key_names
+                    .iter()
+                    .position(|k| k == col)
+                    .is_some_and(|i| key.get(i) == Some(want))
+            })
+    }
+}
+
 /// The configuration file as written.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -30,6 +62,66 @@ pub struct ConfigFile {
     /// Input column names.
     #[serde(default)]
     pub columns: ColumnsFile,
+    /// Per-system and per-series thresholds.
+    #[serde(default, rename = "override", skip_serializing_if = "Vec::is_empty")]
+    pub overrides: Vec<Override>,
+}
+
+/// Thresholds for every series: the base values, the file's overrides and
+/// the command-line flags (which win over the file, overrides included).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Thresholds {
+    /// Base values (`[detect]` with the flags applied).
+    pub base: DetectParams,
+    /// Overrides from the file, in order.
+    pub overrides: Vec<Override>,
+    /// The flags given on the command line.
+    #[serde(skip)]
+    pub flags: ThresholdArgs,
+}
+
+impl Thresholds {
+    /// The same thresholds for every series.
+    pub fn uniform(p: &DetectParams) -> Thresholds {
+        Thresholds {
+            base: p.clone(),
+            ..Default::default()
+        }
+    }
+
+    /// The thresholds of one series.
+    pub fn for_series(
+        &self,
+        key_names: &[String],
+        key: &[String],
+    ) -> std::borrow::Cow<'_, DetectParams> {
+        let mut hits = self
+            .overrides
+            .iter()
+            .filter(|o| o.applies(key_names, key))
+            .peekable();
+        if hits.peek().is_none() {
+            return std::borrow::Cow::Borrowed(&self.base);
+        }
+        let mut p = self.base.clone();
+        for o in hits {
+            o.set.apply(&mut p);
+        }
+        self.flags.apply(&mut p);
+        std::borrow::Cow::Owned(p)
+    }
+
+    /// Checks that every override gives valid thresholds.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.base.validate()?;
+        for (k, o) in self.overrides.iter().enumerate() {
+            let mut p = self.base.clone();
+            o.set.apply(&mut p);
+            self.flags.apply(&mut p);
+            p.validate().map_err(|e| ConfigError::Override(k + 1, e))?;
+        }
+        Ok(())
+    }
 }
 
 /// A configuration that cannot be used.
@@ -54,13 +146,18 @@ pub enum ConfigError {
     /// A value outside its range.
     #[error("{0}")]
     Invalid(#[from] ParamError),
+    /// A value outside its range in an override.
+    #[error("override #{0}: {1}")]
+    Override(usize, ParamError),
 }
 
 /// The final configuration.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Config {
-    /// Detection thresholds.
+    /// Detection thresholds (base values).
     pub detect: DetectParams,
+    /// Per-system and per-series overrides.
+    pub overrides: Vec<Override>,
     /// Input column names.
     pub columns: ColumnNames,
 }
@@ -155,6 +252,15 @@ planned_tolerance_pct = {}
 # Relative tolerance on a plan's expected size (0.2 = it may be a fifth too
 # small), added to planned_tolerance_pct.
 planned_tolerance_rel = {}
+
+# Per-system or per-series thresholds, on top of [detect] (flags still win):
+# [[override]]
+# match = {{ system = "File shares" }}
+# set = {{ min_drop_pct = 3.0 }}
+#
+# [[override]]
+# series = "South Yorkshire Police/Body-worn video"
+# set = {{ min_drop_pct = 1.0, alpha = 0.01 }}
 
 [columns]
 time = "{}"

@@ -2,6 +2,7 @@
 //! the engine's detections. Every field is documented because the struct *is*
 //! the `findings.csv` / `findings.json` schema.
 
+use crate::config::Thresholds;
 use crate::detect::{self, DetectParams, Detection, Kind};
 use crate::ingest::{timestamp, SeriesSet};
 use crate::planned::{self, PlannedRow};
@@ -151,12 +152,23 @@ pub fn analyze(
     params: &DetectParams,
     detected_at: &str,
 ) -> Vec<Finding> {
+    analyze_with(set, plans, &Thresholds::uniform(params), detected_at)
+}
+
+/// Like [`analyze`], with per-series thresholds (configuration overrides).
+pub fn analyze_with(
+    set: &SeriesSet,
+    plans: &[PlannedRow],
+    thresholds: &Thresholds,
+    detected_at: &str,
+) -> Vec<Finding> {
     let mut all: Vec<Finding> = (0..set.len())
         .into_par_iter()
         .flat_map_iter(|i| {
             let s = set.get(i);
             let windows = planned::for_series(plans, s.key);
-            let r = detect::detect(s.times, s.bytes, s.objects, &windows, params);
+            let params = thresholds.for_series(&set.key_names, s.key);
+            let r = detect::detect(s.times, s.bytes, s.objects, &windows, &params);
             let date_only = s.date_only();
             r.detections
                 .into_iter()

@@ -17,6 +17,7 @@ pub mod commands;
 pub mod config;
 pub mod detect;
 pub mod evaluate;
+pub mod explain;
 pub mod findings;
 pub mod fmt;
 pub mod generate;

@@ -4,7 +4,7 @@
 use super::{load, Outcome};
 use crate::charts::{self, series::SeriesChart};
 use crate::cli::ChartArgs;
-use crate::findings::analyze;
+use crate::findings::analyze_with;
 use crate::fmt;
 use crate::ingest::timestamp;
 use crate::planned;
@@ -45,7 +45,7 @@ pub fn run(args: &ChartArgs) -> Result<Outcome> {
     let to = parse(&args.to, true, "--to")?.unwrap_or(last);
     anyhow::ensure!(to > from, "--to must be after --from");
     // Findings use the whole history (the baseline needs it); only those in range are drawn.
-    let findings: Vec<_> = analyze(&ing.set, &plans, &inputs.config.detect, "")
+    let findings: Vec<_> = analyze_with(&ing.set, &plans, &inputs.thresholds, "")
         .into_iter()
         .filter(|f| f.series == idx)
         .collect();

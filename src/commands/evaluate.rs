@@ -4,7 +4,7 @@
 use super::{load, today, Outcome};
 use crate::cli::{shipped_dir, EvaluateArgs};
 use crate::evaluate::{evaluate, naive_preds, Evaluation, Pred};
-use crate::findings::analyze;
+use crate::findings::analyze_with;
 use crate::labels;
 use crate::report::OutDir;
 use anyhow::{Context, Result};
@@ -31,7 +31,7 @@ pub fn run(args: &EvaluateArgs) -> Result<Outcome> {
     };
     let labels = labels::read(&labels_path, &inputs.config.columns.keys)?;
     let (ing, plans) = load(&inputs)?;
-    let findings = analyze(&ing.set, &plans, &inputs.config.detect, "");
+    let findings = analyze_with(&ing.set, &plans, &inputs.thresholds, "");
     let preds: Vec<Pred> = findings.iter().map(Pred::from).collect();
     let ev = evaluate(&ing.set, &preds, &labels);
     let naive = evaluate(&ing.set, &naive_preds(&ing.set, args.naive_pct), &labels);

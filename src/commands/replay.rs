@@ -62,7 +62,6 @@ pub fn run(args: &ReplayArgs) -> Result<Outcome> {
         .transpose()?;
     let (ing, plans) = load(&inputs)?;
     let set = &ing.set;
-    let p = &inputs.config.detect;
     let nights: Vec<i64> = (0..)
         .map(|k| from - from.rem_euclid(86_400) + k * 86_400 + 86_399)
         .take_while(|&t| t <= to + 86_399)
@@ -73,7 +72,11 @@ pub fn run(args: &ReplayArgs) -> Result<Outcome> {
         .map(|i| {
             let s = set.get(i);
             let windows = planned::for_series(&plans, s.key);
-            let mut inc = Incremental::new(s.times, s.bytes, s.objects, &windows, p);
+            let params = inputs
+                .thresholds
+                .for_series(&set.key_names, s.key)
+                .into_owned();
+            let mut inc = Incremental::new(s.times, s.bytes, s.objects, &windows, &params);
             // start index → (night first reported as loss, drop %, objects)
             let mut first: BTreeMap<usize, (i64, f64, Option<u64>)> = BTreeMap::new();
             let mut prev = usize::MAX;

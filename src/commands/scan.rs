@@ -9,7 +9,7 @@
 use super::{load, Outcome};
 use crate::charts;
 use crate::cli::ScanArgs;
-use crate::findings::{analyze, Finding};
+use crate::findings::{analyze_with, Finding};
 use crate::fmt;
 use crate::ingest::timestamp;
 use crate::lock::Lock;
@@ -31,6 +31,9 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
     };
     let detected_at = timestamp::format(now, false);
     let inputs = args.input.resolve()?;
+    if args.explain.is_some() || args.explain_all.is_some() {
+        return explain(args, &inputs, now);
+    }
     let date = chrono::DateTime::from_timestamp(now, 0)
         .map(|d| d.format("%Y-%m-%d").to_string())
         .unwrap_or_default();
@@ -86,7 +89,7 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
         ));
     }
     let t = Instant::now();
-    let mut findings = analyze(&ing.set, &plans, &inputs.config.detect, &detected_at);
+    let mut findings = analyze_with(&ing.set, &plans, &inputs.thresholds, &detected_at);
     timings.insert("detect".to_string(), t.elapsed().as_secs_f64());
     log::debug(format!(
         "detection over {} series in {:.3} s",
@@ -244,6 +247,34 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
     } else {
         Outcome::Clean
     })
+}
+
+/// `--explain` / `--explain-all`: no report, no state; the candidates only.
+fn explain(args: &ScanArgs, inputs: &crate::cli::Inputs, now: i64) -> Result<Outcome> {
+    let (mut ing, plans) = load(inputs)?;
+    if args.as_of.is_some() {
+        ing.set = ing.set.truncated(now);
+    }
+    if let Some(name) = &args.explain {
+        let i = ing
+            .set
+            .find(name)
+            .ok_or_else(|| anyhow::anyhow!("--explain: no series `{name}` in the input"))?;
+        let rows = crate::explain::explain(&ing.set, &plans, &inputs.thresholds, Some(i));
+        println!("{name}: {} candidate reduction(s) examined", rows.len());
+        print!("{}", crate::explain::render(&rows));
+    }
+    if let Some(path) = &args.explain_all {
+        let rows = crate::explain::explain(&ing.set, &plans, &inputs.thresholds, None);
+        report::write_csv(path, &rows)?;
+        println!(
+            "{} candidate reduction(s) in {} series → {}",
+            rows.len(),
+            ing.counts.series,
+            path.display()
+        );
+    }
+    Ok(Outcome::Clean)
 }
 
 /// `--as-of`: a date means the end of that day (UTC); a date-time is taken as is.
