@@ -28,6 +28,8 @@ pub enum Command {
     Scan(ScanArgs),
     /// Score the detector (and a naive rule) against labelled events.
     Evaluate(EvaluateArgs),
+    /// Sweep the thresholds against labelled history and recommend a configuration.
+    Tune(TuneArgs),
     /// Run the nightly logic night by night over history: when would each loss have been reported?
     Replay(ReplayArgs),
     /// Draw one series over a date range with its findings marked.
@@ -195,6 +197,29 @@ pub struct EvaluateArgs {
     /// Threshold of the naive baseline rule, in percent.
     #[arg(long, value_name = "PCT", default_value_t = 1.0)]
     pub naive_pct: f64,
+}
+
+/// `tune` flags.
+#[derive(Debug, Args)]
+pub struct TuneArgs {
+    /// Input flags (the starting point of the sweep is --config / the flags).
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Labels CSV [default: the shipped labels.csv with the shipped input].
+    #[arg(long, value_name = "FILE")]
+    pub labels: Option<PathBuf>,
+    /// `f1` (highest loss F1) or `recall=R` (fewest false alarms that still find at least R of the losses).
+    #[arg(long, default_value = "f1", value_parser = crate::commands::tune::parse_objective)]
+    pub objective: crate::commands::tune::Objective,
+    /// Share of the series kept out of tuning and used to score the recommendation (0 = off).
+    #[arg(long, default_value_t = 0.3)]
+    pub holdout: f64,
+    /// Output folder [default: reports/tune-<date>].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Size of tune.png, WIDTHxHEIGHT.
+    #[arg(long, value_name = "WxH", default_value = "1600x900", value_parser = crate::charts::style::parse_size)]
+    pub chart_size: (u32, u32),
 }
 
 /// `replay` flags.

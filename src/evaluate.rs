@@ -107,7 +107,15 @@ fn label_index(set: &SeriesSet, labels: &[Label]) -> (Vec<(usize, usize, usize, 
 
 /// Scores `preds` against `labels`.
 pub fn evaluate(set: &SeriesSet, preds: &[Pred], labels: &[Label]) -> Evaluation {
-    let (labs, unknown) = label_index(set, labels);
+    evaluate_in(set, preds, labels, &vec![true; set.len()])
+}
+
+/// Scores only the series `i` with `keep[i]` (e.g. a tuning or held-out part).
+pub fn evaluate_in(set: &SeriesSet, preds: &[Pred], labels: &[Label], keep: &[bool]) -> Evaluation {
+    let (mut labs, unknown) = label_index(set, labels);
+    labs.retain(|l| keep[l.0]);
+    let kept: Vec<Pred> = preds.iter().filter(|p| keep[p.series]).cloned().collect();
+    let preds = &kept[..];
     let mut ev = Evaluation {
         unknown_series_labels: unknown,
         ..Default::default()
@@ -190,6 +198,7 @@ pub fn evaluate(set: &SeriesSet, preds: &[Pred], labels: &[Label]) -> Evaluation
     ev.overall = overall;
     ev.series_years = set
         .iter()
+        .filter(|s| keep[s.index])
         .map(|s| {
             s.times
                 .last()

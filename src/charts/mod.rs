@@ -5,6 +5,7 @@
 pub mod overview;
 pub mod series;
 pub mod style;
+pub mod tune;
 
 use crate::detect::Kind;
 use crate::findings::Finding;

@@ -5,6 +5,7 @@ pub mod evaluate;
 pub mod generate;
 pub mod replay;
 pub mod scan;
+pub mod tune;
 
 use crate::cli::Inputs;
 use crate::ingest::{self, Ingested};
