@@ -139,7 +139,7 @@ pub fn generate(opts: &GenOptions) -> Dataset {
         let mut rng = root.fork(idx as u64 + 1);
         let sim = simulate(spec, idx as u32, opts, start_secs, &mut rng);
         ds.series
-            .push((spec.force.to_string(), spec.system.name.to_string()));
+            .push((spec.force.to_string(), spec.name.clone()));
         ds.sub_daily.push(spec.steps_per_day > 1);
         ds.labels.extend(sim.labels);
         ds.planned.extend(sim.planned);
@@ -170,6 +170,9 @@ pub fn generate(opts: &GenOptions) -> Dataset {
 struct SeriesSpec {
     force: &'static str,
     system: SystemProfile,
+    /// Name in the `system` column (the profile's name, numbered when an
+    /// estate has more series than forces × systems).
+    name: String,
     scale: f64,
     steps_per_day: usize,
     /// Day the system went live (0 = before the data starts).
@@ -180,12 +183,13 @@ struct SeriesSpec {
 
 fn estate(opts: &GenOptions, rng: &mut Rng) -> Vec<SeriesSpec> {
     let mut out = Vec::new();
-    let mut push = |force: &'static str, scale: f64, system: SystemProfile, rng: &mut Rng| {
-        let syp = force == "South Yorkshire Police" && system.name == "Body-worn video";
+    let mut push = |force: &'static str, scale: f64, system: SystemProfile, copy: usize, rng: &mut Rng| {
+        let syp = copy == 0 && force == "South Yorkshire Police" && system.name == "Body-worn video";
         let late = !syp && opts.days > 400 && rng.chance(0.12);
         out.push(SeriesSpec {
             force,
             system,
+            name: if copy == 0 { system.name.to_string() } else { format!("{} {}", system.name, copy + 1) },
             scale,
             steps_per_day: match opts.interval_hours {
                 Some(h) if !syp => (24 / h.clamp(1, 24)) as usize,
@@ -216,7 +220,7 @@ fn estate(opts: &GenOptions, rng: &mut Rng) -> Vec<SeriesSpec> {
                 }
                 chosen.sort_unstable();
                 for s in chosen {
-                    push(force, scale, SYSTEMS[s], rng);
+                    push(force, scale, SYSTEMS[s], 0, rng);
                 }
             }
         }
@@ -224,7 +228,7 @@ fn estate(opts: &GenOptions, rng: &mut Rng) -> Vec<SeriesSpec> {
             for i in 0..n {
                 let (force, scale) = FORCES[i % FORCES.len()];
                 let system = SYSTEMS[(i / FORCES.len()) % SYSTEMS.len()];
-                push(force, scale, system, rng);
+                push(force, scale, system, i / (FORCES.len() * SYSTEMS.len()), rng);
             }
         }
     }
@@ -319,7 +323,7 @@ fn simulate(
     let mut pending: Vec<PendingLabel> = Vec::new();
     let mut planned: Vec<PlannedRow> = Vec::new();
     let mut busy: Vec<(i64, i64)> = Vec::new();
-    let (force, system) = (spec.force, sys.name);
+    let (force, system) = (spec.force, spec.name.as_str());
     let date = |d: usize| opts.start + Duration::days(d as i64);
     let mut forced_steps: Vec<usize> = Vec::new();
 

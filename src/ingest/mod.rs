@@ -285,6 +285,9 @@ fn read_file(
             ))
         }
     };
+    // One chunk per column: row access by index is then O(1) (on a column
+    // of many chunks, as Parquet row groups give, every access searches them).
+    df.rechunk_mut_par();
     // A UTF-8 byte-order mark ends up in the first column name.
     let names: Vec<String> = df
         .get_column_names()
