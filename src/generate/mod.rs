@@ -138,8 +138,7 @@ pub fn generate(opts: &GenOptions) -> Dataset {
     for (idx, spec) in specs.iter().enumerate() {
         let mut rng = root.fork(idx as u64 + 1);
         let sim = simulate(spec, idx as u32, opts, start_secs, &mut rng);
-        ds.series
-            .push((spec.force.to_string(), spec.name.clone()));
+        ds.series.push((spec.force.to_string(), spec.name.clone()));
         ds.sub_daily.push(spec.steps_per_day > 1);
         ds.labels.extend(sim.labels);
         ds.planned.extend(sim.planned);
@@ -183,28 +182,34 @@ struct SeriesSpec {
 
 fn estate(opts: &GenOptions, rng: &mut Rng) -> Vec<SeriesSpec> {
     let mut out = Vec::new();
-    let mut push = |force: &'static str, scale: f64, system: SystemProfile, copy: usize, rng: &mut Rng| {
-        let syp = copy == 0 && force == "South Yorkshire Police" && system.name == "Body-worn video";
-        let late = !syp && opts.days > 400 && rng.chance(0.12);
-        out.push(SeriesSpec {
-            force,
-            system,
-            name: if copy == 0 { system.name.to_string() } else { format!("{} {}", system.name, copy + 1) },
-            scale,
-            steps_per_day: match opts.interval_hours {
-                Some(h) if !syp => (24 / h.clamp(1, 24)) as usize,
-                _ if !syp && rng.chance(system.sub_daily) => 4,
-                _ => 1,
-            },
-            commissioned: if late {
-                rng.int(90, opts.days as i64 - 250) as usize
-            } else {
-                0
-            },
-            has_objects: syp || rng.chance(0.85),
-            syp,
-        });
-    };
+    let mut push =
+        |force: &'static str, scale: f64, system: SystemProfile, copy: usize, rng: &mut Rng| {
+            let syp =
+                copy == 0 && force == "South Yorkshire Police" && system.name == "Body-worn video";
+            let late = !syp && opts.days > 400 && rng.chance(0.12);
+            out.push(SeriesSpec {
+                force,
+                system,
+                name: if copy == 0 {
+                    system.name.to_string()
+                } else {
+                    format!("{} {}", system.name, copy + 1)
+                },
+                scale,
+                steps_per_day: match opts.interval_hours {
+                    Some(h) if !syp => (24 / h.clamp(1, 24)) as usize,
+                    _ if !syp && rng.chance(system.sub_daily) => 4,
+                    _ => 1,
+                },
+                commissioned: if late {
+                    rng.int(90, opts.days as i64 - 250) as usize
+                } else {
+                    0
+                },
+                has_objects: syp || rng.chance(0.85),
+                syp,
+            });
+        };
     match opts.series {
         None => {
             for &(force, scale) in FORCES {
@@ -228,7 +233,13 @@ fn estate(opts: &GenOptions, rng: &mut Rng) -> Vec<SeriesSpec> {
             for i in 0..n {
                 let (force, scale) = FORCES[i % FORCES.len()];
                 let system = SYSTEMS[(i / FORCES.len()) % SYSTEMS.len()];
-                push(force, scale, system, i / (FORCES.len() * SYSTEMS.len()), rng);
+                push(
+                    force,
+                    scale,
+                    system,
+                    i / (FORCES.len() * SYSTEMS.len()),
+                    rng,
+                );
             }
         }
     }

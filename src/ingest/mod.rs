@@ -343,7 +343,10 @@ fn read_file(
         .map(|k| k.cast(&DataType::String).and_then(|c| c.str().cloned()))
         .collect::<Result<_, _>>()
         .map_err(|e| unreadable(e.to_string()))?;
-    let mut key_buf: Vec<String> = Vec::with_capacity(cols.keys.len());
+    // Keys are looked up as borrowed strings in a per-file map, so a row
+    // allocates nothing; only a series seen for the first time is copied.
+    let mut key_buf: Vec<&str> = Vec::with_capacity(cols.keys.len());
+    let mut local: HashMap<Vec<&str>, u32> = HashMap::new();
     'rows: for i in 0..n {
         let mut reject = |column: &str, value: String, reason: String| {
             rejected.push(Rejected {
@@ -361,7 +364,7 @@ fn read_file(
                 reject(&cols.keys[k], String::new(), "empty key".into());
                 continue 'rows;
             }
-            key_buf.push(v.to_string());
+            key_buf.push(v);
         }
         let ts = match times.get(i) {
             Ok(t) => t,
@@ -389,13 +392,17 @@ fn read_file(
                 continue;
             }
         };
-        let next = raw.keys.len() as u32;
-        let sid = match raw.key_index.get(&key_buf) {
+        let sid = match local.get(key_buf.as_slice()) {
             Some(&s) => s,
             None => {
-                raw.key_index.insert(key_buf.clone(), next);
-                raw.keys.push(key_buf.clone());
-                next
+                let owned: Vec<String> = key_buf.iter().map(|k| k.to_string()).collect();
+                let next = raw.keys.len() as u32;
+                let s = *raw.key_index.entry(owned.clone()).or_insert_with(|| {
+                    raw.keys.push(owned);
+                    next
+                });
+                local.insert(key_buf.clone(), s);
+                s
             }
         };
         raw.sid.push(sid);
