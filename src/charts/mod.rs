@@ -65,6 +65,28 @@ pub(crate) fn draw_header<'a>(
     Ok(body)
 }
 
+/// Draws the legend of a chart in the shared style.
+pub(crate) fn draw_legend<'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut plotters::chart::ChartContext<'a, plotters::prelude::BitMapBackend<'a>, CT>,
+    position: plotters::chart::SeriesLabelPosition,
+    text_px: f64,
+) -> Result<(), ChartError> {
+    use plotters::prelude::*;
+    chart
+        .configure_series_labels()
+        .position(position)
+        .margin(12)
+        .background_style(WHITE.mix(0.9))
+        .border_style(style::colour::GRID)
+        .label_font(
+            (style::FONT, text_px)
+                .into_font()
+                .color(&style::colour::INK),
+        )
+        .draw()
+        .map_err(|e| ChartError::Draw(e.to_string()))
+}
+
 /// A file name safe on every system: lower-case letters, digits and dashes.
 pub fn slug(s: &str) -> String {
     let mut out = String::new();

@@ -147,15 +147,7 @@ pub fn render(
             .label(kind.as_str())
             .legend(move |(x, y)| Rectangle::new([(x, y - 7), (x + 22, y + 7)], colr.filled()));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .margin(12)
-        .background_style(WHITE.mix(0.9))
-        .border_style(colour::GRID)
-        .label_font((FONT, label_px).into_font().color(&colour::INK))
-        .draw()
-        .map_err(draw_err)?;
+    super::draw_legend(&mut chart, SeriesLabelPosition::LowerRight, label_px)?;
     root.present().map_err(draw_err)?;
     Ok(())
 }

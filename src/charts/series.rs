@@ -370,15 +370,7 @@ pub fn render(path: &Path, c: &SeriesChart, size: (u32, u32)) -> Result<Layout, 
         }
     }
 
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .margin(12)
-        .background_style(WHITE.mix(0.9))
-        .border_style(colour::GRID)
-        .label_font((FONT, label_px * 0.95).into_font().color(&colour::INK))
-        .draw()
-        .map_err(draw_err)?;
+    super::draw_legend(&mut chart, SeriesLabelPosition::UpperLeft, label_px * 0.95)?;
     let rows = chart.plotting_area().get_pixel_range().1;
     root.present().map_err(draw_err)?;
     Ok(Layout {

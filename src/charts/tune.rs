@@ -97,15 +97,7 @@ pub fn render(
             .label(format!("{name}: precision {:.3}, recall {:.3}", p.1, p.0))
             .legend(move |(x, y)| Circle::new((x + 10, y), 7, colr.filled()));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerLeft)
-        .margin(12)
-        .background_style(WHITE.mix(0.9))
-        .border_style(colour::GRID)
-        .label_font((FONT, label_px).into_font().color(&colour::INK))
-        .draw()
-        .map_err(draw_err)?;
+    super::draw_legend(&mut chart, SeriesLabelPosition::LowerLeft, label_px)?;
     root.present().map_err(draw_err)?;
     Ok(())
 }
