@@ -306,11 +306,21 @@ fn read_file(
         .iter()
         .map(|s| s.to_string())
         .collect();
+    // A file written with another delimiter reads as one wide column.
+    let hint = match found.as_slice() {
+        [one] if one.contains(';') => {
+            " (the file looks semicolon-separated; shrinkwatch reads comma-separated CSV)"
+        }
+        [one] if one.contains('\t') => {
+            " (the file looks tab-separated; shrinkwatch reads comma-separated CSV)"
+        }
+        _ => "",
+    };
     let need = |c: &str| -> Result<&Column, IngestError> {
         df.column(c).map_err(|_| IngestError::MissingColumn {
             file: fname.clone(),
             column: c.to_string(),
-            found: found.join(", "),
+            found: format!("{}{hint}", found.join(", ")),
         })
     };
     let time = need(&cols.time)?;
