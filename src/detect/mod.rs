@@ -350,6 +350,19 @@ impl<'a> Engine<'a> {
         ((self.c[j] - m) / v.sqrt(), m, v)
     }
 
+    /// Whether the loop could have started a run at `j` (it had a baseline
+    /// and its slot of the week was known), so a run through `j` and the
+    /// next sample was already judged from `j`.
+    fn tested_before(&mut self, j: usize) -> bool {
+        if j < 1 || self.excluded[j] {
+            return false;
+        }
+        match self.baseline(j) {
+            Some(b) => self.cad.slots <= 1 || b.slot_count[self.slot[j]] >= baseline::MIN_PER_SLOT,
+            None => false,
+        }
+    }
+
     fn is_drop_step(&self, b: &Baseline, j: usize) -> bool {
         j >= 1 && !self.excluded[j] && self.c[j] < 0.0 && self.residual(b, j).0 <= -self.p.step_z
     }
@@ -420,7 +433,9 @@ impl<'a> Engine<'a> {
                 i += 1;
                 continue;
             }
-            if !self.is_drop_step(&b, i) || self.is_drop_step(&b, i - 1) {
+            if !self.is_drop_step(&b, i)
+                || (self.is_drop_step(&b, i - 1) && self.tested_before(i - 1))
+            {
                 i += 1;
                 continue;
             }

@@ -343,3 +343,43 @@ fn incremental_matches_a_scan_of_each_prefix() {
         .iter()
         .any(|d| d.start_idx == 150 && d.kind == Kind::Transient));
 }
+
+/// The history a loss needs before it can be judged, for daily data with the
+/// weekly model: four weeks (four changes in its weekday slot) plus a day.
+pub const MIN_DAILY_HISTORY: usize = 29;
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    #[test]
+    fn removing_a_planned_window_never_hides_a_loss(
+        wiggle in prop::collection::vec(-1.0f64..1.0, 150..220),
+        at in 60usize..140,
+        f in 0.05f64..0.5,
+        plan_pct in 0.0f64..10.0,
+    ) {
+        let (t, v) = build(&wiggle, &[(at, f)], 0.002);
+        let p = DetectParams::default();
+        let plans = [PlanWindow { start: t[at - 2], end: t[at + 2], expected_drop_pct: Some(plan_pct), reason: "plan".into() }];
+        let with: Vec<usize> = detect(&t, &v, None, &plans, &p).detections.iter().filter(|d| d.kind == Kind::Loss).map(|d| d.start_idx).collect();
+        let without: Vec<usize> = detect(&t, &v, None, &[], &p).detections.iter().filter(|d| d.kind == Kind::Loss).map(|d| d.start_idx).collect();
+        for s in with {
+            prop_assert!(without.contains(&s), "loss at {} hidden without the window", s);
+        }
+    }
+
+    #[test]
+    fn a_loss_is_still_flagged_with_only_the_minimum_history(
+        wiggle in prop::collection::vec(-1.0f64..1.0, 150..220),
+        at in 60usize..140,
+        f in 0.05f64..0.5,
+    ) {
+        let (t, v) = build(&wiggle, &[(at, f)], 0.002);
+        let p = DetectParams::default();
+        let full = detect(&t, &v, None, &[], &p).detections;
+        prop_assume!(full.iter().any(|d| d.kind == Kind::Loss && d.start_idx == at));
+        let cut = at - MIN_DAILY_HISTORY;
+        let short = detect(&t[cut..], &v[cut..], None, &[], &p).detections;
+        prop_assert!(short.iter().any(|d| d.kind == Kind::Loss && d.start_idx == MIN_DAILY_HISTORY), "{:?}", short);
+    }
+}
