@@ -6,13 +6,12 @@
 use anyhow::{bail, Context, Result};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// A held lock; released on drop.
 #[derive(Debug)]
 pub struct Lock {
     file: File,
-    path: PathBuf,
 }
 
 impl Lock {
@@ -47,15 +46,7 @@ impl Lock {
         file.seek(SeekFrom::Start(0))?;
         writeln!(file, "pid {} since {started}", std::process::id())?;
         file.sync_all().ok();
-        Ok(Lock {
-            file,
-            path: path.to_path_buf(),
-        })
-    }
-
-    /// The lock file.
-    pub fn path(&self) -> &Path {
-        &self.path
+        Ok(Lock { file })
     }
 }
 

@@ -23,6 +23,11 @@ pub enum ChartError {
     Draw(String),
 }
 
+/// plotters' drawing errors as a [`ChartError`].
+pub(crate) fn draw_err<E: std::fmt::Display>(e: E) -> ChartError {
+    ChartError::Draw(e.to_string())
+}
+
 /// Draws the bold title and the grey subtitle lines (separated by newlines)
 /// at the top of a chart; returns the area below them.
 pub(crate) fn draw_header<'a>(
@@ -39,7 +44,6 @@ pub(crate) fn draw_header<'a>(
 > {
     use plotters::prelude::*;
     use style::{colour, px, FONT, SUBTITLE_PX, TITLE_PX};
-    let draw_err = |e: plotters::drawing::DrawingAreaErrorKind<_>| ChartError::Draw(e.to_string());
     let (title_px, sub_px) = (px(TITLE_PX, height), px(SUBTITLE_PX, height));
     let lines: Vec<&str> = subtitle.lines().collect();
     let (top, body) =
@@ -84,7 +88,7 @@ pub(crate) fn draw_legend<'a, CT: plotters::coord::CoordTranslate>(
                 .color(&style::colour::INK),
         )
         .draw()
-        .map_err(|e| ChartError::Draw(e.to_string()))
+        .map_err(draw_err)
 }
 
 /// A file name safe on every system: lower-case letters, digits and dashes.

@@ -3,7 +3,7 @@
 //! planned reductions, coloured by kind.
 
 use super::style::{colour, init_fonts, kind_colour, px, FONT, LABEL_PX, TITLE_PX};
-use super::ChartError;
+use super::{draw_err, ChartError};
 use crate::detect::Kind;
 use crate::findings::Finding;
 use crate::fmt;
@@ -12,10 +12,6 @@ use std::path::Path;
 
 /// Most bars shown.
 pub const MAX_BARS: usize = 25;
-
-fn draw_err<E: std::fmt::Display>(e: E) -> ChartError {
-    ChartError::Draw(e.to_string())
-}
 
 /// Renders the overview of `findings` (already sorted or not).
 pub fn render(

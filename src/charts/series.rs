@@ -4,7 +4,7 @@
 //! drop shaded and labelled, and when it was detected.
 
 use super::style::{colour, date_label, date_ticks, init_fonts, kind_colour, px, FONT, LABEL_PX};
-use super::ChartError;
+use super::{draw_err, ChartError};
 use crate::detect::PlanWindow;
 use crate::findings::Finding;
 use crate::fmt;
@@ -48,10 +48,6 @@ pub struct Layout {
     pub focus_px: Option<(i32, i32)>,
     /// Pixel rows of the plotting area.
     pub plot_rows: (i32, i32),
-}
-
-fn draw_err<E: std::fmt::Display>(e: E) -> ChartError {
-    ChartError::Draw(e.to_string())
 }
 
 /// Renders the chart to a PNG file.

@@ -2,13 +2,9 @@
 //! the starting (current) and the recommended settings marked.
 
 use super::style::{colour, init_fonts, px, FONT, LABEL_PX};
-use super::ChartError;
+use super::{draw_err, ChartError};
 use plotters::prelude::*;
 use std::path::Path;
-
-fn draw_err<E: std::fmt::Display>(e: E) -> ChartError {
-    ChartError::Draw(e.to_string())
-}
 
 /// Renders the scatter of (recall, precision) points.
 pub fn render(

@@ -103,12 +103,6 @@ pub struct Detection {
     pub z: f64,
     /// One-sided p-value of the shortfall.
     pub p_value: f64,
-    /// Changes the baseline was learned from.
-    pub baseline_n: usize,
-    /// Expected log-change over the drop according to the baseline.
-    pub expected_log_change: f64,
-    /// Robust σ of the log-change over the whole drop.
-    pub sigma_log: f64,
     /// Typical expected log-change per interval (for drawing the expected path).
     pub expected_step_log: f64,
     /// Robust σ of one interval's log-change.
@@ -473,7 +467,6 @@ impl<'a> Engine<'a> {
             };
             let window = &resid[s - i..=e - i];
             let excess_log: f64 = window.iter().map(shortfall).sum();
-            let expected: f64 = window.iter().map(|r| r.1).sum();
             let var: f64 = window.iter().map(|r| r.2).sum();
             let z = excess_log / var.sqrt();
             let p_value = stats::lower_tail_p(z, (b.n as f64 - 1.0).max(1.0));
@@ -536,9 +529,6 @@ impl<'a> Engine<'a> {
                 objects_lost,
                 z,
                 p_value,
-                baseline_n: b.n,
-                expected_log_change: expected,
-                sigma_log: var.sqrt(),
                 expected_step_log: b.pooled_median + b.recent_shift,
                 step_sigma_log: b.pooled_sigma,
                 recovered_idx: recovered,
