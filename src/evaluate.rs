@@ -124,9 +124,22 @@ pub fn evaluate_in(set: &SeriesSet, preds: &[Pred], labels: &[Label], keep: &[bo
     let mut label_match: Vec<Option<usize>> = vec![None; labs.len()];
     // Candidate pairs of the same series and kind within the margin, closest first.
     let mut pairs: Vec<(usize, usize, usize)> = Vec::new();
+    // Findings by series, so matching is linear in the data, not quadratic.
+    let mut by_series: std::collections::HashMap<usize, Vec<usize>> =
+        std::collections::HashMap::new();
+    for (pi, p) in preds.iter().enumerate() {
+        by_series.entry(p.series).or_default().push(pi);
+    }
+    let mut labels_by_series: std::collections::HashMap<usize, Vec<usize>> =
+        std::collections::HashMap::new();
     for (li, l) in labs.iter().enumerate() {
-        for (pi, p) in preds.iter().enumerate() {
-            if p.series == l.0 && p.kind == l.3 && p.start_idx.abs_diff(l.1) <= MARGIN {
+        labels_by_series.entry(l.0).or_default().push(li);
+    }
+    let none = Vec::new();
+    for (li, l) in labs.iter().enumerate() {
+        for &pi in by_series.get(&l.0).unwrap_or(&none) {
+            let p = &preds[pi];
+            if p.kind == l.3 && p.start_idx.abs_diff(l.1) <= MARGIN {
                 pairs.push((p.start_idx.abs_diff(l.1), li, pi));
             }
         }
@@ -158,9 +171,12 @@ pub fn evaluate_in(set: &SeriesSet, preds: &[Pred], labels: &[Label], keep: &[bo
                 }
                 None => {
                     // found as something else nearby?
-                    let other = preds
+                    let other = by_series
+                        .get(&l.0)
+                        .unwrap_or(&none)
                         .iter()
-                        .find(|p| p.series == l.0 && p.start_idx.abs_diff(l.1) <= MARGIN);
+                        .map(|&pi| &preds[pi])
+                        .find(|p| p.start_idx.abs_diff(l.1) <= MARGIN);
                     *ks.labels_found_as
                         .entry(other.map_or("missed".to_string(), |p| p.kind.clone()))
                         .or_default() += 1;
@@ -171,11 +187,12 @@ pub fn evaluate_in(set: &SeriesSet, preds: &[Pred], labels: &[Label], keep: &[bo
             if p.kind != *kind || pred_matched[pi] {
                 continue;
             }
-            let on = labs
+            let on = labels_by_series
+                .get(&p.series)
+                .unwrap_or(&none)
                 .iter()
-                .find(|l| {
-                    l.0 == p.series && p.start_idx + MARGIN >= l.1 && p.start_idx <= l.2 + MARGIN
-                })
+                .map(|&li| &labs[li])
+                .find(|l| p.start_idx + MARGIN >= l.1 && p.start_idx <= l.2 + MARGIN)
                 .map_or("unlabelled (noise or routine job)".to_string(), |l| {
                     format!("labelled {}", l.3)
                 });

@@ -199,6 +199,12 @@ pub fn render_findings(
     std::fs::create_dir_all(dir.join("charts")).map_err(|e| ChartError::Draw(e.to_string()))?;
     let snapshot: Vec<Finding> = findings.to_vec();
     let names: Vec<String> = snapshot.iter().map(chart_name).collect();
+    // Every chart marks the other findings of its series: group them once.
+    let mut by_series: std::collections::HashMap<usize, Vec<&Finding>> =
+        std::collections::HashMap::new();
+    for g in &snapshot {
+        by_series.entry(g.series).or_default().push(g);
+    }
     snapshot
         .par_iter()
         .zip(names.par_iter())
@@ -207,7 +213,7 @@ pub fn render_findings(
             let step = f.interval_secs.max(1);
             let from = f.before_ts - (90 * 86_400).max(60 * step);
             let to = f.end_ts + (30 * 86_400).max(20 * step);
-            let same: Vec<&Finding> = snapshot.iter().filter(|g| g.series == f.series).collect();
+            let same: Vec<&Finding> = by_series.get(&f.series).cloned().unwrap_or_default();
             let to = to.min(s.times.last().copied().unwrap_or(to)).max(f.end_ts);
             let chart = series::SeriesChart {
                 title: finding_title(f),
