@@ -15,7 +15,7 @@
 //!    of a slow decline under way, leaving out gaps and earlier incidents. A
 //!    change across a gap is compared with the sum of the skipped intervals'
 //!    expectations.
-//! 3. A drop is the maximal run of consecutive decreasing samples whose change
+//! 3. A drop is the run of consecutive decreasing samples, from a candidate on, whose change
 //!    is at least `step_z` robust σ below expectation. A run longer than
 //!    `max_drop_samples` is kept only when one window of that length carries
 //!    most (3/4) of it; otherwise it is a gradual decline, not a finding.
@@ -344,19 +344,6 @@ impl<'a> Engine<'a> {
         ((self.c[j] - m) / v.sqrt(), m, v)
     }
 
-    /// Whether the loop could have started a run at `j` (it had a baseline
-    /// and its slot of the week was known), so a run through `j` and the
-    /// next sample was already judged from `j`.
-    fn tested_before(&mut self, j: usize) -> bool {
-        if j < 1 || self.excluded[j] {
-            return false;
-        }
-        match self.baseline(j) {
-            Some(b) => self.cad.slots <= 1 || b.slot_count[self.slot[j]] >= baseline::MIN_PER_SLOT,
-            None => false,
-        }
-    }
-
     fn is_drop_step(&self, b: &Baseline, j: usize) -> bool {
         j >= 1 && !self.excluded[j] && self.c[j] < 0.0 && self.residual(b, j).0 <= -self.p.step_z
     }
@@ -427,9 +414,7 @@ impl<'a> Engine<'a> {
                 i += 1;
                 continue;
             }
-            if !self.is_drop_step(&b, i)
-                || (self.is_drop_step(&b, i - 1) && self.tested_before(i - 1))
-            {
+            if !self.is_drop_step(&b, i) {
                 i += 1;
                 continue;
             }

@@ -297,9 +297,16 @@ proptest! {
     fn adding_growth_never_creates_a_loss((wiggle, cuts) in series_strategy(), g in 0.0f64..0.02) {
         let (t, v) = build(&wiggle, &cuts, 0.002);
         let grown: Vec<f64> = v.iter().enumerate().map(|(i, x)| x * (g * i as f64).exp()).collect();
-        let before = run(&t, &v).iter().filter(|d| d.kind == Kind::Loss).count();
-        let after = run(&t, &grown).iter().filter(|d| d.kind == Kind::Loss).count();
-        prop_assert!(after <= before, "growth {} created losses: {} -> {}", g, before, after);
+        // Growth may split one multi-sample incident in two (a slightly
+        // negative sample between two drops turns positive), but every loss
+        // it reports must lie on a loss reported without it.
+        let base: Vec<(usize, usize)> = run(&t, &v).iter().filter(|d| d.kind == Kind::Loss).map(|d| (d.start_idx, d.end_idx)).collect();
+        for d in run(&t, &grown).iter().filter(|d| d.kind == Kind::Loss) {
+            prop_assert!(
+                base.iter().any(|&(s, e)| d.start_idx + 2 >= s && d.start_idx <= e + 2),
+                "growth {} created a loss at {} (losses without it: {:?})", g, d.start_idx, base
+            );
+        }
     }
 
     #[test]
