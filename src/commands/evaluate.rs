@@ -1,16 +1,14 @@
 //! `shrinkwatch evaluate`: precision, recall, F1 and delay against labels,
 //! beside a naive rule.
 
-use super::{load, today, Outcome};
+use super::{load, Outcome};
 use crate::cli::{shipped_dir, EvaluateArgs};
 use crate::evaluate::{evaluate, naive_preds, Evaluation, Pred};
 use crate::findings::analyze_with;
 use crate::labels;
-use crate::report::OutDir;
 use anyhow::{Context, Result};
 use serde::Serialize;
 use std::fmt::Write as _;
-use std::path::PathBuf;
 
 #[derive(Serialize)]
 struct Output<'a> {
@@ -23,6 +21,7 @@ struct Output<'a> {
 
 /// Runs the evaluation and writes `evaluation.json` and `evaluation.md`.
 pub fn run(args: &EvaluateArgs) -> Result<Outcome> {
+    let started = std::time::Instant::now();
     let inputs = args.input.resolve()?;
     let labels_path = match (&args.labels, inputs.shipped) {
         (Some(p), _) => p.clone(),
@@ -37,11 +36,6 @@ pub fn run(args: &EvaluateArgs) -> Result<Outcome> {
     let naive = evaluate(&ing.set, &naive_preds(&ing.set, args.naive_pct), &labels);
     let text = render(&ev, &naive, args.naive_pct);
     print!("{text}");
-    let target = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("reports").join(format!("evaluate-{}", today())));
-    let out = OutDir::create(&target)?;
     let o = Output {
         detector: &ev,
         naive_baseline: &naive,
@@ -52,14 +46,15 @@ pub fn run(args: &EvaluateArgs) -> Result<Outcome> {
         config: &inputs.config,
         labels: labels_path.display().to_string(),
     };
-    std::fs::write(
-        out.path().join("evaluation.json"),
-        serde_json::to_string_pretty(&o)? + "\n",
-    )
-    .context("writing evaluation.json")?;
-    std::fs::write(out.path().join("evaluation.md"), &text).context("writing evaluation.md")?;
-    let dir = out.commit()?;
-    println!("wrote {}", dir.display());
+    super::write_folder(&args.out, "evaluate", started, |dir| {
+        std::fs::write(
+            dir.join("evaluation.json"),
+            serde_json::to_string_pretty(&o)? + "\n",
+        )
+        .context("writing evaluation.json")?;
+        std::fs::write(dir.join("evaluation.md"), &text).context("writing evaluation.md")?;
+        Ok(())
+    })?;
     Ok(Outcome::Clean)
 }
 

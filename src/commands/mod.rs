@@ -31,6 +31,29 @@ pub fn load(inputs: &Inputs) -> Result<(Ingested, Vec<PlannedRow>)> {
     Ok((ing, plans))
 }
 
+/// Writes an analysis output folder atomically: `out`, or
+/// `reports/<name>-<today>` by default; `write` fills it. Prints and returns
+/// where it went.
+pub fn write_folder(
+    out: &Option<std::path::PathBuf>,
+    name: &str,
+    started: std::time::Instant,
+    write: impl FnOnce(&std::path::Path) -> Result<()>,
+) -> Result<std::path::PathBuf> {
+    let target = out
+        .clone()
+        .unwrap_or_else(|| std::path::PathBuf::from("reports").join(format!("{name}-{}", today())));
+    let folder = crate::report::OutDir::create(&target)?;
+    write(folder.path())?;
+    let dir = folder.commit()?;
+    println!(
+        "wrote {} ({:.1} s in all)",
+        dir.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(dir)
+}
+
 /// Today's date in UTC as `YYYY-MM-DD`.
 pub fn today() -> String {
     chrono::Utc::now().format("%Y-%m-%d").to_string()

@@ -11,12 +11,10 @@ use crate::fmt;
 use crate::ingest::timestamp;
 use crate::labels;
 use crate::planned;
-use crate::report::OutDir;
 use anyhow::{anyhow, ensure, Context, Result};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::Instant;
 
 /// One row of `replay.csv`.
@@ -176,19 +174,10 @@ pub fn run(args: &ReplayArgs) -> Result<Outcome> {
         replay_secs,
     );
     print!("{summary}");
-    let target = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("reports").join(format!("replay-{}", super::today())));
-    let out = OutDir::create(&target)?;
-    crate::report::write_csv(&out.path().join("replay.csv"), &rows)?;
-    std::fs::write(out.path().join("replay.md"), &summary).context("writing replay.md")?;
-    let dir = out.commit()?;
-    println!(
-        "wrote {} ({:.1} s in all)",
-        dir.display(),
-        wall.elapsed().as_secs_f64()
-    );
+    super::write_folder(&args.out, "replay", wall, |dir| {
+        crate::report::write_csv(&dir.join("replay.csv"), &rows)?;
+        std::fs::write(dir.join("replay.md"), &summary).context("writing replay.md")
+    })?;
     Ok(Outcome::Clean)
 }
 

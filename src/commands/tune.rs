@@ -18,13 +18,11 @@ use crate::detect::DetectParams;
 use crate::evaluate::{evaluate_in, Pred};
 use crate::findings::analyze_with;
 use crate::labels;
-use crate::report::OutDir;
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::PathBuf;
 use std::time::Instant;
 
 /// What the recommendation optimises.
@@ -257,30 +255,26 @@ pub fn run(args: &TuneArgs) -> Result<Outcome> {
     }
     print!("{text}");
 
-    let target = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("reports").join(format!("tune-{}", today())));
-    let out = OutDir::create(&target)?;
-    write_trials(&out.path().join("tune.csv"), &trials, &start, &best)?;
-    std::fs::write(out.path().join("tune.md"), &text).context("writing tune.md")?;
-    let points: Vec<(f64, f64)> = trials
-        .iter()
-        .map(|t| (t.tune.recall, t.tune.precision))
-        .collect();
-    charts::tune::render(
-        &out.path().join("tune.png"),
-        &points,
-        (base_score.recall, base_score.precision),
-        (best_score.recall, best_score.precision),
-        args.chart_size,
-    )?;
-    let rec = crate::config::ConfigFile {
-        detect: best.clone(),
-        columns: Default::default(),
-        overrides: inputs.thresholds.overrides.clone(),
-    };
-    let toml = format!(
+    super::write_folder(&args.out, "tune", wall, |dir| {
+        write_trials(&dir.join("tune.csv"), &trials, &start, &best)?;
+        std::fs::write(dir.join("tune.md"), &text).context("writing tune.md")?;
+        let points: Vec<(f64, f64)> = trials
+            .iter()
+            .map(|t| (t.tune.recall, t.tune.precision))
+            .collect();
+        charts::tune::render(
+            &dir.join("tune.png"),
+            &points,
+            (base_score.recall, base_score.precision),
+            (best_score.recall, best_score.precision),
+            args.chart_size,
+        )?;
+        let rec = crate::config::ConfigFile {
+            detect: best.clone(),
+            columns: Default::default(),
+            overrides: inputs.thresholds.overrides.clone(),
+        };
+        let toml = format!(
         "# Recommended by `shrinkwatch tune` ({}) on {} labelled series; use with `shrinkwatch scan --config recommended.toml`.\n# Tuning part: precision {:.3}, recall {:.3}, F1 {:.3}.{}\n{}",
         today(),
         set.len() - held,
@@ -290,13 +284,9 @@ pub fn run(args: &TuneArgs) -> Result<Outcome> {
         best_hold.map_or(String::new(), |h| format!("\n# Held-out part: precision {:.3}, recall {:.3}, F1 {:.3}.", h.precision, h.recall, h.f1)),
         toml::to_string(&rec).context("writing recommended.toml")?
     );
-    std::fs::write(out.path().join("recommended.toml"), toml)?;
-    let dir = out.commit()?;
-    println!(
-        "wrote {} ({:.1} s in all)",
-        dir.display(),
-        wall.elapsed().as_secs_f64()
-    );
+        std::fs::write(dir.join("recommended.toml"), toml)?;
+        Ok(())
+    })?;
     Ok(Outcome::Clean)
 }
 
