@@ -179,6 +179,12 @@ pub struct ScanArgs {
     /// Chart size in pixels, WIDTHxHEIGHT.
     #[arg(long, value_name = "WxH", default_value = "1600x900", value_parser = crate::charts::style::parse_size)]
     pub chart_size: (u32, u32),
+    /// Findings that get a chart and a section of their own in the report:
+    /// new losses first, then known losses, transients and planned
+    /// reductions, most severe first. Every finding is still in the table,
+    /// findings.csv and findings.json.
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    pub max_details: usize,
 }
 
 /// `evaluate` flags.

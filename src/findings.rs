@@ -233,3 +233,23 @@ fn sig(p: f64) -> f64 {
         .unwrap_or(p)
         .clamp(0.0, 1.0)
 }
+
+/// Which findings get a chart and a report section of their own, when at
+/// most `max` can: new or updated losses first, then known losses, then
+/// transients, then planned reductions; within each, in the given order
+/// (most severe first).
+pub fn detailed(findings: &[Finding], max: usize) -> Vec<bool> {
+    let rank = |f: &Finding| match (f.kind, f.status == "known") {
+        (Kind::Loss, false) => 0,
+        (Kind::Loss, true) => 1,
+        (Kind::Transient, _) => 2,
+        (Kind::Planned, _) => 3,
+    };
+    let mut idx: Vec<usize> = (0..findings.len()).collect();
+    idx.sort_by_key(|&i| rank(&findings[i]));
+    let mut out = vec![false; findings.len()];
+    for &i in idx.iter().take(max) {
+        out[i] = true;
+    }
+    out
+}

@@ -1574,8 +1574,16 @@ fn bad_input_corpus_gives_clear_outcomes() {
             ],
         ),
         ("tab.csv", 2, vec!["tab.csv", "tab-separated"]),
-        ("nonutf8.csv", 2, vec!["nonutf8.csv", "utf-8"]),
-        ("ragged.csv", 2, vec!["ragged.csv", "fields"]),
+        (
+            "nonutf8.csv",
+            2,
+            vec!["nonutf8.csv", "line 2, column `force`: not valid UTF-8"],
+        ),
+        (
+            "ragged.csv",
+            2,
+            vec!["ragged.csv", "line 2: 3 fields, but the header has 4"],
+        ),
         ("trunc.parquet", 2, vec!["trunc.parquet"]),
         ("header_only.csv", 0, vec!["0 series, 0 rows"]),
         ("bom.csv", 0, vec!["1 series, 2 rows"]),

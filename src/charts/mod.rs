@@ -189,6 +189,7 @@ pub fn render_findings(
     set: &SeriesSet,
     plans: &[PlannedRow],
     opts: &ChartOptions,
+    only: &[bool],
     progress: &indicatif::ProgressBar,
 ) -> Result<(), ChartError> {
     let ChartOptions {
@@ -208,7 +209,9 @@ pub fn render_findings(
     snapshot
         .par_iter()
         .zip(names.par_iter())
-        .try_for_each(|(f, name)| {
+        .enumerate()
+        .filter(|(i, _)| only.get(*i).copied().unwrap_or(true))
+        .try_for_each(|(_, (f, name))| {
             let s = set.get(f.series);
             let step = f.interval_secs.max(1);
             let from = f.before_ts - (90 * 86_400).max(60 * step);
@@ -233,8 +236,10 @@ pub fn render_findings(
             progress.inc(1);
             r
         })?;
-    for (f, name) in findings.iter_mut().zip(names) {
-        f.chart = name;
+    for (i, (f, name)) in findings.iter_mut().zip(names).enumerate() {
+        if only.get(i).copied().unwrap_or(true) {
+            f.chart = name;
+        }
     }
     Ok(())
 }

@@ -100,17 +100,29 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
     state.classify(&mut findings, &detected_at);
     let fresh = findings.iter().filter(|f| f.status != "known").count();
 
+    let detailed = crate::findings::detailed(&findings, args.max_details);
     let out = OutDir::create(&target)?;
     let last = ing.set.times.iter().max().copied();
     let t = Instant::now();
     if !args.no_charts {
-        let pb = log::progress(findings.len() as u64, "charts");
+        let pb = log::progress(
+            detailed.iter().filter(|d| **d).count() as u64,
+            "charts",
+        );
         let opts = charts::ChartOptions {
             detected_at: now,
             recovery_samples: inputs.config.detect.recovery_samples,
             size: args.chart_size,
         };
-        charts::render_findings(out.path(), &mut findings, &ing.set, &plans, &opts, &pb)?;
+        charts::render_findings(
+            out.path(),
+            &mut findings,
+            &ing.set,
+            &plans,
+            &opts,
+            &detailed,
+            &pb,
+        )?;
         pb.finish_and_clear();
         let sub = format!(
             "Largest losses first, by bytes dropped; {} series scanned, data until {}",
@@ -145,6 +157,7 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
         params: &inputs.config.detect,
         key_names: keys,
         new_since_last: Some(fresh),
+        detailed: &detailed,
     };
     let doc = referral::build(&run, &findings);
     std::fs::write(out.path().join("report.md"), doc.to_markdown()).context("writing report.md")?;

@@ -3,7 +3,7 @@
 //! arrived out of order, then exact duplicates removed and conflicting rows
 //! (same series and time, different values) rejected.
 
-use super::{ColumnNames, RawRows, Rejected};
+use super::{ColumnNames, IngestError, RawRows, Rejected};
 
 /// All series, each a contiguous slice of the column vectors.
 #[derive(Debug, Clone, Default)]
@@ -109,13 +109,26 @@ impl SeriesSet {
 
 /// Groups rows into series. Returns the set, the number of exact duplicates
 /// removed, and the rows rejected as conflicting.
+///
+/// Memory: the raw columns are gathered into series order one at a time and
+/// each is freed once gathered, so the peak is the raw rows plus one column.
 pub(crate) fn group(
     raw: RawRows,
     cols: &ColumnNames,
     files: &[String],
-) -> (SeriesSet, u64, Vec<Rejected>) {
-    let ns = raw.keys.len();
+) -> Result<(SeriesSet, u64, Vec<Rejected>), IngestError> {
+    let ns = raw.keys.keys.len();
     let n = raw.sid.len();
+    if n > u32::MAX as usize {
+        return Err(IngestError::Unreadable {
+            file: files.join(", "),
+            reason: format!(
+                "{n} rows in one run is more than shrinkwatch holds (4,294,967,295): \
+                 split the estate with `scan --shard I/N` and `merge`"
+            ),
+        });
+    }
+    let t0 = std::time::Instant::now();
     let mut start = vec![0usize; ns + 1];
     for &s in &raw.sid {
         start[s as usize + 1] += 1;
@@ -123,63 +136,126 @@ pub(crate) fn group(
     for i in 0..ns {
         start[i + 1] += start[i];
     }
-    let mut pos = start.clone();
-    let mut order = vec![0usize; n];
-    for (r, &s) in raw.sid.iter().enumerate() {
-        order[pos[s as usize]] = r;
-        pos[s as usize] += 1;
+    // order[p] = raw row at series-order position p (file order within a series)
+    let mut order = vec![0u32; n];
+    {
+        let mut pos = start.clone();
+        for (r, &s) in raw.sid.iter().enumerate() {
+            order[pos[s as usize]] = r as u32;
+            pos[s as usize] += 1;
+        }
     }
-    let mut set = SeriesSet {
-        key_names: cols.keys.clone(),
-        keys: raw.keys,
-        has_objects: raw.has_objects,
-        ..Default::default()
+    let RawRows {
+        sid,
+        ts,
+        bytes,
+        objects,
+        line,
+        file_start,
+        keys,
+        has_objects,
+        ..
+    } = raw;
+    drop(sid);
+    crate::log::debug(format!("order {:.3}", t0.elapsed().as_secs_f64()));
+    let mut times = gather(&order, ts);
+    let mut vals = gather(&order, bytes);
+    let mut objs = gather(&order, objects);
+    let src = |r: u32| {
+        let r = r as usize;
+        let f = file_start.partition_point(|&s| s <= r).saturating_sub(1);
+        (f, u64::from(line[r]))
     };
-    set.offsets.push(0);
+    crate::log::debug(format!("gathered {:.3}", t0.elapsed().as_secs_f64()));
     let mut dup = 0u64;
     let mut rejected = Vec::new();
+    let mut offsets = Vec::with_capacity(ns + 1);
+    offsets.push(0);
+    let mut w = 0usize; // write position: series are compacted in place
+    let mut perm: Vec<usize> = Vec::new();
     for s in 0..ns {
-        let rows = &mut order[start[s]..start[s + 1]];
-        if !rows.windows(2).all(|w| raw.ts[w[0]] <= raw.ts[w[1]]) {
-            rows.sort_by_key(|&r| raw.ts[r]); // stable: file order kept among equal times
+        let (a0, b0) = (start[s], start[s + 1]);
+        if !times[a0..b0].windows(2).all(|x| x[0] <= x[1]) {
+            // stable: file order kept among equal times
+            perm.clear();
+            perm.extend(0..b0 - a0);
+            perm.sort_by_key(|&k| times[a0 + k]);
+            let t: Vec<i64> = perm.iter().map(|&k| times[a0 + k]).collect();
+            let v: Vec<f64> = perm.iter().map(|&k| vals[a0 + k]).collect();
+            let o: Vec<f64> = perm.iter().map(|&k| objs[a0 + k]).collect();
+            let r: Vec<u32> = perm.iter().map(|&k| order[a0 + k]).collect();
+            times[a0..b0].copy_from_slice(&t);
+            vals[a0..b0].copy_from_slice(&v);
+            objs[a0..b0].copy_from_slice(&o);
+            order[a0..b0].copy_from_slice(&r);
         }
-        let mut a = 0;
-        while a < rows.len() {
-            let t = raw.ts[rows[a]];
+        let mut a = a0;
+        while a < b0 {
+            let t = times[a];
             let mut b = a + 1;
-            while b < rows.len() && raw.ts[rows[b]] == t {
+            while b < b0 && times[b] == t {
                 b += 1;
             }
-            let first = rows[a];
-            let same = |r: usize| {
-                raw.bytes[r] == raw.bytes[first]
-                    && (raw.objects[r] == raw.objects[first]
-                        || (raw.objects[r].is_nan() && raw.objects[first].is_nan()))
+            let same = |k: usize| {
+                vals[k] == vals[a] && (objs[k] == objs[a] || (objs[k].is_nan() && objs[a].is_nan()))
             };
-            if rows[a..b].iter().all(|&r| same(r)) {
+            if (a..b).all(same) {
                 dup += (b - a - 1) as u64;
-                set.times.push(t);
-                set.bytes.push(raw.bytes[first]);
-                set.objects.push(raw.objects[first]);
+                times[w] = t;
+                vals[w] = vals[a];
+                objs[w] = objs[a];
+                w += 1;
             } else {
-                let values: Vec<String> = rows[a..b]
-                    .iter()
-                    .map(|&r| format!("{}", raw.bytes[r]))
-                    .collect();
-                for &r in &rows[a..b] {
-                    let (fi, line) = raw.src[r];
+                let values: Vec<String> = (a..b).map(|k| format!("{}", vals[k])).collect();
+                let reason = format!(
+                    "conflicting values for the same series and timestamp ({} rows: {}); none kept",
+                    b - a,
+                    values.join(" / ")
+                );
+                for k in a..b {
+                    let (fi, line) = src(order[k]);
                     rejected.push(Rejected {
-                        file: files[fi as usize].clone(),
+                        file: files[fi].clone(),
                         line,
                         column: cols.value.clone(),
-                        value: format!("{}", raw.bytes[r]),
-                        reason: format!("conflicting values for the same series and timestamp ({} rows: {}); none kept", b - a, values.join(" / ")),
+                        value: format!("{}", vals[k]),
+                        reason: reason.clone(),
                     });
                 }
             }
             a = b;
         }
-        set.offsets.push(set.times.len());
+        offsets.push(w);
     }
-    (set, dup, rejected)
+    times.truncate(w);
+    vals.truncate(w);
+    objs.truncate(w);
+    times.shrink_to_fit();
+    vals.shrink_to_fit();
+    objs.shrink_to_fit();
+    let set = SeriesSet {
+        key_names: cols.keys.clone(),
+        keys: keys.keys,
+        offsets,
+        times,
+        bytes: vals,
+        objects: objs,
+        has_objects,
+    };
+    Ok((set, dup, rejected))
+}
+
+/// `v` in the order of `order`, in parallel; `v` is freed on return.
+fn gather<T: Copy + Default + Send + Sync>(order: &[u32], v: Vec<T>) -> Vec<T> {
+    use rayon::prelude::*;
+    const CHUNK: usize = 1 << 16;
+    let mut out = vec![T::default(); order.len()];
+    out.par_chunks_mut(CHUNK)
+        .zip(order.par_chunks(CHUNK))
+        .for_each(|(o, idx)| {
+            for (x, &r) in o.iter_mut().zip(idx) {
+                *x = v[r as usize];
+            }
+        });
+    out
 }

@@ -24,6 +24,9 @@ pub struct RunInfo<'a> {
     pub key_names: &'a [String],
     /// Findings not reported by an earlier run (`None` when no state is kept).
     pub new_since_last: Option<usize>,
+    /// Which findings get a section of their own (`findings::detailed`;
+    /// empty = all).
+    pub detailed: &'a [bool],
 }
 
 fn t(s: impl Into<String>) -> Span {
@@ -185,7 +188,21 @@ pub fn build(run: &RunInfo, findings: &[Finding]) -> Doc {
         b.push(Block::Table(header, rows));
     }
 
-    let loss_list: Vec<&Finding> = findings.iter().filter(|f| f.kind == Kind::Loss).collect();
+    let shown = |i: usize| run.detailed.get(i).copied().unwrap_or(true);
+    let omitted = (0..findings.len()).filter(|&i| !shown(i)).count();
+    if omitted > 0 {
+        b.push(Block::Para(vec![t(format!(
+            "{omitted} of {} findings have no section or chart of their own below (at most {} do: new losses first, then known losses, transients and planned reductions, most severe first). All are in the table above, findings.csv and findings.json; `scan --max-details N` shows more.",
+            findings.len(),
+            findings.len() - omitted
+        ))]));
+    }
+    let loss_list: Vec<&Finding> = findings
+        .iter()
+        .enumerate()
+        .filter(|&(i, f)| f.kind == Kind::Loss && shown(i))
+        .map(|(_, f)| f)
+        .collect();
     if !loss_list.is_empty() {
         b.push(Block::Heading(
             2,
@@ -201,7 +218,12 @@ pub fn build(run: &RunInfo, findings: &[Finding]) -> Doc {
         (Kind::Transient, "Temporary losses of availability (transients)", "transients", "Each of these drops came back within the recovery window: a restore, or a collection glitch such as a zero reading. A temporary loss of availability is still a personal data breach if personal data was unavailable: record each in the breach log with its facts, and decide whether it is notifiable."),
         (Kind::Planned, "Planned reductions (for the breach log)", "planned", "These reductions fell inside a planned window (disposal, migration, tiering) and within its expected size. They are listed so the record shows what was removed and when."),
     ] {
-        let list: Vec<&Finding> = findings.iter().filter(|f| f.kind == kind).collect();
+        let list: Vec<&Finding> = findings
+            .iter()
+            .enumerate()
+            .filter(|&(i, f)| f.kind == kind && shown(i))
+            .map(|(_, f)| f)
+            .collect();
         if list.is_empty() {
             continue;
         }
