@@ -105,10 +105,7 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
     let last = ing.set.times.iter().max().copied();
     let t = Instant::now();
     if !args.no_charts {
-        let pb = log::progress(
-            detailed.iter().filter(|d| **d).count() as u64,
-            "charts",
-        );
+        let pb = log::progress(detailed.iter().filter(|d| **d).count() as u64, "charts");
         let opts = charts::ChartOptions {
             detected_at: now,
             recovery_samples: inputs.config.detect.recovery_samples,

@@ -227,8 +227,9 @@ struct Engine<'a> {
     recent: Vec<f64>,
     /// Samples visible to the loop (all of them, except when replaying).
     n: usize,
-    /// Index of the next change at or after i that alone could make a
-    /// substantial drop (pre-filter).
+    /// Index of the first change at or after i, within the run of falling
+    /// samples that starts at i, that alone could make a substantial drop
+    /// (pre-filter; `usize::MAX` when none).
     next_big: Vec<usize>,
 }
 
@@ -280,9 +281,17 @@ impl<'a> Engine<'a> {
         // changes alone loses min_drop_pct / k: a cheap pre-filter.
         let k_max = p.max_drop_samples.max(1);
         let big_step = (1.0 - p.min_drop_pct / 100.0 / k_max as f64).ln();
+        // A drop is a run of consecutive falling samples, so only a big
+        // change inside the falling run that starts at i counts for i.
         let mut next_big = vec![usize::MAX; n + 1];
         for i in (1..n).rev() {
-            next_big[i] = if c[i] <= big_step { i } else { next_big[i + 1] };
+            next_big[i] = if c[i] <= big_step {
+                i
+            } else if c[i] < 0.0 {
+                next_big[i + 1]
+            } else {
+                usize::MAX
+            };
         }
         Engine {
             times,

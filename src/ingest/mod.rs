@@ -248,6 +248,11 @@ pub fn ingest(paths: &[PathBuf], cols: &ColumnNames) -> Result<Ingested, IngestE
 
 /// Parses a non-negative whole number written in plain digits.
 pub fn parse_count(v: &str) -> Result<f64, &'static str> {
+    let b = v.as_bytes();
+    if !b.is_empty() && b.len() <= 18 && b.iter().all(u8::is_ascii_digit) {
+        // fast path: plain digits, cannot overflow
+        return Ok(b.iter().fold(0i64, |x, &c| x * 10 + i64::from(c - b'0')) as f64);
+    }
     let v = v.trim();
     if v.eq_ignore_ascii_case("nan")
         || v.eq_ignore_ascii_case("null")

@@ -7,8 +7,8 @@
 
 use super::{timestamp, ColumnNames, IngestError, InputFile, RawRows, Rejected};
 
-use polars_arrow::array::{PrimitiveArray, Utf8ViewArray};
 use polars::prelude::*;
+use polars_arrow::array::{PrimitiveArray, Utf8ViewArray};
 use sha2::{Digest, Sha256};
 use std::io::{Cursor, Read};
 use std::path::Path;
@@ -72,9 +72,7 @@ pub(super) fn read_file(
     match ext.as_str() {
         "csv" => read_csv(path, ctx, raw, rejected),
         "parquet" => read_parquet(path, ctx, raw, rejected),
-        _ => Err(ctx.unreadable(
-            "unknown file type (expected .csv or .parquet)",
-        )),
+        _ => Err(ctx.unreadable("unknown file type (expected .csv or .parquet)")),
     }
 }
 
@@ -178,6 +176,7 @@ fn read_csv(
     let mut line = 1u64;
     let mut rows = 0u64;
     let mut eof = false;
+    let mut parse_secs = 0.0;
     while !eof || !buf.is_empty() {
         if !eof {
             let at = buf.len();
@@ -248,8 +247,10 @@ fn read_csv(
         }
         let hd = header.as_deref().unwrap_or_default();
         if !piece.is_empty() {
+            let t = std::time::Instant::now();
             let lines = record_lines(piece, piece_line);
             let df = parse_csv_piece(hd, piece, ctx, piece_line, &names)?;
+            parse_secs += t.elapsed().as_secs_f64();
             if let Lines::Map(m) = &lines {
                 if m.len() != df.height() {
                     return Err(ctx.unreadable(format!(
@@ -269,6 +270,7 @@ fn read_csv(
     if header.is_none() {
         return Err(ctx.unreadable("empty CSV file (no header line)"));
     }
+    crate::log::debug(format!("{}: CSV parsing {parse_secs:.3} s", ctx.fname));
     Ok(InputFile {
         path: ctx.fname.to_string(),
         size,
@@ -398,7 +400,12 @@ fn parse_csv_piece(
 
 /// The first record the `csv` crate cannot read or whose field count differs
 /// from the header's, as "line L, column C: what".
-fn locate_csv_error(header: &[u8], piece: &[u8], first_line: u64, names: &[String]) -> Option<String> {
+fn locate_csv_error(
+    header: &[u8],
+    piece: &[u8],
+    first_line: u64,
+    names: &[String],
+) -> Option<String> {
     let mut bytes = header.to_vec();
     bytes.extend_from_slice(piece);
     let mut rdr = csv::ReaderBuilder::new()
@@ -649,9 +656,9 @@ fn process(
         .map(|k| k.downcast_iter().next().ok_or_else(none))
         .collect::<Result<_, _>>()?;
     if lines.of(0) > u32::MAX as u64 || lines.of(n - 1) > u32::MAX as u64 {
-        return Err(ctx.unreadable(
-            "more than 4,294,967,295 rows in one file: split the file into several",
-        ));
+        return Err(
+            ctx.unreadable("more than 4,294,967,295 rows in one file: split the file into several")
+        );
     }
     let v = Views {
         time: tv,
@@ -739,8 +746,7 @@ fn rows_local(v: &Views, range: std::ops::Range<usize>, ctx: &Ctx, lines: &Lines
     out.line.reserve(cap);
     let mut cache = KeyCache::default();
     let mut key_buf: Vec<&str> = Vec::with_capacity(v.keys.len());
-    // Day-major files repeat one timestamp for many rows in a row.
-    let mut last_text: (&str, i64) = ("", 0);
+    let mut days = timestamp::DayCache::default();
     let rejected = &mut out.rejected;
     'rows: for i in range {
         let mut reject = |column: &str, value: String, reason: String| {
@@ -764,21 +770,15 @@ fn rows_local(v: &Views, range: std::ops::Range<usize>, ctx: &Ctx, lines: &Lines
         let ts = match &v.time {
             TimeView::Text(s) => {
                 let t = s.get(i).unwrap_or("");
-                if t == last_text.0 && !t.is_empty() {
-                    last_text.1
-                } else if t.trim().is_empty() {
+                if t.trim().is_empty() {
                     reject(&cols.time, String::new(), "missing timestamp".into());
                     continue;
-                } else {
-                    match timestamp::parse(t) {
-                        Ok(x) => {
-                            last_text = (t, x);
-                            x
-                        }
-                        Err(why) => {
-                            reject(&cols.time, t.to_string(), why.into());
-                            continue;
-                        }
+                }
+                match timestamp::parse_with(t, &mut days) {
+                    Ok(x) => x,
+                    Err(why) => {
+                        reject(&cols.time, t.to_string(), why.into());
+                        continue;
                     }
                 }
             }

@@ -157,7 +157,7 @@ pub(crate) fn group(
         ..
     } = raw;
     drop(sid);
-    crate::log::debug(format!("order {:.3}", t0.elapsed().as_secs_f64()));
+    let t_order = t0.elapsed().as_secs_f64();
     let mut times = gather(&order, ts);
     let mut vals = gather(&order, bytes);
     let mut objs = gather(&order, objects);
@@ -166,7 +166,10 @@ pub(crate) fn group(
         let f = file_start.partition_point(|&s| s <= r).saturating_sub(1);
         (f, u64::from(line[r]))
     };
-    crate::log::debug(format!("gathered {:.3}", t0.elapsed().as_secs_f64()));
+    crate::log::debug(format!(
+        "split: series order {t_order:.3} s, columns gathered {:.3} s",
+        t0.elapsed().as_secs_f64() - t_order
+    ));
     let mut dup = 0u64;
     let mut rejected = Vec::new();
     let mut offsets = Vec::with_capacity(ns + 1);

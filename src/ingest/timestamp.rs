@@ -7,13 +7,41 @@ use chrono::{DateTime, NaiveDate};
 
 /// Seconds since the Unix epoch (UTC), or a reason why not.
 pub fn parse(s: &str) -> Result<i64, &'static str> {
+    parse_with(s, &mut DayCache::default())
+}
+
+/// The last calendar date parsed: files repeat one date for many rows.
+#[derive(Debug, Default)]
+pub struct DayCache {
+    date: [u8; 10],
+    day: i64,
+}
+
+impl DayCache {
+    fn date(&mut self, b: &[u8]) -> Option<i64> {
+        if b == self.date {
+            return Some(self.day);
+        }
+        let d = date(b)?;
+        self.date.copy_from_slice(b);
+        self.day = d;
+        Some(d)
+    }
+}
+
+/// [`parse`], reusing the date part when it is the same as last time.
+pub fn parse_with(s: &str, cache: &mut DayCache) -> Result<i64, &'static str> {
     let s = s.trim();
     let b = s.as_bytes();
     if b.len() == 10 {
-        return date(b).ok_or("not a valid date (expected YYYY-MM-DD)");
+        return cache
+            .date(b)
+            .ok_or("not a valid date (expected YYYY-MM-DD)");
     }
     if b.len() >= 19 && (b[10] == b'T' || b[10] == b' ' || b[10] == b't') {
-        let day = date(&b[..10]).ok_or("not a valid date-time (bad date part)")?;
+        let day = cache
+            .date(&b[..10])
+            .ok_or("not a valid date-time (bad date part)")?;
         let hms = hms(&b[11..19]).ok_or("not a valid date-time (bad time part)")?;
         let rest = &s[19..];
         let rest = rest
