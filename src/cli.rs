@@ -32,6 +32,9 @@ pub enum Command {
     Tune(TuneArgs),
     /// Run the nightly logic night by night over history: when would each loss have been reported?
     Replay(ReplayArgs),
+    /// Combine the report folders of `scan --shard 1/N … N/N` into one
+    /// report, state and breach log, as one scan would have written them.
+    Merge(MergeArgs),
     /// Draw one series over a date range with its findings marked.
     Chart(ChartArgs),
     /// Generate a realistic labelled dataset.
@@ -185,6 +188,12 @@ pub struct ScanArgs {
     /// findings.csv and findings.json.
     #[arg(long, value_name = "N", default_value_t = 200)]
     pub max_details: usize,
+    /// Scan only shard I of N (1-based): the series whose stable key hash
+    /// falls in it. Writes its report folder (default
+    /// reports/shards/DATE.shard-I-of-N), reads but never writes the state,
+    /// and exits 0; `shrinkwatch merge` combines the N folders.
+    #[arg(long, value_name = "I/N", value_parser = crate::ingest::Shard::parse)]
+    pub shard: Option<crate::ingest::Shard>,
 }
 
 /// `evaluate` flags.
@@ -226,6 +235,35 @@ pub struct TuneArgs {
     /// Size of tune.png, WIDTHxHEIGHT.
     #[arg(long, value_name = "WxH", default_value = "1600x900", value_parser = crate::charts::style::parse_size)]
     pub chart_size: (u32, u32),
+}
+
+/// `merge` flags.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The N shard report folders (any order).
+    #[arg(required = true, value_name = "SHARD_DIR")]
+    pub shards: Vec<PathBuf>,
+    /// Output folder (default: reports/DATE).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// State file (default: state.json beside the report folder).
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Breach log (default: breach-log.csv beside the report folder).
+    #[arg(long, value_name = "FILE")]
+    pub breach_log: Option<PathBuf>,
+    /// The night being reported, as for `scan --as-of` (default: now).
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    /// Do not copy charts or draw the overview.
+    #[arg(long)]
+    pub no_charts: bool,
+    /// Overview chart size in pixels, WIDTHxHEIGHT.
+    #[arg(long, value_name = "WxH", default_value = "1600x900", value_parser = crate::charts::style::parse_size)]
+    pub chart_size: (u32, u32),
+    /// As for `scan --max-details`.
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    pub max_details: usize,
 }
 
 /// `replay` flags.

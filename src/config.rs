@@ -152,7 +152,7 @@ pub enum ConfigError {
 }
 
 /// The final configuration.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Config {
     /// Detection thresholds (base values).
     pub detect: DetectParams,

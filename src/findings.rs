@@ -7,10 +7,10 @@ use crate::detect::{self, DetectParams, Detection, Kind};
 use crate::ingest::{timestamp, SeriesSet};
 use crate::planned::{self, PlannedRow};
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How urgent a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// A loss of ≥ 10 %, ≥ 10,000 objects or ≥ 1 TB.
@@ -55,7 +55,7 @@ impl Severity {
 }
 
 /// One finding: a sudden, substantial reduction in one series.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     /// Values of the key columns (written under their own names).
     #[serde(skip)]

@@ -47,6 +47,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::Evaluate(a) => commands::evaluate::run(a),
         Command::Chart(a) => commands::chart::run(a),
         Command::Replay(a) => commands::replay::run(a),
+        Command::Merge(a) => commands::merge::run(a),
         Command::Tune(a) => commands::tune::run(a),
         Command::Generate(a) => commands::generate::run(a),
         Command::Config(a) => {

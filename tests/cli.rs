@@ -1627,3 +1627,128 @@ fn bad_input_corpus_gives_clear_outcomes() {
     .unwrap();
     assert_eq!(m["counts"]["series"], 1);
 }
+
+/// `scan --shard I/N` on N hosts then `merge` gives exactly what one scan
+/// gives: findings, JSON, state, report, breach log and exit code; a merge
+/// with a shard missing, given twice or from other data writes nothing.
+#[test]
+fn shards_merged_equal_one_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ds = d.join("data");
+    let g = bin()
+        .args([
+            "generate", "--seed", "5", "--series", "14", "--days", "500", "--out",
+        ])
+        .arg(&ds)
+        .output()
+        .unwrap();
+    assert!(g.status.success());
+    let input = ds.join("observations.parquet");
+    let planned = ds.join("planned.csv");
+    let common = |c: &mut Command| {
+        c.arg("--input")
+            .arg(&input)
+            .arg("--planned")
+            .arg(&planned)
+            .args(["--as-of", "2022-05-01", "--chart-size", "640x360"]);
+    };
+    let mut one = bin();
+    one.arg("scan");
+    common(&mut one);
+    let one = one.arg("--out").arg(d.join("one/r")).output().unwrap();
+    assert_eq!(
+        one.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&one.stderr)
+    );
+    let n = 4;
+    let mut rows_other = 0u64;
+    for i in 1..=n {
+        let mut c = bin();
+        c.arg("scan");
+        common(&mut c);
+        let o = c
+            .args(["--shard", &format!("{i}/{n}"), "--out"])
+            .arg(d.join(format!("s{i}/r")))
+            .output()
+            .unwrap();
+        // a shard never alerts and never writes the state
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(!d.join(format!("s{i}/state.json")).exists());
+        let m: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(d.join(format!("s{i}/r/manifest.json"))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(m["shard"], format!("{i}/{n}"));
+        rows_other += m["counts"]["other_shards"].as_u64().unwrap();
+    }
+    // every row kept by exactly one shard: the others saw it as "other"
+    let total: u64 = {
+        let m: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(d.join("one/r/manifest.json")).unwrap())
+                .unwrap();
+        m["counts"]["rows_read"].as_u64().unwrap()
+    };
+    assert_eq!(rows_other, total * (n - 1));
+    let merge = |dirs: &[&str], out: &str| {
+        let mut c = bin();
+        c.arg("merge");
+        for s in dirs {
+            c.arg(d.join(s));
+        }
+        c.args(["--as-of", "2022-05-01", "--chart-size", "640x360", "--out"])
+            .arg(d.join(out))
+            .output()
+            .unwrap()
+    };
+    let m = merge(&["s3/r", "s1/r", "s4/r", "s2/r"], "m/r");
+    assert_eq!(
+        m.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&m.stderr)
+    );
+    for f in [
+        "r/findings.csv",
+        "r/findings.json",
+        "r/report.md",
+        "state.json",
+        "breach-log.csv",
+    ] {
+        let a = std::fs::read_to_string(d.join("one").join(f)).unwrap();
+        let b = std::fs::read_to_string(d.join("m").join(f)).unwrap();
+        assert!(a == b, "{f} differs between one scan and merged shards");
+    }
+    let charts = |p: &str| {
+        let mut v: Vec<_> = std::fs::read_dir(d.join(p).join("r/charts"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        v.sort();
+        v
+    };
+    assert!(!charts("one").is_empty());
+    assert_eq!(charts("one"), charts("m"));
+    // broken merges stop with exit 2 and write nothing
+    for (dirs, needle) in [
+        (vec!["s1/r", "s2/r", "s3/r"], "missing"),
+        (vec!["s1/r", "s2/r", "s3/r", "s3/r"], "given twice"),
+        (vec!["s1/r", "s2/r", "s3/r", "one/r"], "not a shard"),
+    ] {
+        let o = merge(&dirs, "bad/r");
+        assert_eq!(o.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&o.stderr).contains(needle));
+        assert!(!d.join("bad/r").exists());
+    }
+    // bad --shard values are refused by the command line
+    let o = bin().args(["scan", "--shard", "5/4"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("1 ≤ I ≤ N"));
+}

@@ -3,6 +3,7 @@
 pub mod chart;
 pub mod evaluate;
 pub mod generate;
+pub mod merge;
 pub mod replay;
 pub mod scan;
 pub mod tune;
@@ -23,7 +24,15 @@ pub enum Outcome {
 
 /// Reads observations and planned windows for a command.
 pub fn load(inputs: &Inputs) -> Result<(Ingested, Vec<PlannedRow>)> {
-    let ing = ingest::ingest(&inputs.paths, &inputs.config.columns)?;
+    load_shard(inputs, None)
+}
+
+/// [`load`] for one shard of the series (all of them for `None`).
+pub fn load_shard(
+    inputs: &Inputs,
+    shard: Option<ingest::Shard>,
+) -> Result<(Ingested, Vec<PlannedRow>)> {
+    let ing = ingest::ingest_shard(&inputs.paths, &inputs.config.columns, shard)?;
     let plans = match &inputs.planned {
         Some(p) => planned::read(p, &inputs.config.columns.keys)?,
         None => Vec::new(),

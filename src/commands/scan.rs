@@ -6,12 +6,13 @@
 //! state is saved means the next run reports the same findings again (at
 //! least once, never lost).
 
-use super::{load, Outcome};
+use super::{load, load_shard, Outcome};
 use crate::charts;
 use crate::cli::ScanArgs;
+use crate::config::Config;
 use crate::findings::{analyze_with, Finding};
 use crate::fmt;
-use crate::ingest::timestamp;
+use crate::ingest::{timestamp, IngestCounts, InputFile, Rejected, Shard};
 use crate::lock::Lock;
 use crate::log;
 use crate::report::{self, breach_log, manifest::Manifest, referral, OutDir};
@@ -29,7 +30,6 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
         Some(s) => parse_as_of(s)?,
         None => chrono::Utc::now().timestamp(),
     };
-    let detected_at = timestamp::format(now, false);
     let inputs = args.input.resolve()?;
     if args.explain.is_some() || args.explain_all.is_some() {
         return explain(args, &inputs, now);
@@ -37,29 +37,27 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
     let date = chrono::DateTime::from_timestamp(now, 0)
         .map(|d| d.format("%Y-%m-%d").to_string())
         .unwrap_or_default();
-    let target = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("reports").join(&date));
-    let parent = target
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-        .to_path_buf();
-    let state_path = args
-        .state
-        .clone()
-        .unwrap_or_else(|| parent.join("state.json"));
-    let lock_path = PathBuf::from(format!("{}.lock", state_path.display()));
-    let _lock = Lock::acquire(
-        &lock_path,
-        &timestamp::format(chrono::Utc::now().timestamp(), false),
-    )?;
-    OutDir::clean_partials(&parent);
+    let target = args.out.clone().unwrap_or_else(|| match args.shard {
+        Some(sh) => PathBuf::from("reports").join("shards").join(format!(
+            "{date}.shard-{}-of-{}",
+            sh.index + 1,
+            sh.count
+        )),
+        None => PathBuf::from("reports").join(&date),
+    });
+    let dest = Destination::new(target, args.state.clone(), args.breach_log.clone());
+    // A shard only reads the state (for the same chart choice as one run);
+    // `merge` takes the lock and writes state and breach log.
+    let _lock = if args.shard.is_none() {
+        Some(dest.lock()?)
+    } else {
+        None
+    };
+    OutDir::clean_partials(&dest.parent);
 
     let mut timings = BTreeMap::new();
     let t = Instant::now();
-    let (mut ing, plans) = load(&inputs)?;
+    let (mut ing, plans) = load_shard(&inputs, args.shard)?;
     if args.as_of.is_some() {
         ing.set = ing.set.truncated(now);
     }
@@ -88,75 +86,176 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
             ing.counts.rejected
         ));
     }
+    let detected_at = timestamp::format(now, false);
     let t = Instant::now();
-    let mut findings = analyze_with(&ing.set, &plans, &inputs.thresholds, &detected_at);
+    let findings = analyze_with(&ing.set, &plans, &inputs.thresholds, &detected_at);
     timings.insert("detect".to_string(), t.elapsed().as_secs_f64());
     log::debug(format!(
         "detection over {} series in {:.3} s",
         ing.counts.series,
         t.elapsed().as_secs_f64()
     ));
-    let mut state = State::load(&state_path)?;
+    let run = Publish {
+        command: "scan",
+        now,
+        dest,
+        shard: args.shard,
+        config: &inputs.config,
+        planned: inputs.planned.as_ref().map(|p| p.display().to_string()),
+        files: ing.files.clone(),
+        counts: ing.counts.clone(),
+        rejected: std::mem::take(&mut ing.rejected),
+        key_names: ing.set.key_names.clone(),
+        data_until: ing.set.times.iter().max().copied(),
+        max_details: args.max_details,
+        chart_size: args.chart_size,
+        no_charts: args.no_charts,
+        timings,
+        wall,
+    };
+    let opts = charts::ChartOptions {
+        detected_at: now,
+        recovery_samples: inputs.config.detect.recovery_samples,
+        size: args.chart_size,
+    };
+    publish(run, findings, &|dir, findings, only| {
+        let pb = log::progress(only.iter().filter(|d| **d).count() as u64, "charts");
+        charts::render_findings(dir, findings, &ing.set, &plans, &opts, only, &pb)?;
+        pb.finish_and_clear();
+        Ok(())
+    })
+}
+
+/// Where a run's output goes: the report folder, the state file beside it
+/// and the breach log.
+pub(crate) struct Destination {
+    pub target: PathBuf,
+    pub parent: PathBuf,
+    pub state: PathBuf,
+    pub breach_log: PathBuf,
+}
+
+impl Destination {
+    /// Defaults: state and breach log beside the report folder.
+    pub fn new(target: PathBuf, state: Option<PathBuf>, breach_log: Option<PathBuf>) -> Self {
+        let parent = target
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
+        Destination {
+            state: state.unwrap_or_else(|| parent.join("state.json")),
+            breach_log: breach_log.unwrap_or_else(|| parent.join("breach-log.csv")),
+            target,
+            parent,
+        }
+    }
+
+    /// The run lock on the state file.
+    pub fn lock(&self) -> Result<Lock> {
+        let lock_path = PathBuf::from(format!("{}.lock", self.state.display()));
+        Lock::acquire(
+            &lock_path,
+            &timestamp::format(chrono::Utc::now().timestamp(), false),
+        )
+    }
+}
+
+/// Everything a finished analysis needs to become a report.
+pub(crate) struct Publish<'a> {
+    pub command: &'static str,
+    pub now: i64,
+    pub dest: Destination,
+    pub shard: Option<Shard>,
+    pub config: &'a Config,
+    pub planned: Option<String>,
+    pub files: Vec<InputFile>,
+    pub counts: IngestCounts,
+    pub rejected: Vec<Rejected>,
+    pub key_names: Vec<String>,
+    pub data_until: Option<i64>,
+    pub max_details: usize,
+    pub chart_size: (u32, u32),
+    pub no_charts: bool,
+    pub timings: BTreeMap<String, f64>,
+    pub wall: Instant,
+}
+
+/// Draws the charts of the chosen findings into a folder and sets their `chart`.
+pub(crate) type DrawCharts<'a> = dyn Fn(&Path, &mut [Finding], &[bool]) -> Result<()> + 'a;
+
+/// Classifies findings against the state, writes the report folder, then
+/// (not for a shard) the state and the breach log, and prints the summary.
+/// Order matters for a run killed at any moment: report first, then state,
+/// then breach log.
+pub(crate) fn publish(
+    run: Publish,
+    mut findings: Vec<Finding>,
+    draw: &DrawCharts,
+) -> Result<Outcome> {
+    let Publish {
+        command,
+        now,
+        dest,
+        shard,
+        config,
+        planned,
+        files,
+        counts,
+        rejected,
+        key_names,
+        data_until,
+        max_details,
+        chart_size,
+        no_charts,
+        mut timings,
+        wall,
+    } = run;
+    let detected_at = timestamp::format(now, false);
+    let mut state = State::load(&dest.state)?;
     state.classify(&mut findings, &detected_at);
     let fresh = findings.iter().filter(|f| f.status != "known").count();
-
-    let detailed = crate::findings::detailed(&findings, args.max_details);
-    let out = OutDir::create(&target)?;
-    let last = ing.set.times.iter().max().copied();
+    let detailed = crate::findings::detailed(&findings, max_details);
+    let out = OutDir::create(&dest.target)?;
     let t = Instant::now();
-    if !args.no_charts {
-        let pb = log::progress(detailed.iter().filter(|d| **d).count() as u64, "charts");
-        let opts = charts::ChartOptions {
-            detected_at: now,
-            recovery_samples: inputs.config.detect.recovery_samples,
-            size: args.chart_size,
-        };
-        charts::render_findings(
-            out.path(),
-            &mut findings,
-            &ing.set,
-            &plans,
-            &opts,
-            &detailed,
-            &pb,
-        )?;
-        pb.finish_and_clear();
+    if !no_charts {
+        draw(out.path(), &mut findings, &detailed)?;
         let sub = format!(
             "Largest losses first, by bytes dropped; {} series scanned, data until {}",
-            ing.counts.series,
-            last.map_or("no data".into(), fmt::date_time)
+            counts.series,
+            data_until.map_or("no data".into(), fmt::date_time)
         );
         charts::overview::render(
             &out.path().join("overview.png"),
             &findings,
             &sub,
-            args.chart_size,
+            chart_size,
         )?;
     }
     timings.insert("charts".to_string(), t.elapsed().as_secs_f64());
     log::debug(format!(
         "{} charts in {:.3} s",
-        findings.len(),
+        detailed.iter().filter(|d| **d).count(),
         t.elapsed().as_secs_f64()
     ));
 
     let t = Instant::now();
-    let keys = &ing.set.key_names;
+    let keys = &key_names;
     report::write_findings_csv(&out.path().join("findings.csv"), &findings, keys)?;
     report::write_findings_json(&out.path().join("findings.json"), &findings, keys)?;
-    if !ing.rejected.is_empty() {
-        report::write_rejected(&out.path().join("rejected.csv"), &ing.rejected)?;
+    if !rejected.is_empty() {
+        report::write_rejected(&out.path().join("rejected.csv"), &rejected)?;
     }
-    let run = referral::RunInfo {
+    let info = referral::RunInfo {
         started_at: now,
-        data_until: last,
-        counts: &ing.counts,
-        params: &inputs.config.detect,
+        data_until,
+        counts: &counts,
+        params: &config.detect,
         key_names: keys,
         new_since_last: Some(fresh),
         detailed: &detailed,
     };
-    let doc = referral::build(&run, &findings);
+    let doc = referral::build(&info, &findings);
     std::fs::write(out.path().join("report.md"), doc.to_markdown()).context("writing report.md")?;
     let dir = out.path().to_path_buf();
     let html = doc.to_html(&|p| std::fs::read(dir.join(p)).ok());
@@ -166,17 +265,18 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
     let manifest = Manifest {
         tool: "shrinkwatch",
         version: env!("CARGO_PKG_VERSION"),
-        command: "scan".into(),
+        command: command.into(),
         args: std::env::args().collect(),
         started_at: detected_at.clone(),
-        config: inputs.config.clone(),
-        planned: inputs.planned.as_ref().map(|p| p.display().to_string()),
-        inputs: ing.files.clone(),
-        counts: ing.counts.clone(),
+        config: config.clone(),
+        planned,
+        inputs: files,
+        counts: counts.clone(),
         findings: by_kind.clone(),
-        data_until: last
+        data_until: data_until
             .map(|t| timestamp::format(t, false))
             .unwrap_or_default(),
+        shard: shard.map(|s| s.to_string()),
         timings,
     };
     // The manifest is written last: a folder with a manifest is complete.
@@ -185,66 +285,40 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
         serde_json::to_string_pretty(&manifest)? + "\n",
     )?;
     let dir = out.commit()?;
-    report::point_latest(&dir)?;
-    state.save(&state_path)?;
-
-    // The breach log lives beside the report folders and only grows.
-    let log_path = args
-        .breach_log
-        .clone()
-        .unwrap_or_else(|| parent.join("breach-log.csv"));
-    let logged = breach_log::append(&log_path, &findings, keys, now)?;
-    if logged > 0 {
-        log::debug(format!(
-            "{logged} finding(s) appended to {}",
-            log_path.display()
-        ));
+    if shard.is_none() {
+        report::point_latest(&dir)?;
+        state.save(&dest.state)?;
+        // The breach log lives beside the report folders and only grows.
+        let logged = breach_log::append(&dest.breach_log, &findings, keys, now)?;
+        if logged > 0 {
+            log::debug(format!(
+                "{logged} finding(s) appended to {}",
+                dest.breach_log.display()
+            ));
+        }
     }
 
     let alerts = state::alerts(&findings);
-    if log::level() >= 1 {
-        const SHOWN: usize = 20;
-        for (shown, f) in findings
-            .iter()
-            .filter(|f| f.is_loss() && f.status != "known")
-            .enumerate()
-        {
-            if shown == SHOWN {
-                println!("  … and {} more (see report.md)", alerts - SHOWN);
-                break;
-            }
-            let objects = f
-                .objects_lost
-                .map(|o| format!(", {} files", fmt::count(o)))
-                .unwrap_or_default();
-            let plan = if f.planned_reason.is_empty() {
-                String::new()
-            } else {
-                format!(" during planned window: {}", f.planned_reason)
-            };
-            let what = if f.status == "updated" {
-                format!("LOSS ({})", f.change)
-            } else {
-                "NEW LOSS".to_string()
-            };
-            println!(
-                "  {what} {}: {:.1}% ({}{objects}) from {} ({}){plan}",
-                f.label(),
-                f.drop_pct,
-                fmt::bytes(f.drop_bytes as f64),
-                f.start,
-                f.severity.as_str()
-            );
-        }
+    if log::level() >= 1 && shard.is_none() {
+        print_alerts(&findings, alerts);
     }
-    let c = &ing.counts;
+    let c = &counts;
+    let what = match shard {
+        Some(sh) => format!("shard {sh} of"),
+        None => "shrinkwatch:".to_string(),
+    };
     println!(
-        "shrinkwatch: {} series, {} rows ({} duplicates, {} rejected), data until {}: {} loss, {} transient, {} planned; {} new loss alert(s); report {} ({:.1} s)",
+        "{what} {} series, {} rows ({} duplicates, {} rejected{}), data until {}: {} loss, {} transient, {} planned; {} new loss alert(s); report {} ({:.1} s)",
         c.series,
         c.rows_read,
         c.duplicates,
         c.rejected,
-        last.map_or("no data".into(), |t| timestamp::format(t, false)),
+        if c.other_shards > 0 {
+            format!(", {} in other shards", c.other_shards)
+        } else {
+            String::new()
+        },
+        data_until.map_or("no data".into(), |t| timestamp::format(t, false)),
         by_kind.get("loss").copied().unwrap_or(0),
         by_kind.get("transient").copied().unwrap_or(0),
         by_kind.get("planned").copied().unwrap_or(0),
@@ -252,11 +326,48 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
         dir.display(),
         wall.elapsed().as_secs_f64()
     );
-    Ok(if alerts > 0 {
+    // A shard never alerts: `merge` does, once, for the whole estate.
+    Ok(if alerts > 0 && shard.is_none() {
         Outcome::NewLoss
     } else {
         Outcome::Clean
     })
+}
+
+fn print_alerts(findings: &[Finding], alerts: usize) {
+    const SHOWN: usize = 20;
+    for (shown, f) in findings
+        .iter()
+        .filter(|f| f.is_loss() && f.status != "known")
+        .enumerate()
+    {
+        if shown == SHOWN {
+            println!("  … and {} more (see report.md)", alerts - SHOWN);
+            break;
+        }
+        let objects = f
+            .objects_lost
+            .map(|o| format!(", {} files", fmt::count(o)))
+            .unwrap_or_default();
+        let plan = if f.planned_reason.is_empty() {
+            String::new()
+        } else {
+            format!(" during planned window: {}", f.planned_reason)
+        };
+        let what = if f.status == "updated" {
+            format!("LOSS ({})", f.change)
+        } else {
+            "NEW LOSS".to_string()
+        };
+        println!(
+            "  {what} {}: {:.1}% ({}{objects}) from {} ({}){plan}",
+            f.label(),
+            f.drop_pct,
+            fmt::bytes(f.drop_bytes as f64),
+            f.start,
+            f.severity.as_str()
+        );
+    }
 }
 
 /// `--explain` / `--explain-all`: no report, no state; the candidates only.

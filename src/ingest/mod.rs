@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 pub use series::{Series as SeriesRef, SeriesSet};
 
 /// Names of the input columns (SPEC: configurable).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct ColumnNames {
     /// Timestamp column.
     pub time: String,
@@ -39,6 +39,69 @@ impl Default for ColumnNames {
             count_required: false,
         }
     }
+}
+
+/// One part of an estate split across several runs (`scan --shard I/N`):
+/// the series whose stable key hash modulo `count` is `index`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Shard {
+    /// 0-based shard number.
+    pub index: u32,
+    /// Number of shards.
+    pub count: u32,
+}
+
+impl Shard {
+    /// Parses `I/N` (1-based I, as written on the command line).
+    pub fn parse(s: &str) -> Result<Shard, String> {
+        let (i, n) = s
+            .split_once('/')
+            .ok_or_else(|| format!("`{s}`: expected I/N, e.g. 2/8"))?;
+        let i: u32 = i
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{s}`: I is not a number"))?;
+        let n: u32 = n
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{s}`: N is not a number"))?;
+        if n == 0 || i == 0 || i > n {
+            return Err(format!("`{s}`: need 1 ≤ I ≤ N"));
+        }
+        Ok(Shard {
+            index: i - 1,
+            count: n,
+        })
+    }
+
+    /// True when the series with these key values belongs to this shard.
+    pub fn holds(&self, key: &[&str]) -> bool {
+        let mut flat = String::new();
+        read::flat_key(key, &mut flat);
+        key_hash(&flat) % u64::from(self.count) == u64::from(self.index)
+    }
+
+    /// True for the shard that reports rows without a usable key.
+    pub fn first(&self) -> bool {
+        self.index == 0
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index + 1, self.count)
+    }
+}
+
+/// FNV-1a, 64 bit, of the length-prefixed key string: stable across
+/// machines, platforms and versions (the shard of a series never moves).
+pub fn key_hash(flat: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in flat.as_bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
 }
 
 /// A problem that stops the run (exit code 2).
@@ -68,7 +131,7 @@ pub enum IngestError {
 }
 
 /// A row set aside, with where it came from and why.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Rejected {
     /// Input file.
     pub file: String,
@@ -83,7 +146,7 @@ pub struct Rejected {
 }
 
 /// An input file as read, for the manifest.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct InputFile {
     /// Path as given.
     pub path: String,
@@ -95,8 +158,9 @@ pub struct InputFile {
     pub rows: u64,
 }
 
-/// Counts that prove nothing was dropped: `rows_read = rows_kept + duplicates + rejected`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+/// Counts that prove nothing was dropped:
+/// `rows_read = rows_kept + duplicates + rejected + other_shards`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct IngestCounts {
     /// Data rows read from all files.
     pub rows_read: u64,
@@ -108,6 +172,9 @@ pub struct IngestCounts {
     pub rejected: u64,
     /// Series found.
     pub series: u64,
+    /// Rows of series that belong to other shards (`scan --shard`).
+    #[serde(default)]
+    pub other_shards: u64,
 }
 
 /// Everything ingest produces.
@@ -136,6 +203,8 @@ pub(crate) struct RawRows {
     pub file_start: Vec<usize>,
     pub keys: read::KeyTable,
     pub has_objects: bool,
+    /// Rows left to other shards.
+    pub other_shards: u64,
 }
 
 impl RawRows {
@@ -200,6 +269,16 @@ fn is_data_file(p: &Path) -> bool {
 
 /// Reads and validates every input file, then groups rows into series.
 pub fn ingest(paths: &[PathBuf], cols: &ColumnNames) -> Result<Ingested, IngestError> {
+    ingest_shard(paths, cols, None)
+}
+
+/// [`ingest`] keeping only the series of one shard; the rows of other
+/// shards are counted, not kept.
+pub fn ingest_shard(
+    paths: &[PathBuf],
+    cols: &ColumnNames,
+    shard: Option<Shard>,
+) -> Result<Ingested, IngestError> {
     let files = expand_inputs(paths)?;
     let t = std::time::Instant::now();
     let mut raw = RawRows::default();
@@ -211,6 +290,7 @@ pub fn ingest(paths: &[PathBuf], cols: &ColumnNames) -> Result<Ingested, IngestE
         let ctx = read::Ctx {
             fname: &names[fi],
             cols,
+            shard,
         };
         infos.push(read::read_file(path, &ctx, &mut raw, &mut rejected)?);
     }
@@ -220,6 +300,7 @@ pub fn ingest(paths: &[PathBuf], cols: &ColumnNames) -> Result<Ingested, IngestE
         t.elapsed().as_secs_f64()
     ));
     let t = std::time::Instant::now();
+    let other_shards = raw.other_shards;
     let (set, dup, conflicts) = series::group(raw, cols, &names)?;
     crate::log::debug(format!(
         "split into {} series in {:.3} s",
@@ -233,10 +314,11 @@ pub fn ingest(paths: &[PathBuf], cols: &ColumnNames) -> Result<Ingested, IngestE
         duplicates: dup,
         rejected: rejected.len() as u64,
         series: set.len() as u64,
+        other_shards,
     };
     debug_assert_eq!(
         counts.rows_read,
-        counts.rows_kept + counts.duplicates + counts.rejected
+        counts.rows_kept + counts.duplicates + counts.rejected + counts.other_shards
     );
     Ok(Ingested {
         set,

@@ -22,6 +22,7 @@ const PARQUET_ROWS: usize = 4 << 20;
 pub(super) struct Ctx<'a> {
     pub fname: &'a str,
     pub cols: &'a ColumnNames,
+    pub shard: Option<super::Shard>,
 }
 
 impl Ctx<'_> {
@@ -673,11 +674,21 @@ fn process(
         || rows_local(&v, mid..n, ctx, lines),
     );
     for part in [a, b] {
+        // Only series with a row kept become series (all rows of a series
+        // may be rejected, or belong to another shard).
+        let mut used = vec![false; part.keys.keys.len()];
+        for &s in &part.sid {
+            used[s as usize] = true;
+        }
         let ids: Vec<u32> = part
             .keys
             .keys
             .iter()
-            .map(|k| {
+            .enumerate()
+            .map(|(l, k)| {
+                if !used[l] {
+                    return u32::MAX; // no row of it kept
+                }
                 let k: Vec<&str> = k.iter().map(String::as_str).collect();
                 raw.table_id(&k)
             })
@@ -687,6 +698,7 @@ fn process(
         raw.bytes.extend_from_slice(&part.bytes);
         raw.objects.extend_from_slice(&part.objects);
         raw.line.extend_from_slice(&part.line);
+        raw.other_shards += part.other;
         rejected.extend(part.rejected);
     }
     Ok(n as u64)
@@ -710,6 +722,10 @@ struct Local {
     objects: Vec<f64>,
     line: Vec<u32>,
     rejected: Vec<Rejected>,
+    /// Rows of other shards.
+    other: u64,
+    /// Per local id: the series belongs to this run's shard.
+    inside: Vec<bool>,
 }
 
 /// Distinct key tuples and their ids.
@@ -762,10 +778,29 @@ fn rows_local(v: &Views, range: std::ops::Range<usize>, ctx: &Ctx, lines: &Lines
         for (k, kc) in v.keys.iter().enumerate() {
             let s = kc.get(i).map(str::trim).unwrap_or("");
             if s.is_empty() {
-                reject(&cols.keys[k], String::new(), "empty key".into());
+                // A row without a key is reported by one shard only.
+                if ctx.shard.is_some_and(|sh| !sh.first()) {
+                    out.other += 1;
+                } else {
+                    reject(&cols.keys[k], String::new(), "empty key".into());
+                }
                 continue 'rows;
             }
             key_buf.push(s);
+        }
+        let sid = cache.resolve(&key_buf, &mut out.keys);
+        if let Some(sh) = ctx.shard {
+            while out.inside.len() < out.keys.keys.len() {
+                let k: Vec<&str> = out.keys.keys[out.inside.len()]
+                    .iter()
+                    .map(String::as_str)
+                    .collect();
+                out.inside.push(sh.holds(&k));
+            }
+            if !out.inside[sid as usize] {
+                out.other += 1;
+                continue;
+            }
         }
         let ts = match &v.time {
             TimeView::Text(s) => {
@@ -816,7 +851,6 @@ fn rows_local(v: &Views, range: std::ops::Range<usize>, ctx: &Ctx, lines: &Lines
                 continue;
             }
         };
-        let sid = cache.resolve(&key_buf, &mut out.keys);
         out.sid.push(sid);
         out.ts.push(ts);
         out.bytes.push(bytes);
@@ -869,7 +903,7 @@ impl KeyCache {
 }
 
 /// One string for a key tuple, injective: each part prefixed by its length.
-fn flat_key(key: &[&str], out: &mut String) {
+pub(super) fn flat_key(key: &[&str], out: &mut String) {
     use std::fmt::Write;
     out.clear();
     for k in key {

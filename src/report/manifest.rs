@@ -32,6 +32,9 @@ pub struct Manifest {
     pub findings: BTreeMap<String, usize>,
     /// Latest observation in the data.
     pub data_until: String,
+    /// `I/N` when this is one shard of a split scan (`scan --shard`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
     /// Seconds spent per phase.
     pub timings: BTreeMap<String, f64>,
 }

@@ -58,14 +58,20 @@ impl OutDir {
         })
     }
 
-    /// Removes folders left half-written by runs that were killed (call it
-    /// only while holding the run lock).
+    /// Removes folders left half-written by runs that were killed: those
+    /// whose process (named in the folder name) is no longer running.
     pub fn clean_partials(parent: &Path) {
         if let Ok(rd) = std::fs::read_dir(parent.join(RUNS_DIR)) {
             for e in rd.flatten() {
-                if e.file_name().to_string_lossy().ends_with(".partial") {
-                    std::fs::remove_dir_all(e.path()).ok();
+                let name = e.file_name().to_string_lossy().to_string();
+                let Some(stem) = name.strip_suffix(".partial") else {
+                    continue;
+                };
+                let pid = stem.rsplit('-').next().and_then(|p| p.parse::<i32>().ok());
+                if pid.is_some_and(|p| p != std::process::id() as i32 && alive(p)) {
+                    continue; // another run (a shard) is still writing it
                 }
+                std::fs::remove_dir_all(e.path()).ok();
             }
         }
     }
@@ -265,5 +271,20 @@ fn cell(v: Option<&Value>) -> String {
         None | Some(Value::Null) => String::new(),
         Some(Value::String(s)) => s.clone(),
         Some(other) => other.to_string(),
+    }
+}
+
+/// True when a process with this id exists.
+fn alive(pid: i32) -> bool {
+    #[cfg(unix)]
+    {
+        // SAFETY: kill with signal 0 only checks that the process exists.
+        let r = unsafe { libc::kill(pid, 0) };
+        r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        false
     }
 }
