@@ -69,6 +69,12 @@ pub struct InputArgs {
     /// TOML configuration file (see `shrinkwatch config --print-default`).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Memory the run may use, e.g. 8G or 512M. Before reading, the input's
+    /// rows are counted (Parquet) or estimated (CSV); a run that would need
+    /// more stops at once with a message instead of exhausting the machine.
+    /// [default: 90% of the memory available when the run starts]
+    #[arg(long, value_name = "SIZE", value_parser = crate::ingest::limits::parse_size)]
+    pub max_memory: Option<u64>,
     /// Detection thresholds.
     #[command(flatten)]
     pub thresholds: ThresholdArgs,
@@ -389,6 +395,8 @@ pub struct Inputs {
     pub config: Config,
     /// The thresholds per series.
     pub thresholds: crate::config::Thresholds,
+    /// `--max-memory`, in bytes.
+    pub max_memory: Option<u64>,
 }
 
 impl InputArgs {
@@ -434,6 +442,7 @@ impl InputArgs {
                 columns,
             },
             thresholds,
+            max_memory: self.max_memory,
         })
     }
 }

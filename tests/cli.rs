@@ -1752,3 +1752,47 @@ fn shards_merged_equal_one_scan() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("1 ≤ I ≤ N"));
 }
+
+/// An input too large for the memory limit stops before reading, saying
+/// what limit was hit and how to get past it; within the limit it runs.
+#[test]
+fn memory_limit_fails_early_with_a_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = data("simple.csv");
+    let (code, _, err) = scan(
+        &[
+            "--no-charts",
+            "--max-memory",
+            "1K",
+            "--input",
+            input.to_str().unwrap(),
+        ],
+        &dir.path().join("a"),
+    );
+    assert_eq!(code, 2, "{err}");
+    for needle in [
+        "needs about",
+        "more than the limit",
+        "--shard I/N",
+        "--max-memory",
+    ] {
+        assert!(err.contains(needle), "`{needle}` not in {err}");
+    }
+    assert!(!dir.path().join("a").exists());
+    let (code, out, err) = scan(
+        &[
+            "--no-charts",
+            "--max-memory",
+            "2G",
+            "--input",
+            input.to_str().unwrap(),
+        ],
+        &dir.path().join("b"),
+    );
+    assert!(code == 0 || code == 1, "{out}{err}");
+    let o = bin()
+        .args(["scan", "--max-memory", "lots"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}

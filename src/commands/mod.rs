@@ -32,6 +32,8 @@ pub fn load_shard(
     inputs: &Inputs,
     shard: Option<ingest::Shard>,
 ) -> Result<(Ingested, Vec<PlannedRow>)> {
+    let files = ingest::expand_inputs(&inputs.paths)?;
+    ingest::limits::check(&files, shard, inputs.max_memory)?;
     let ing = ingest::ingest_shard(&inputs.paths, &inputs.config.columns, shard)?;
     let plans = match &inputs.planned {
         Some(p) => planned::read(p, &inputs.config.columns.keys)?,

@@ -5,6 +5,7 @@
 //! Nothing is silently dropped: every row read is either kept, counted as an
 //! exact duplicate, or written to `rejected.csv`.
 
+pub mod limits;
 mod read;
 pub mod series;
 pub mod timestamp;
@@ -125,6 +126,9 @@ pub enum IngestError {
         /// The columns the file has.
         found: String,
     },
+    /// The input needs more memory than the run may use.
+    #[error("{0}")]
+    TooLarge(String),
     /// No input files were found.
     #[error("no .csv or .parquet input files found in {0}")]
     NoFiles(String),
