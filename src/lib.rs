@@ -20,6 +20,8 @@ pub mod evaluate;
 pub mod explain;
 pub mod findings;
 pub mod fmt;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod generate;
 pub mod ingest;
 pub mod labels;
