@@ -84,12 +84,14 @@ pub fn engine(data: &[u8]) {
     if data.len() < 4 {
         return;
     }
-    let mut p = DetectParams::default();
-    p.min_drop_pct = 0.5 + f64::from(data[0] % 40) / 4.0;
-    p.max_drop_samples = 1 + usize::from(data[1] % 5);
-    p.recovery_samples = usize::from(data[2] % 6);
-    p.weekly = data[3] & 1 == 0;
-    p.min_history = 3 + usize::from(data[3] >> 4);
+    let p = DetectParams {
+        min_drop_pct: 0.5 + f64::from(data[0] % 40) / 4.0,
+        max_drop_samples: 1 + usize::from(data[1] % 5),
+        recovery_samples: usize::from(data[2] % 6),
+        weekly: data[3] & 1 == 0,
+        min_history: 3 + usize::from(data[3] >> 4),
+        ..Default::default()
+    };
     let mut times = Vec::new();
     let mut bytes = Vec::new();
     let mut objects = Vec::new();
