@@ -68,8 +68,11 @@ fn write_parquet(path: &Path, rows: &[Row]) {
         .unwrap();
 }
 
-/// (kind, key, start, drop_bytes) of every finding, kept rows, duplicates, series.
-fn outcome(files: &[PathBuf]) -> (Vec<(String, String, String, i64)>, u64, u64, u64) {
+/// (kind, key, start, drop_bytes) of a finding.
+type Seen = (String, String, String, i64);
+
+/// Every finding, kept rows, duplicates, series.
+fn outcome(files: &[PathBuf]) -> (Vec<Seen>, u64, u64, u64) {
     let ing = ingest(files, &ColumnNames::default()).unwrap();
     let f = analyze(
         &ing.set,
