@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # End-to-end benchmark at national scale: generates the benchmark estate
-# (default 10,000 series x 3,650 days, Parquet and CSV; not committed), then
-# times scan (Parquet and CSV), tune and replay, printing wall time and peak
-# RSS from /usr/bin/time -v.
-# Usage: benches/e2e.sh [SERIES] [DAYS]     (needs ~3 GB of disk in $TMPDIR)
+# (default 10,000 series x 3,650 days, about 42.7 M rows, Parquet and CSV;
+# not committed), then times scan (Parquet with charts, Parquet without,
+# CSV), two shards and their merge, and replay of the last year, printing
+# wall time and peak RSS from /usr/bin/time -v. RUNS=3 repeats the Parquet
+# scan (report the median).
+# Usage: benches/e2e.sh [SERIES] [DAYS]     (needs ~4 GB of disk in $TMPDIR)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 series=${1:-10000}
 days=${2:-3650}
+runs=${RUNS:-3}
 cargo build --release --quiet
 bin=target/release/shrinkwatch
 work=${WORK:-$(mktemp -d)}
@@ -17,15 +20,29 @@ measure() { # label, command...
   local wall rss
   wall=$(grep "Elapsed (wall clock)" "$work/time.txt" | awk '{print $NF}')
   rss=$(grep "Maximum resident set size" "$work/time.txt" | awk '{print $NF}')
-  printf '%-40s wall %8s   peak RSS %6d MB\n' "$label" "$wall" $((rss / 1024))
+  printf '%-44s wall %8s   peak RSS %6d MB\n' "$label" "$wall" $((rss / 1024))
 }
-if [ ! -f "$work/data/observations.parquet" ]; then
+if [ ! -f "$work/data/observations.csv" ]; then
   measure "generate ${series}x${days}" $bin generate --seed 42 --series "$series" --days "$days" --format both --out "$work/data"
 fi
 ls -l "$work/data" | awk 'NR>1 {printf "  %-22s %10.1f MB\n", $NF, $5/1e6}'
-measure "scan (Parquet, charts for findings)" $bin scan --input "$work/data/observations.parquet" --planned "$work/data/planned.csv" --out "$work/r1" --state "$work/s1.json"
+d=$work/data
+for i in $(seq "$runs"); do
+  rm -rf "$work/r1" "$work/s1.json"
+  measure "scan (Parquet, charts, run $i)" $bin -v scan --input "$d/observations.parquet" --planned "$d/planned.csv" --out "$work/r1" --state "$work/s1.json"
+  grep -E "^debug: (read|detection|[0-9]+ charts)" "$work/time.txt" | sed 's/^/    /'
+done
 tail -1 "$work/out.txt"
-measure "scan (Parquet, no charts)" $bin scan --no-charts --input "$work/data/observations.parquet" --planned "$work/data/planned.csv" --out "$work/r2" --state "$work/s2.json"
-measure "scan (CSV, no charts)" $bin scan --no-charts --input "$work/data/observations.csv" --planned "$work/data/planned.csv" --out "$work/r3" --state "$work/s3.json"
-measure "replay (last year)" $bin replay --input "$work/data/observations.parquet" --planned "$work/data/planned.csv" --labels "$work/data/labels.csv" --from "$(date -d "2021-01-01 + $((days - 365)) days" +%F)" --to "$(date -d "2021-01-01 + $((days - 1)) days" +%F)" --out "$work/rp"
+python3 -c "import json;print('    manifest timings:', json.load(open('$work/r1/manifest.json'))['timings'])"
+rm -rf "$work/r2" "$work/s2.json"
+measure "scan (Parquet, no charts)" $bin scan --no-charts --input "$d/observations.parquet" --planned "$d/planned.csv" --out "$work/r2" --state "$work/s2.json"
+rm -rf "$work/r3" "$work/s3.json"
+measure "scan (CSV, no charts)" $bin scan --no-charts --input "$d/observations.csv" --planned "$d/planned.csv" --out "$work/r3" --state "$work/s3.json"
+rm -rf "$work/sh" "$work/m"
+for i in 1 2; do
+  measure "scan --shard $i/2 (Parquet, charts)" $bin scan --shard "$i/2" --input "$d/observations.parquet" --planned "$d/planned.csv" --out "$work/sh/$i" --state "$work/m/state.json"
+done
+measure "merge of the 2 shards" $bin merge "$work/sh/1" "$work/sh/2" --out "$work/m/r"
+cmp <(cut -d, -f1-5,7- "$work/m/r/findings.csv") <(cut -d, -f1-5,7- "$work/r1/findings.csv") && echo "  merged shards: same findings as one scan"
+measure "replay (last year)" $bin replay --input "$d/observations.parquet" --planned "$d/planned.csv" --labels "$d/labels.csv" --from "$(date -d "2021-01-01 + $((days - 365)) days" +%F)" --to "$(date -d "2021-01-01 + $((days - 1)) days" +%F)" --out "$work/rp"
 echo "data kept in $work (WORK=$work benches/e2e.sh reuses it)"
