@@ -73,6 +73,17 @@ impl Cadence {
     }
 }
 
+/// Buffers [`Baseline::fit`] reuses from one call to the next.
+#[derive(Debug, Default)]
+pub struct FitScratch {
+    all: Vec<f64>,
+    flat: Vec<f64>,
+    start: Vec<usize>,
+    pos: Vec<usize>,
+    resid: Vec<f64>,
+    tmp: Vec<f64>,
+}
+
 /// Expected change and noise of each slot of the week.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Baseline {
@@ -99,44 +110,61 @@ pub struct Baseline {
 
 impl Baseline {
     /// Learns a baseline from `(slot, change)` pairs; `recent` holds the
-    /// changes of the last couple of weeks. `None` when empty.
+    /// changes of the last couple of weeks. `None` when empty. `s` holds
+    /// buffers reused between calls.
     pub fn fit(
         pairs: &[(usize, f64)],
         recent: &mut [f64],
         slots: usize,
-        scratch: &mut Vec<f64>,
+        s: &mut FitScratch,
     ) -> Option<Baseline> {
         if pairs.is_empty() {
             return None;
         }
-        let mut all: Vec<f64> = pairs.iter().map(|p| p.1).collect();
-        let pooled_median = median_in_place(&mut all)?;
+        s.all.clear();
+        s.all.extend(pairs.iter().map(|p| p.1));
+        let pooled_median = median_in_place(&mut s.all)?;
         let mut slot_median = vec![pooled_median; slots];
-        let mut per_slot: Vec<Vec<f64>> = vec![Vec::new(); slots];
+        let mut slot_count = vec![0; slots];
+        for &(sl, _) in pairs {
+            slot_count[sl] += 1;
+        }
+        // Each slot's changes, contiguous in `flat` (in the order given).
+        s.start.clear();
+        s.start.push(0);
+        for sl in 0..slots {
+            let next = s.start[sl] + slot_count[sl];
+            s.start.push(next);
+        }
         if slots > 1 {
-            for &(s, c) in pairs {
-                per_slot[s].push(c);
+            s.pos.clear();
+            s.pos.extend_from_slice(&s.start[..slots]);
+            s.flat.clear();
+            s.flat.resize(pairs.len(), 0.0);
+            for &(sl, c) in pairs {
+                s.flat[s.pos[sl]] = c;
+                s.pos[sl] += 1;
             }
-            for (s, vals) in per_slot.iter_mut().enumerate() {
-                if vals.len() >= MIN_PER_SLOT {
-                    slot_median[s] = median_in_place(vals).unwrap_or(pooled_median);
+            for sl in 0..slots {
+                if slot_count[sl] >= MIN_PER_SLOT {
+                    let vals = &mut s.flat[s.start[sl]..s.start[sl + 1]];
+                    slot_median[sl] = median_in_place(vals).unwrap_or(pooled_median);
                 }
             }
         }
-        let residuals: Vec<f64> = pairs.iter().map(|&(s, c)| c - slot_median[s]).collect();
-        let pooled_sigma = robust_scale(&residuals, 0.0, scratch).max(SIGMA_FLOOR);
+        s.resid.clear();
+        s.resid
+            .extend(pairs.iter().map(|&(sl, c)| c - slot_median[sl]));
+        let pooled_sigma = robust_scale(&s.resid, 0.0, &mut s.tmp).max(SIGMA_FLOOR);
         let mut slot_sigma = vec![pooled_sigma; slots];
         if slots > 1 {
-            for (s, vals) in per_slot.iter().enumerate() {
-                if vals.len() >= MIN_PER_SLOT {
-                    let own = robust_scale(vals, slot_median[s], scratch);
-                    slot_sigma[s] = own.max(pooled_sigma);
+            for sl in 0..slots {
+                if slot_count[sl] >= MIN_PER_SLOT {
+                    let vals = &s.flat[s.start[sl]..s.start[sl + 1]];
+                    let own = robust_scale(vals, slot_median[sl], &mut s.tmp);
+                    slot_sigma[sl] = own.max(pooled_sigma);
                 }
             }
-        }
-        let mut slot_count = vec![0; slots];
-        for &(s, _) in pairs {
-            slot_count[s] += 1;
         }
         let recent_shift = if recent.len() >= MIN_RECENT {
             median_in_place(recent).map_or(0.0, |m| (m - pooled_median).min(0.0))
@@ -145,7 +173,7 @@ impl Baseline {
         };
         let worst_z = pairs
             .iter()
-            .map(|&(s, c)| (c - slot_median[s]) / slot_sigma[s])
+            .map(|&(sl, c)| (c - slot_median[sl]) / slot_sigma[sl])
             .fold(0.0, f64::min);
         Some(Baseline {
             pooled_median,
@@ -219,7 +247,7 @@ mod tests {
                 pairs.push((s, if s == 0 { -0.02 } else { 0.003 } + jitter));
             }
         }
-        let mut scratch = Vec::new();
+        let mut scratch = FitScratch::default();
         let b = Baseline::fit(&pairs, &mut [], 7, &mut scratch).unwrap();
         assert!((b.slot_median[0] + 0.02).abs() < 1e-4);
         assert!((b.slot_median[3] - 0.003).abs() < 1e-4);
@@ -232,7 +260,7 @@ mod tests {
     #[test]
     fn constant_series_has_floor_sigma() {
         let pairs: Vec<(usize, f64)> = (0..20).map(|i| (i % 7, 0.0)).collect();
-        let b = Baseline::fit(&pairs, &mut [], 7, &mut Vec::new()).unwrap();
+        let b = Baseline::fit(&pairs, &mut [], 7, &mut FitScratch::default()).unwrap();
         assert_eq!(b.pooled_sigma, SIGMA_FLOOR);
     }
 }

@@ -222,7 +222,7 @@ struct Engine<'a> {
     excluded: Vec<bool>,
     plan_used: Vec<f64>,
     window_secs: i64,
-    scratch: Vec<f64>,
+    scratch: baseline::FitScratch,
     pairs: Vec<(usize, f64)>,
     recent: Vec<f64>,
     /// Samples visible to the loop (all of them, except when replaying).
@@ -274,7 +274,8 @@ impl<'a> Engine<'a> {
         let mut g = vec![1usize; n];
         for i in 1..n {
             c[i] = y[i] - y[i - 1];
-            g[i] = cad.intervals(times[i] - times[i - 1]);
+            let dt = times[i] - times[i - 1];
+            g[i] = if dt == cad.step { 1 } else { cad.intervals(dt) };
         }
         let slot = times.iter().map(|&t| cad.slot(t)).collect();
         // A window of ≤ k changes can only lose min_drop_pct if one of its
@@ -308,7 +309,7 @@ impl<'a> Engine<'a> {
             excluded: vec![false; n],
             plan_used: vec![0.0; plans.len()],
             window_secs: (p.baseline_days * 86_400.0) as i64,
-            scratch: Vec::new(),
+            scratch: baseline::FitScratch::default(),
             pairs: Vec::new(),
             recent: Vec::new(),
             n,
