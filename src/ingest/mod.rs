@@ -387,7 +387,29 @@ pub fn parse_count(v: &str) -> Result<f64, &'static str> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_count;
+    use super::{key_hash, parse_count, Shard};
+
+    const HASH_SYP: u64 = 3_919_591_925_953_919_916;
+
+    #[test]
+    fn shards_are_stable() {
+        // FNV-1a of the length-prefixed key: pinned, so that a series never
+        // moves to another shard between versions.
+        assert_eq!(
+            key_hash("22:South Yorkshire Police15:Body-worn video"),
+            HASH_SYP
+        );
+        let s = Shard::parse("3/8").unwrap();
+        assert_eq!((s.index, s.count), (2, 8));
+        assert_eq!(s.to_string(), "3/8");
+        assert_eq!(
+            s.holds(&["South Yorkshire Police", "Body-worn video"]),
+            HASH_SYP % 8 == 2
+        );
+        for bad in ["0/3", "4/3", "1/0", "x/2", "2"] {
+            assert!(Shard::parse(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn counts() {
