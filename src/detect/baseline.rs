@@ -132,8 +132,9 @@ impl Baseline {
         // Each slot's changes, contiguous in `flat` (in the order given).
         s.start.clear();
         s.start.push(0);
-        for sl in 0..slots {
-            let next = s.start[sl] + slot_count[sl];
+        let mut next = 0;
+        for &count in &slot_count {
+            next += count;
             s.start.push(next);
         }
         if slots > 1 {
