@@ -95,3 +95,37 @@ pub fn for_series(rows: &[PlannedRow], key: &[String]) -> Vec<PlanWindow> {
     w.sort_by_key(|x| x.start);
     w
 }
+
+/// Warnings about a planned-windows file against the series read: a window
+/// that matches no series (a typo in a name?) and windows of one series that
+/// overlap (a drop in the overlap is judged against the earlier window, and
+/// drops in one window share its expected size).
+pub fn check(rows: &[PlannedRow], series: &[Vec<String>], file: &str) -> Vec<String> {
+    let matches =
+        |r: &PlannedRow, key: &[String]| r.key.iter().zip(key).all(|(a, b)| a == "*" || a == b);
+    let mut out = Vec::new();
+    for r in rows {
+        if !series.iter().any(|k| matches(r, k)) {
+            out.push(format!(
+                "{file}, line {}: `{}` matches no series in the input (a misspelt name?); the window is not used",
+                r.line,
+                r.key.join("/")
+            ));
+        }
+    }
+    for (i, a) in rows.iter().enumerate() {
+        for b in &rows[i + 1..] {
+            let overlap = a.window.start <= b.window.end && b.window.start <= a.window.end;
+            if overlap && series.iter().any(|k| matches(a, k) && matches(b, k)) {
+                out.push(format!(
+                    "{file}, lines {} and {}: windows for `{}` and `{}` overlap; a drop in the overlap is judged against the earlier window",
+                    a.line,
+                    b.line,
+                    a.key.join("/"),
+                    b.key.join("/")
+                ));
+            }
+        }
+    }
+    out
+}

@@ -1796,3 +1796,154 @@ fn memory_limit_fails_early_with_a_message() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// More of the corpus: timestamps in every accepted form, offsets and both
+/// clock changes; conflicting duplicates; tiny and all-zero series; a
+/// misspelt column; a planned file with an unknown series and overlapping
+/// windows; Parquet files with wrong column types.
+#[test]
+fn bad_input_corpus_timestamps_conflicts_types() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = |name: &str| data("bad").join(name).to_str().unwrap().to_string();
+    let rejected = |name: &str| read_csv(&dir.path().join(name).join("rejected.csv"));
+
+    // every accepted form is read; offsets are applied (the two 01:30 rows
+    // on the October clock change are an hour apart, not a conflict)
+    let (code, out, err) = scan(
+        &["--no-charts", "--input", &bad("timestamps.csv")],
+        &dir.path().join("ts"),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("2 series, 14 rows (0 duplicates, 4 rejected)"),
+        "{out}"
+    );
+    let r = rejected("ts");
+    let lines: Vec<(&str, &str)> = r
+        .iter()
+        .map(|r| (r["line"].as_str(), r["reason"].as_str()))
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            ("7", "not a valid date (expected YYYY-MM-DD)"),
+            ("8", "not a valid date (expected YYYY-MM-DD)"),
+            ("9", "not a date or RFC 3339 date-time"),
+            ("10", "missing timestamp"),
+        ]
+    );
+    assert!(r.iter().all(|r| r["column"] == "timestamp"));
+
+    // an exact duplicate is counted; a conflicting pair is rejected whole
+    let (code, out, _) = scan(
+        &["--no-charts", "--input", &bad("conflicts.csv")],
+        &dir.path().join("cf"),
+    );
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("1 series, 5 rows (1 duplicates, 2 rejected)"),
+        "{out}"
+    );
+    let r = rejected("cf");
+    assert_eq!(r.len(), 2);
+    assert!(r.iter().all(
+        |r| r["reason"].starts_with("conflicting values") && r["reason"].contains("110 / 120")
+    ));
+    assert_eq!((r[0]["line"].as_str(), r[1]["line"].as_str()), ("4", "5"));
+
+    // a one-row series and an all-zero series: read, nothing to report
+    let (code, out, _) = scan(
+        &["--no-charts", "--input", &bad("tiny.csv")],
+        &dir.path().join("tiny"),
+    );
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("2 series, 41 rows (0 duplicates, 0 rejected)")
+            && out.contains("0 loss, 0 transient"),
+        "{out}"
+    );
+
+    let (code, _, err) = scan(
+        &["--no-charts", "--input", &bad("misspelled.csv")],
+        &dir.path().join("ms"),
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("misspelled.csv: required column `system` is missing (columns found: timestamp, force, sytem, bytes)"), "{err}");
+
+    // planned windows that match nothing or overlap are warned about
+    let (code, _, err) = scan(
+        &[
+            "--no-charts",
+            "--input",
+            data("simple.csv").to_str().unwrap(),
+            "--planned",
+            &bad("planned_unknown_overlap.csv"),
+        ],
+        &dir.path().join("pl"),
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("line 2: `Kent Polce/Custody` matches no series"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "lines 3 and 4: windows for `Kent Police/Custody` and `Kent Police/*` overlap"
+        ),
+        "{err}"
+    );
+
+    // Parquet with wrong column types: an unusable type stops the run naming
+    // the column; text where a number belongs rejects just those rows
+    use polars::prelude::*;
+    let write = |name: &str, mut df: DataFrame| {
+        let p = dir.path().join(name);
+        ParquetWriter::new(std::fs::File::create(&p).unwrap())
+            .finish(&mut df)
+            .unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let boolean = write(
+        "bool.parquet",
+        df!("timestamp" => ["2023-01-01"], "force" => ["A"], "system" => ["B"], "bytes" => [true])
+            .unwrap(),
+    );
+    let (code, _, err) = scan(
+        &["--no-charts", "--input", &boolean],
+        &dir.path().join("pb"),
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("bool.parquet") && err.contains("column `bytes`: has type bool"),
+        "{err}"
+    );
+    let numeric_time = write(
+        "ftime.parquet",
+        df!("timestamp" => [1.5f64], "force" => ["A"], "system" => ["B"], "bytes" => [1i64])
+            .unwrap(),
+    );
+    let (code, _, err) = scan(
+        &["--no-charts", "--input", &numeric_time],
+        &dir.path().join("pf"),
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("column `timestamp`: has type f64, expected a date, date-time or text"),
+        "{err}"
+    );
+    let text = write(
+        "text.parquet",
+        df!("timestamp" => ["2023-01-01", "2023-01-02"], "force" => ["A", "A"], "system" => ["B", "B"], "bytes" => ["12", "abc"]).unwrap(),
+    );
+    let (code, out, _) = scan(&["--no-charts", "--input", &text], &dir.path().join("pt"));
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("1 series, 2 rows (0 duplicates, 1 rejected)"),
+        "{out}"
+    );
+    let r = rejected("pt");
+    assert_eq!(
+        (r[0]["line"].as_str(), r[0]["value"].as_str()),
+        ("2", "abc")
+    );
+}

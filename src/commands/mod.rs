@@ -39,6 +39,21 @@ pub fn load_shard(
         Some(p) => planned::read(p, &inputs.config.columns.keys)?,
         None => Vec::new(),
     };
+    // A shard sees only its own series: the whole-estate checks are for one run.
+    if let (Some(p), None) = (&inputs.planned, shard) {
+        const SHOWN: usize = 10;
+        let warnings = planned::check(&plans, &ing.set.keys, &p.display().to_string());
+        for w in warnings.iter().take(SHOWN) {
+            crate::log::warn(w);
+        }
+        if warnings.len() > SHOWN {
+            crate::log::warn(format!(
+                "… and {} more warnings about {}",
+                warnings.len() - SHOWN,
+                p.display()
+            ));
+        }
+    }
     Ok((ing, plans))
 }
 
