@@ -196,8 +196,9 @@ pub struct ScanArgs {
     pub max_details: usize,
     /// Scan only shard I of N (1-based): the series whose stable key hash
     /// falls in it. Writes its report folder (default
-    /// reports/shards/DATE.shard-I-of-N), reads but never writes the state,
-    /// and exits 0; `shrinkwatch merge` combines the N folders.
+    /// reports/shards/DATE.shard-I-of-N), reads but never writes the state
+    /// (--state, default reports/state.json), and exits 0; `shrinkwatch
+    /// merge` combines the N folders.
     #[arg(long, value_name = "I/N", value_parser = crate::ingest::Shard::parse)]
     pub shard: Option<crate::ingest::Shard>,
 }

@@ -45,7 +45,12 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
         )),
         None => PathBuf::from("reports").join(&date),
     });
-    let dest = Destination::new(target, args.state.clone(), args.breach_log.clone());
+    // A shard reads the nightly state where `merge` keeps it by default.
+    let state = args.state.clone().or_else(|| {
+        args.shard
+            .map(|_| PathBuf::from("reports").join("state.json"))
+    });
+    let dest = Destination::new(target, state, args.breach_log.clone());
     // A shard only reads the state (for the same chart choice as one run);
     // `merge` takes the lock and writes state and breach log.
     let _lock = if args.shard.is_none() {
