@@ -1672,6 +1672,8 @@ fn shards_merged_equal_one_scan() {
         let o = c
             .args(["--shard", &format!("{i}/{n}"), "--out"])
             .arg(d.join(format!("s{i}/r")))
+            .arg("--state")
+            .arg(d.join("m/state.json"))
             .output()
             .unwrap();
         // a shard never alerts and never writes the state
@@ -1682,6 +1684,7 @@ fn shards_merged_equal_one_scan() {
             String::from_utf8_lossy(&o.stderr)
         );
         assert!(!d.join(format!("s{i}/state.json")).exists());
+        assert!(!d.join("m/state.json").exists());
         let m: serde_json::Value = serde_json::from_str(
             &std::fs::read_to_string(d.join(format!("s{i}/r/manifest.json"))).unwrap(),
         )
