@@ -142,8 +142,11 @@ pub fn engine(data: &[u8]) {
     let r = detect(&times, &bytes, Some(&objects), &plans, &p);
     let n = times.len();
     for d in &r.detections {
+        // Indices point into the input as given; for input out of time
+        // order they are not monotonic, but their times are.
+        assert!(d.before_idx < n && d.start_idx < n && d.end_idx < n, "{d:?}");
         assert!(
-            d.before_idx < d.start_idx && d.start_idx <= d.end_idx && d.end_idx < n,
+            times[d.before_idx] < times[d.start_idx] && times[d.start_idx] <= times[d.end_idx],
             "{d:?}"
         );
         for (name, x) in [
