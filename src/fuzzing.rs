@@ -144,7 +144,10 @@ pub fn engine(data: &[u8]) {
     for d in &r.detections {
         // Indices point into the input as given; for input out of time
         // order they are not monotonic, but their times are.
-        assert!(d.before_idx < n && d.start_idx < n && d.end_idx < n, "{d:?}");
+        assert!(
+            d.before_idx < n && d.start_idx < n && d.end_idx < n,
+            "{d:?}"
+        );
         assert!(
             times[d.before_idx] < times[d.start_idx] && times[d.start_idx] <= times[d.end_idx],
             "{d:?}"
