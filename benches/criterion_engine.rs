@@ -12,18 +12,7 @@ use shrinkwatch::generate::{generate, GenOptions};
 type Series = (Vec<i64>, Vec<f64>, Vec<f64>);
 
 fn estate(opts: GenOptions) -> Vec<Series> {
-    let ds = generate(&opts);
-    let mut per: Vec<Series> = vec![Default::default(); ds.series.len()];
-    let mut rows = ds.rows.clone();
-    rows.sort_by_key(|r| (r.series, r.ts));
-    rows.dedup_by_key(|r| (r.series, r.ts));
-    for r in &rows {
-        let s = &mut per[r.series as usize];
-        s.0.push(r.ts);
-        s.1.push(r.bytes as f64);
-        s.2.push(r.objects.map_or(f64::NAN, |o| o as f64));
-    }
-    per
+    generate(&opts).per_series()
 }
 
 fn engine(c: &mut Criterion) {

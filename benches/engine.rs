@@ -19,16 +19,7 @@ fn main() {
         days,
         ..Default::default()
     });
-    let mut per: Vec<(Vec<i64>, Vec<f64>, Vec<f64>)> = vec![Default::default(); ds.series.len()];
-    let mut rows = ds.rows.clone();
-    rows.sort_by_key(|r| (r.series, r.ts));
-    rows.dedup_by_key(|r| (r.series, r.ts));
-    for r in &rows {
-        let s = &mut per[r.series as usize];
-        s.0.push(r.ts);
-        s.1.push(r.bytes as f64);
-        s.2.push(r.objects.map_or(f64::NAN, |o| o as f64));
-    }
+    let per = ds.per_series();
     let points: usize = per.iter().map(|s| s.0.len()).sum();
     let p = DetectParams::default();
     let run_serial = || {

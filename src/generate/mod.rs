@@ -123,6 +123,26 @@ pub struct Dataset {
 const DAY: i64 = 86_400;
 const BURN_IN_DAYS: usize = 60;
 
+impl Dataset {
+    /// Each series as (times, bytes, objects with NaN = unknown), sorted by
+    /// time with duplicate timestamps dropped: ready for the engine
+    /// (benchmarks).
+    pub fn per_series(&self) -> Vec<(Vec<i64>, Vec<f64>, Vec<f64>)> {
+        let mut per: Vec<(Vec<i64>, Vec<f64>, Vec<f64>)> =
+            vec![Default::default(); self.series.len()];
+        let mut rows = self.rows.clone();
+        rows.sort_by_key(|r| (r.series, r.ts));
+        rows.dedup_by_key(|r| (r.series, r.ts));
+        for r in &rows {
+            let s = &mut per[r.series as usize];
+            s.0.push(r.ts);
+            s.1.push(r.bytes as f64);
+            s.2.push(r.objects.map_or(f64::NAN, |o| o as f64));
+        }
+        per
+    }
+}
+
 /// Builds the dataset for `opts`.
 pub fn generate(opts: &GenOptions) -> Dataset {
     let root = Rng::new(opts.seed);
