@@ -1854,6 +1854,26 @@ fn bad_input_corpus_timestamps_conflicts_types() {
     ));
     assert_eq!((r[0]["line"].as_str(), r[1]["line"].as_str()), ("4", "5"));
 
+    // quoted fields with newlines, doubled quotes and a blank line: rows
+    // are named by their physical line in the file
+    let (code, out, _) = scan(
+        &["--no-charts", "--input", &bad("quoted_newline.csv")],
+        &dir.path().join("qn"),
+    );
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("1 series, 5 rows (0 duplicates, 2 rejected)"),
+        "{out}"
+    );
+    let r = rejected("qn");
+    let got: Vec<(&str, &str)> = r
+        .iter()
+        .map(|r| (r["line"].as_str(), r["value"].as_str()))
+        .collect();
+    assert_eq!(got, vec![("6", ""), ("7", "abc")]);
+    let m = std::fs::read_to_string(dir.path().join("qn/findings.json")).unwrap();
+    assert_eq!(m.trim(), "[]");
+
     // a one-row series and an all-zero series: read, nothing to report
     let (code, out, _) = scan(
         &["--no-charts", "--input", &bad("tiny.csv")],
