@@ -374,12 +374,30 @@ fn parse_csv_piece(
     let mut bytes = Vec::with_capacity(header.len() + piece.len());
     bytes.extend_from_slice(header);
     bytes.extend_from_slice(piece);
-    let parsed = CsvReadOptions::default()
-        .with_has_header(true)
-        .with_infer_schema_length(Some(0))
-        .with_raise_if_empty(false)
-        .into_reader_with_file_handle(Cursor::new(bytes))
-        .finish();
+    let read = |typed: Option<SchemaRef>| {
+        CsvReadOptions::default()
+            .with_has_header(true)
+            .with_infer_schema_length(Some(0))
+            .with_raise_if_empty(false)
+            .with_schema_overwrite(typed)
+            .into_reader_with_file_handle(Cursor::new(&bytes[..]))
+            .finish()
+    };
+    // Bytes and objects are read as integers, which is much faster; a piece
+    // with anything else in them (bad values to reject with their text,
+    // `10.0`, huge numbers) is read again as text.
+    let numeric: Vec<Field> = names
+        .iter()
+        .filter(|n| **n == ctx.cols.value || **n == ctx.cols.count)
+        .map(|n| Field::new(n.as_str().into(), DataType::Int64))
+        .collect();
+    let typed = (!numeric.is_empty())
+        .then(|| read(Some(Arc::new(Schema::from_iter(numeric)))).ok())
+        .flatten();
+    let parsed = match typed {
+        Some(df) => Ok(df),
+        None => read(None),
+    };
     let mut df = match parsed {
         Ok(df) => df,
         Err(e) => {
