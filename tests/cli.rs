@@ -1868,9 +1868,10 @@ fn bad_input_corpus_timestamps_conflicts_types() {
     let r = rejected("qn");
     let got: Vec<(&str, &str)> = r
         .iter()
-        .map(|r| (r["line"].as_str(), r["value"].as_str()))
+        .map(|r| (r["line"].as_str(), r["reason"].as_str()))
         .collect();
-    assert_eq!(got, vec![("6", ""), ("7", "abc")]);
+    assert_eq!(got, vec![("6", "blank line"), ("7", "not a whole number")]);
+    assert_eq!(r[1]["value"], "abc");
     let m = std::fs::read_to_string(dir.path().join("qn/findings.json")).unwrap();
     assert_eq!(m.trim(), "[]");
 

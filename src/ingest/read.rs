@@ -805,6 +805,8 @@ fn rows_local(v: &Views, range: std::ops::Range<usize>, ctx: &Ctx, lines: &Lines
                 // A row without a key is reported by one shard only.
                 if ctx.shard.is_some_and(|sh| !sh.first()) {
                     out.other += 1;
+                } else if blank_row(v, i) {
+                    reject("", String::new(), "blank line".into());
                 } else {
                     reject(&cols.keys[k], String::new(), "empty key".into());
                 }
@@ -882,6 +884,22 @@ fn rows_local(v: &Views, range: std::ops::Range<usize>, ctx: &Ctx, lines: &Lines
         out.line.push(lines.of(i) as u32);
     }
     out
+}
+
+/// True when every field of row `i` is missing (a blank line in a CSV file).
+fn blank_row(v: &Views, i: usize) -> bool {
+    let empty = |a: &Utf8ViewArray| a.get(i).is_none_or(|s| s.trim().is_empty());
+    let time_empty = match &v.time {
+        TimeView::Text(a) => empty(a),
+        TimeView::Int(a, _) => a.get(i).is_none(),
+        TimeView::Days(a) => a.get(i).is_none(),
+    };
+    time_empty
+        && v.keys.iter().all(|a| empty(a))
+        && matches!(v.value.get(i), Ok(None))
+        && v.count
+            .as_ref()
+            .is_none_or(|c| matches!(c.get(i), Ok(None)))
 }
 
 /// Series ids for key strings without hashing most rows: a row usually has
