@@ -34,7 +34,7 @@ pub fn load_shard(
 ) -> Result<(Ingested, Vec<PlannedRow>)> {
     let files = ingest::expand_inputs(&inputs.paths)?;
     ingest::limits::check(&files, shard, inputs.max_memory)?;
-    let ing = ingest::ingest_shard(&inputs.paths, &inputs.config.columns, shard)?;
+    let ing = ingest::ingest_files(&files, &inputs.config.columns, shard)?;
     let plans = match &inputs.planned {
         Some(p) => planned::read(p, &inputs.config.columns.keys)?,
         None => Vec::new(),

@@ -55,12 +55,7 @@ fn rows_in(path: &Path) -> Result<(u64, bool), IngestError> {
         file: path.display().to_string(),
         reason,
     };
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .unwrap_or_default();
-    if ext == "parquet" {
+    if super::extension(path) == "parquet" {
         let f = std::fs::File::open(path).map_err(|e| unreadable(e.to_string()))?;
         // A file whose footer cannot be read fails later with its own message.
         return Ok(ParquetReader::new(f)

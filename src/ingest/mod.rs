@@ -220,11 +220,6 @@ impl RawRows {
         self.objects.reserve(n);
         self.line.reserve(n);
     }
-
-    /// The series id of a key tuple, adding it when new.
-    fn table_id(&mut self, key: &[&str]) -> u32 {
-        self.keys.id(key)
-    }
 }
 
 /// Expands folders into their `.csv` / `.parquet` files (sorted by name).
@@ -262,13 +257,15 @@ pub fn expand_inputs(paths: &[PathBuf]) -> Result<Vec<PathBuf>, IngestError> {
 }
 
 fn is_data_file(p: &Path) -> bool {
-    matches!(
-        p.extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .as_deref(),
-        Some("csv" | "parquet")
-    )
+    matches!(extension(p).as_str(), "csv" | "parquet")
+}
+
+/// A file's extension in lower case (empty when it has none).
+pub(crate) fn extension(p: &Path) -> String {
+    p.extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default()
 }
 
 /// Reads and validates every input file, then groups rows into series.
@@ -283,7 +280,15 @@ pub fn ingest_shard(
     cols: &ColumnNames,
     shard: Option<Shard>,
 ) -> Result<Ingested, IngestError> {
-    let files = expand_inputs(paths)?;
+    ingest_files(&expand_inputs(paths)?, cols, shard)
+}
+
+/// [`ingest_shard`] on files already listed by [`expand_inputs`].
+pub fn ingest_files(
+    files: &[PathBuf],
+    cols: &ColumnNames,
+    shard: Option<Shard>,
+) -> Result<Ingested, IngestError> {
     let t = std::time::Instant::now();
     let mut raw = RawRows::default();
     let mut rejected = Vec::new();

@@ -65,12 +65,7 @@ pub(super) fn read_file(
     if !path.is_file() {
         return Err(ctx.unreadable("no such file"));
     }
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .unwrap_or_default();
-    match ext.as_str() {
+    match super::extension(path).as_str() {
         "csv" => read_csv(path, ctx, raw, rejected),
         "parquet" => read_parquet(path, ctx, raw, rejected),
         _ => Err(ctx.unreadable("unknown file type (expected .csv or .parquet)")),
@@ -368,7 +363,7 @@ fn parse_csv_piece(
     header: &[u8],
     piece: &[u8],
     ctx: &Ctx,
-    first_line: u64,
+    start_line: u64,
     names: &[String],
 ) -> Result<DataFrame, IngestError> {
     let mut bytes = Vec::with_capacity(header.len() + piece.len());
@@ -401,8 +396,8 @@ fn parse_csv_piece(
     let mut df = match parsed {
         Ok(df) => df,
         Err(e) => {
-            let detail = locate_csv_error(header, piece, first_line, names)
-                .unwrap_or_else(|| first_line_of(&e.to_string()));
+            let detail = locate_csv_error(header, piece, start_line, names)
+                .unwrap_or_else(|| first_line(&e.to_string()));
             return Err(ctx.unreadable(detail));
         }
     };
@@ -428,7 +423,7 @@ fn parse_csv_piece(
 fn locate_csv_error(
     header: &[u8],
     piece: &[u8],
-    first_line: u64,
+    start_line: u64,
     names: &[String],
 ) -> Option<String> {
     let mut bytes = header.to_vec();
@@ -439,7 +434,7 @@ fn locate_csv_error(
         .from_reader(bytes.as_slice());
     let header_lines = count_lines(header);
     let line_of = |pos: Option<&csv::Position>| {
-        pos.map_or(first_line, |p| first_line + p.line() - 1 - header_lines)
+        pos.map_or(start_line, |p| start_line + p.line() - 1 - header_lines)
     };
     let mut rec = csv::ByteRecord::new();
     loop {
@@ -473,12 +468,8 @@ fn locate_csv_error(
     }
 }
 
-fn first_line_of(s: &str) -> String {
+fn first_line(s: &str) -> String {
     s.lines().next().unwrap_or(s).to_string()
-}
-
-pub(super) fn first_line(s: &str) -> String {
-    first_line_of(s)
 }
 
 /// The timestamp column of a piece in whatever type the file holds.
@@ -714,7 +705,7 @@ fn process(
                     return u32::MAX; // no row of it kept
                 }
                 let k: Vec<&str> = k.iter().map(String::as_str).collect();
-                raw.table_id(&k)
+                raw.keys.id(&k)
             })
             .collect();
         raw.sid.extend(part.sid.iter().map(|&s| ids[s as usize]));
