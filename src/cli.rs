@@ -157,9 +157,9 @@ pub struct ScanArgs {
     /// Input flags.
     #[command(flatten)]
     pub input: InputArgs,
-    /// Output folder [default: reports/<YYYY-MM-DD>].
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
+    /// Output flags.
+    #[command(flatten)]
+    pub report: ReportArgs,
     /// Any rejected row is an error (exit code 2).
     #[arg(long)]
     pub strict: bool,
@@ -170,7 +170,22 @@ pub struct ScanArgs {
     /// Instead of a report, write every candidate reduction of every series to this CSV file.
     #[arg(long, value_name = "FILE")]
     pub explain_all: Option<PathBuf>,
-    /// Scan as if it were the night of this date (or this date-time): later
+    /// Scan only shard I of N (1-based): the series whose stable key hash
+    /// falls in it. Writes its report folder (default
+    /// reports/shards/DATE.shard-I-of-N), reads but never writes the state
+    /// (--state, default reports/state.json), and exits 0; `shrinkwatch
+    /// merge` combines the N folders.
+    #[arg(long, value_name = "I/N", value_parser = crate::ingest::Shard::parse)]
+    pub shard: Option<crate::ingest::Shard>,
+}
+
+/// Where and how a report is written (`scan` and `merge`).
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Output folder [default: reports/<YYYY-MM-DD>].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Report as if it were the night of this date (or this date-time): later
     /// observations are ignored and this is the detection time.
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
@@ -182,7 +197,7 @@ pub struct ScanArgs {
     /// Append-only breach log [default: breach-log.csv beside the output folder].
     #[arg(long, value_name = "FILE")]
     pub breach_log: Option<PathBuf>,
-    /// Do not draw charts (faster; the report then has none).
+    /// No charts (faster; the report then has none).
     #[arg(long)]
     pub no_charts: bool,
     /// Chart size in pixels, WIDTHxHEIGHT.
@@ -194,13 +209,6 @@ pub struct ScanArgs {
     /// findings.csv and findings.json.
     #[arg(long, value_name = "N", default_value_t = 200)]
     pub max_details: usize,
-    /// Scan only shard I of N (1-based): the series whose stable key hash
-    /// falls in it. Writes its report folder (default
-    /// reports/shards/DATE.shard-I-of-N), reads but never writes the state
-    /// (--state, default reports/state.json), and exits 0; `shrinkwatch
-    /// merge` combines the N folders.
-    #[arg(long, value_name = "I/N", value_parser = crate::ingest::Shard::parse)]
-    pub shard: Option<crate::ingest::Shard>,
 }
 
 /// `evaluate` flags.
@@ -250,27 +258,9 @@ pub struct MergeArgs {
     /// The N shard report folders (any order).
     #[arg(required = true, value_name = "SHARD_DIR")]
     pub shards: Vec<PathBuf>,
-    /// Output folder (default: reports/DATE).
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// State file (default: state.json beside the report folder).
-    #[arg(long, value_name = "FILE")]
-    pub state: Option<PathBuf>,
-    /// Breach log (default: breach-log.csv beside the report folder).
-    #[arg(long, value_name = "FILE")]
-    pub breach_log: Option<PathBuf>,
-    /// The night being reported, as for `scan --as-of` (default: now).
-    #[arg(long, value_name = "DATE")]
-    pub as_of: Option<String>,
-    /// Do not copy charts or draw the overview.
-    #[arg(long)]
-    pub no_charts: bool,
-    /// Overview chart size in pixels, WIDTHxHEIGHT.
-    #[arg(long, value_name = "WxH", default_value = "1600x900", value_parser = crate::charts::style::parse_size)]
-    pub chart_size: (u32, u32),
-    /// As for `scan --max-details`.
-    #[arg(long, value_name = "N", default_value_t = 200)]
-    pub max_details: usize,
+    /// Output flags.
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 /// `replay` flags.

@@ -4,7 +4,7 @@
 //! (same files, by SHA-256), the same configuration and the same N, and
 //! their row counts must add up to the rows read, or nothing is written.
 
-use super::scan::{parse_as_of, publish, Destination, Publish};
+use super::scan::{publish, report_date, run_time, Destination, Publish};
 use super::Outcome;
 use crate::cli::MergeArgs;
 use crate::config::Config;
@@ -108,10 +108,8 @@ fn read_rejected(dir: &Path) -> Result<Vec<Rejected>> {
 /// Runs `merge`.
 pub fn run(args: &MergeArgs) -> Result<Outcome> {
     let wall = Instant::now();
-    let now = match &args.as_of {
-        Some(s) => parse_as_of(s)?,
-        None => chrono::Utc::now().timestamp(),
-    };
+    let out = &args.report;
+    let now = run_time(out)?;
     let shards = args
         .shards
         .iter()
@@ -233,14 +231,11 @@ pub fn run(args: &MergeArgs) -> Result<Outcome> {
         .iter()
         .filter_map(|s| timestamp::parse(&s.manifest.data_until).ok())
         .max();
-    let date = chrono::DateTime::from_timestamp(now, 0)
-        .map(|d| d.format("%Y-%m-%d").to_string())
-        .unwrap_or_default();
-    let target = args
+    let target = out
         .out
         .clone()
-        .unwrap_or_else(|| PathBuf::from("reports").join(&date));
-    let dest = Destination::new(target, args.state.clone(), args.breach_log.clone());
+        .unwrap_or_else(|| PathBuf::from("reports").join(report_date(now)));
+    let dest = Destination::new(target, out.state.clone(), out.breach_log.clone());
     let _lock = dest.lock()?;
     crate::report::OutDir::clean_partials(&dest.parent);
     let mut timings = BTreeMap::new();
@@ -264,9 +259,9 @@ pub fn run(args: &MergeArgs) -> Result<Outcome> {
         rejected,
         key_names: config.columns.keys.clone(),
         data_until,
-        max_details: args.max_details,
-        chart_size: args.chart_size,
-        no_charts: args.no_charts,
+        max_details: out.max_details,
+        chart_size: out.chart_size,
+        no_charts: out.no_charts,
         timings,
         wall,
     };

@@ -8,7 +8,7 @@
 
 use super::{load, load_shard, Outcome};
 use crate::charts;
-use crate::cli::ScanArgs;
+use crate::cli::{ReportArgs, ScanArgs};
 use crate::config::Config;
 use crate::findings::{analyze_with, Finding};
 use crate::fmt;
@@ -26,18 +26,14 @@ use std::time::Instant;
 pub fn run(args: &ScanArgs) -> Result<Outcome> {
     let wall = Instant::now();
     // The moment of detection: now, or the night given by --as-of.
-    let now = match &args.as_of {
-        Some(s) => parse_as_of(s)?,
-        None => chrono::Utc::now().timestamp(),
-    };
+    let out = &args.report;
+    let now = run_time(out)?;
     let inputs = args.input.resolve()?;
     if args.explain.is_some() || args.explain_all.is_some() {
         return explain(args, &inputs, now);
     }
-    let date = chrono::DateTime::from_timestamp(now, 0)
-        .map(|d| d.format("%Y-%m-%d").to_string())
-        .unwrap_or_default();
-    let target = args.out.clone().unwrap_or_else(|| match args.shard {
+    let date = report_date(now);
+    let target = out.out.clone().unwrap_or_else(|| match args.shard {
         Some(sh) => PathBuf::from("reports").join("shards").join(format!(
             "{date}.shard-{}-of-{}",
             sh.index + 1,
@@ -46,11 +42,11 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
         None => PathBuf::from("reports").join(&date),
     });
     // A shard reads the nightly state where `merge` keeps it by default.
-    let state = args.state.clone().or_else(|| {
+    let state = out.state.clone().or_else(|| {
         args.shard
             .map(|_| PathBuf::from("reports").join("state.json"))
     });
-    let dest = Destination::new(target, state, args.breach_log.clone());
+    let dest = Destination::new(target, state, out.breach_log.clone());
     // A shard only reads the state (for the same chart choice as one run);
     // `merge` takes the lock and writes state and breach log.
     let _lock = if args.shard.is_none() {
@@ -63,7 +59,7 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
     let mut timings = BTreeMap::new();
     let t = Instant::now();
     let (mut ing, plans) = load_shard(&inputs, args.shard)?;
-    if args.as_of.is_some() {
+    if args.report.as_of.is_some() {
         ing.set = ing.set.truncated(now);
     }
     timings.insert("ingest".to_string(), t.elapsed().as_secs_f64());
@@ -112,16 +108,16 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
         rejected: std::mem::take(&mut ing.rejected),
         key_names: ing.set.key_names.clone(),
         data_until: ing.set.times.iter().max().copied(),
-        max_details: args.max_details,
-        chart_size: args.chart_size,
-        no_charts: args.no_charts,
+        max_details: out.max_details,
+        chart_size: out.chart_size,
+        no_charts: out.no_charts,
         timings,
         wall,
     };
     let opts = charts::ChartOptions {
         detected_at: now,
         recovery_samples: inputs.config.detect.recovery_samples,
-        size: args.chart_size,
+        size: out.chart_size,
     };
     publish(run, findings, &|dir, findings, only| {
         let pb = log::progress(only.iter().filter(|d| **d).count() as u64, "charts");
@@ -378,7 +374,7 @@ fn print_alerts(findings: &[Finding], alerts: usize) {
 /// `--explain` / `--explain-all`: no report, no state; the candidates only.
 fn explain(args: &ScanArgs, inputs: &crate::cli::Inputs, now: i64) -> Result<Outcome> {
     let (mut ing, plans) = load(inputs)?;
-    if args.as_of.is_some() {
+    if args.report.as_of.is_some() {
         ing.set = ing.set.truncated(now);
     }
     if let Some(name) = &args.explain {
@@ -401,6 +397,21 @@ fn explain(args: &ScanArgs, inputs: &crate::cli::Inputs, now: i64) -> Result<Out
         );
     }
     Ok(Outcome::Clean)
+}
+
+/// The moment of detection: now, or the night given by `--as-of`.
+pub(crate) fn run_time(out: &ReportArgs) -> Result<i64> {
+    match &out.as_of {
+        Some(s) => parse_as_of(s),
+        None => Ok(chrono::Utc::now().timestamp()),
+    }
+}
+
+/// `YYYY-MM-DD` of a run (UTC): the default report folder's name.
+pub(crate) fn report_date(now: i64) -> String {
+    chrono::DateTime::from_timestamp(now, 0)
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
 }
 
 /// `--as-of`: a date means the end of that day (UTC); a date-time is taken as is.
