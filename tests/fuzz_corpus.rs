@@ -8,9 +8,11 @@ use std::path::Path;
 fn replay(target: &str, run: fn(&[u8])) -> usize {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
     let mut n = 0;
-    for dir in [
-        root.join("corpus").join(target),
-        root.join("regressions").join(target),
+    // the committed seeds (the fuzzer's own additions are not committed),
+    // then every crash input
+    for (dir, seeds_only) in [
+        (root.join("corpus").join(target), true),
+        (root.join("regressions").join(target), false),
     ] {
         let Ok(rd) = std::fs::read_dir(&dir) else {
             continue;
@@ -19,11 +21,7 @@ fn replay(target: &str, run: fn(&[u8])) -> usize {
         files.sort();
         for f in files {
             let name = f.file_name().unwrap().to_string_lossy().to_string();
-            if name.starts_with('.')
-                || (dir.ends_with(target)
-                    && dir.parent().unwrap().ends_with("corpus")
-                    && !name.starts_with("seed-"))
-            {
+            if name.starts_with('.') || (seeds_only && !name.starts_with("seed-")) {
                 continue;
             }
             let data = std::fs::read(&f).unwrap();
