@@ -259,9 +259,7 @@ pub fn run(args: &MergeArgs) -> Result<Outcome> {
         rejected,
         key_names: config.columns.keys.clone(),
         data_until,
-        max_details: out.max_details,
-        chart_size: out.chart_size,
-        no_charts: out.no_charts,
+        flags: out,
         timings,
         wall,
     };

@@ -108,9 +108,7 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
         rejected: std::mem::take(&mut ing.rejected),
         key_names: ing.set.key_names.clone(),
         data_until: ing.set.times.iter().max().copied(),
-        max_details: out.max_details,
-        chart_size: out.chart_size,
-        no_charts: out.no_charts,
+        flags: out,
         timings,
         wall,
     };
@@ -175,9 +173,8 @@ pub(crate) struct Publish<'a> {
     pub rejected: Vec<Rejected>,
     pub key_names: Vec<String>,
     pub data_until: Option<i64>,
-    pub max_details: usize,
-    pub chart_size: (u32, u32),
-    pub no_charts: bool,
+    /// Charts and details (`--no-charts`, `--chart-size`, `--max-details`).
+    pub flags: &'a ReportArgs,
     pub timings: BTreeMap<String, f64>,
     pub wall: Instant,
 }
@@ -206,9 +203,7 @@ pub(crate) fn publish(
         rejected,
         key_names,
         data_until,
-        max_details,
-        chart_size,
-        no_charts,
+        flags,
         mut timings,
         wall,
     } = run;
@@ -216,10 +211,10 @@ pub(crate) fn publish(
     let mut state = State::load(&dest.state)?;
     state.classify(&mut findings, &detected_at);
     let fresh = findings.iter().filter(|f| f.status != "known").count();
-    let detailed = crate::findings::detailed(&findings, max_details);
+    let detailed = crate::findings::detailed(&findings, flags.max_details);
     let out = OutDir::create(&dest.target)?;
     let t = Instant::now();
-    if !no_charts {
+    if !flags.no_charts {
         draw(out.path(), &mut findings, &detailed)?;
         let sub = format!(
             "Largest losses first, by bytes dropped; {} series scanned, data until {}",
@@ -230,7 +225,7 @@ pub(crate) fn publish(
             &out.path().join("overview.png"),
             &findings,
             &sub,
-            chart_size,
+            flags.chart_size,
         )?;
     }
     timings.insert("charts".to_string(), t.elapsed().as_secs_f64());
