@@ -211,7 +211,7 @@ pub fn build(run: &RunInfo, findings: &[Finding]) -> Doc {
         ));
         b.push(Block::Para(vec![t("Each section follows the order of the ICO's personal data breach report form. Facts come from the monitoring data; everything marked \"to complete\" needs a person who knows the system and its data. Nothing there is guessed by the tool.")]));
         for (i, f) in loss_list.iter().enumerate() {
-            referral_section(b, run, f, i + 1, loss_list.len());
+            referral_section(b, run, f, i + 1, losses);
         }
     }
     for (kind, heading, id, intro) in [
