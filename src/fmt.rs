@@ -129,6 +129,48 @@ pub fn deadline_72h(aware: i64) -> i64 {
     aware + 72 * 3600
 }
 
+/// A text cell made safe for a spreadsheet (OWASP "CSV injection"): a cell
+/// that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is
+/// prefixed with `'` so no spreadsheet reads it as a formula. Numbers stay
+/// numbers: a cell that parses as a number (`-12`, `1.5e3`) is unchanged.
+pub fn csv_safe(s: &str) -> std::borrow::Cow<'_, str> {
+    match s.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r')
+            if s.trim().parse::<f64>().is_err() || s.starts_with(['\t', '\r']) =>
+        {
+            std::borrow::Cow::Owned(format!("'{s}"))
+        }
+        _ => std::borrow::Cow::Borrowed(s),
+    }
+}
+
+/// Text from the data made inert for a terminal: control characters (C0,
+/// DEL, C1, which carry ESC/OSC sequences), line and paragraph separators
+/// and bidirectional overrides are shown escaped (`\x1b`, `\n`, `\u{202e}`).
+pub fn term(s: &str) -> std::borrow::Cow<'_, str> {
+    fn bad(c: char) -> bool {
+        c.is_control()
+            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}')
+            || ('\u{202a}'..='\u{202e}').contains(&c)
+            || ('\u{2066}'..='\u{2069}').contains(&c)
+    }
+    if !s.chars().any(bad) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if bad(c) && (c as u32) < 0x100 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if bad(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,6 +226,30 @@ mod tests {
         assert_eq!(
             uk_time(ts("2024-01-31T23:30:00Z")),
             "Wed 31 Jan 2024 23:30 GMT"
+        );
+    }
+
+    #[test]
+    fn spreadsheet_and_terminal_safety() {
+        assert_eq!(csv_safe("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(csv_safe("+1+2"), "'+1+2");
+        assert_eq!(csv_safe("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_safe("-cmd|' /C calc'!A0"), "'-cmd|' /C calc'!A0");
+        assert_eq!(csv_safe("\tx"), "'\tx");
+        assert_eq!(csv_safe("\r1"), "'\r1");
+        assert_eq!(csv_safe("-12"), "-12");
+        assert_eq!(csv_safe("-1.5e3"), "-1.5e3");
+        assert_eq!(csv_safe("+3"), "+3");
+        assert_eq!(csv_safe("Kent Police"), "Kent Police");
+        assert_eq!(csv_safe(""), "");
+        assert_eq!(term("Kent"), "Kent");
+        assert_eq!(term("a\x1b]0;pwned\x07b"), "a\\x1b]0;pwned\\x07b");
+        assert_eq!(term("x\ny"), "x\\ny");
+        assert_eq!(term("\u{9b}31m"), "\\x9b31m");
+        assert_eq!(term("a\u{202e}b"), "a\\u{202e}b");
+        assert_eq!(
+            term("Gwasanaeth Heddlu Dyfed-Powys — 警察"),
+            "Gwasanaeth Heddlu Dyfed-Powys — 警察"
         );
     }
 }
