@@ -18,6 +18,7 @@ pub mod config;
 pub mod detect;
 pub mod evaluate;
 pub mod explain;
+pub mod failpoint;
 pub mod findings;
 pub mod fmt;
 #[doc(hidden)]
@@ -29,6 +30,7 @@ pub mod lock;
 pub mod log;
 pub mod planned;
 pub mod report;
+pub mod safefs;
 pub mod sidefile;
 pub mod state;
 

@@ -1,10 +1,13 @@
 //! One run at a time per state file: an exclusive `flock` on `<state>.lock`.
 //! The kernel releases it when the holder dies, so a lock left by a killed
 //! run is taken over at once; the file records the holder's pid and start
-//! time for the message a second run prints.
+//! time for the message a second run prints. The lock file is opened
+//! without following links and only if it is a regular file of its own (no
+//! hard links), and it is never truncated: the holder line is written over
+//! its first bytes, padded to a fixed width.
 
 use anyhow::{bail, Context, Result};
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
@@ -21,12 +24,7 @@ impl Lock {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
         }
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
+        let mut file = crate::safefs::open_owned(path, false)
             .with_context(|| format!("cannot open lock file {}", path.display()))?;
         if !try_lock(&file) {
             let mut holder = String::new();
@@ -42,17 +40,22 @@ impl Lock {
                 }
             );
         }
-        file.set_len(0)?;
+        let mut line = format!("pid {} since {started}", std::process::id());
+        line.truncate(HOLDER_WIDTH - 1);
+        let line = format!("{line:<w$}\n", w = HOLDER_WIDTH - 1);
         file.seek(SeekFrom::Start(0))?;
-        writeln!(file, "pid {} since {started}", std::process::id())?;
+        file.write_all(line.as_bytes())
+            .with_context(|| format!("cannot write lock file {}", path.display()))?;
         file.sync_all().ok();
         Ok(Lock { file })
     }
 }
 
+/// Width of the holder line at the start of the lock file.
+const HOLDER_WIDTH: usize = 64;
+
 impl Drop for Lock {
     fn drop(&mut self) {
-        let _ = self.file.set_len(0);
         unlock(&self.file);
     }
 }

@@ -18,11 +18,18 @@ pub fn level() -> u8 {
     LEVEL.load(Ordering::Relaxed)
 }
 
-/// A warning (shown unless `-q`).
+/// A warning (shown unless `-q`). Names from the data inside it are shown
+/// with control characters escaped.
 pub fn warn(msg: impl AsRef<str>) {
     if level() >= 1 {
-        eprintln!("warning: {}", msg.as_ref());
+        eprintln!("warning: {}", crate::fmt::term(msg.as_ref()));
     }
+}
+
+/// A warning that `-q` does not silence: something an operator must act on
+/// (a run that could not use its data, a setting that hides every loss).
+pub fn alarm(msg: impl AsRef<str>) {
+    eprintln!("warning: {}", crate::fmt::term(msg.as_ref()));
 }
 
 /// A detail (shown with `-v`).

@@ -1,15 +1,22 @@
 //! What earlier nightly runs already reported (`--state`, default
 //! `state.json` beside the report folders), so each loss is alerted once:
 //! every finding gets a status, `new`, `known` or `updated` (its kind
-//! changed: a transient that turned out persistent, a loss later restored).
-//! The file is written to a temporary file, fsynced and renamed into place.
+//! changed: a transient that turned out persistent, a loss later restored,
+//! a loss that deepened).
+//!
+//! A finding's identity is the tuple of its key values and its start, never
+//! a joined string (`A/B`,`C` and `A`,`B/C` are different series). The file
+//! is written last in a run, after every alerting output (report, breach
+//! log) is durable, to a temporary file created exclusively with an
+//! unpredictable name, fsynced and renamed into place: a run that did not
+//! finish leaves the previous state, so the next run alerts again (at least
+//! once, never lost).
 
 use crate::detect::Kind;
 use crate::findings::Finding;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
 
 /// A finding as last reported.
@@ -25,7 +32,14 @@ pub struct Reported {
     pub first_reported: String,
     /// When it was last reported as changed.
     pub last_changed: String,
+    /// Reduction in percent when last alerted (a loss that deepens
+    /// materially beyond it is alerted again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drop_pct: Option<f64>,
 }
+
+/// The state format this build writes.
+pub const VERSION: u32 = 2;
 
 /// The state file.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -36,31 +50,72 @@ pub struct State {
     pub findings: BTreeMap<String, Reported>,
 }
 
-/// Identity of a finding across runs: its series and start.
+/// Identity of a finding across runs: the tuple of its key values and its
+/// start, written as a JSON array (`["A/B","C","2021-04-10"]`), so no two
+/// different tuples share an identity whatever characters the names hold.
 pub fn identity(key: &[String], start: &str) -> String {
-    format!("{}|{start}", key.join("/"))
+    let mut t: Vec<&str> = key.iter().map(String::as_str).collect();
+    t.push(start);
+    serde_json::to_string(&t).unwrap_or_default()
+}
+
+/// When a known loss has deepened enough to be alerted again: by more than
+/// `min_points` percentage points, or to more than half again its size
+/// (and by at least half of `min_points`, so noise on a tiny loss does not
+/// re-alert).
+pub fn deepened(was: f64, now: f64, min_points: f64) -> bool {
+    now - was > min_points || (now > 1.5 * was && now - was >= min_points / 2.0)
 }
 
 impl State {
-    /// Loads the state; a missing file is an empty state.
+    /// Loads the state; a missing file is an empty state. A symbolic link
+    /// is refused (the state is never read or written through a link), a
+    /// state of version 1 (identities as joined text) is re-keyed by tuple,
+    /// and a version newer than this build knows gives a warning.
     pub fn load(path: &Path) -> Result<State> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => serde_json::from_str(&text).with_context(|| {
-                format!(
-                    "state file {} is not valid (move it aside to start afresh)",
-                    path.display()
-                )
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(State {
-                version: 1,
-                ..Default::default()
-            }),
-            Err(e) => Err(e).with_context(|| format!("cannot read state file {}", path.display())),
+        let empty = State {
+            version: VERSION,
+            ..Default::default()
+        };
+        let text = match crate::safefs::read_regular(path, MAX_STATE_BYTES) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(empty),
+            Err(e) => {
+                return Err(e).with_context(|| format!("cannot read state file {}", path.display()))
+            }
+        };
+        let mut state: State = serde_json::from_str(&text).with_context(|| {
+            format!(
+                "state file {} is not valid (move it aside to start afresh)",
+                path.display()
+            )
+        })?;
+        if state.version > VERSION {
+            crate::log::alarm(format!(
+                "state file {} has format version {}, newer than this shrinkwatch knows ({VERSION}); \
+                 reading what it can: findings it cannot match are alerted again",
+                path.display(),
+                state.version
+            ));
         }
+        // Re-key by tuple (version 1 joined the key with `/`).
+        state.findings = std::mem::take(&mut state.findings)
+            .into_values()
+            .map(|r| (identity(&r.key, &r.start), r))
+            .collect();
+        state.version = VERSION;
+        Ok(state)
     }
 
     /// Sets each finding's `status` and `change`, and records them.
-    pub fn classify(&mut self, findings: &mut [Finding], now: &str) {
+    /// `min_points` gives the `min_drop_pct` of a finding's series: a known
+    /// loss that deepens by more (see [`deepened`]) becomes `updated`.
+    pub fn classify(
+        &mut self,
+        findings: &mut [Finding],
+        now: &str,
+        min_points: &dyn Fn(&Finding) -> f64,
+    ) {
         for f in findings.iter_mut() {
             let id = identity(&f.key, &f.start);
             match self.findings.get_mut(&id) {
@@ -74,10 +129,24 @@ impl State {
                             kind: f.kind,
                             first_reported: now.into(),
                             last_changed: now.into(),
+                            drop_pct: Some(f.drop_pct),
                         },
                     );
                 }
-                Some(r) if r.kind == f.kind => f.status = "known".into(),
+                Some(r) if r.kind == f.kind => {
+                    let was = *r.drop_pct.get_or_insert(f.drop_pct);
+                    if f.kind == Kind::Loss && deepened(was, f.drop_pct, min_points(f)) {
+                        f.status = "updated".into();
+                        f.change = format!(
+                            "deepened from {was:.1}% to {:.1}% (first reported {})",
+                            f.drop_pct, r.first_reported
+                        );
+                        r.drop_pct = Some(f.drop_pct);
+                        r.last_changed = now.into();
+                    } else {
+                        f.status = "known".into();
+                    }
+                }
                 Some(r) => {
                     f.status = "updated".into();
                     f.change = format!(
@@ -87,39 +156,36 @@ impl State {
                         r.first_reported
                     );
                     r.kind = f.kind;
+                    r.drop_pct = Some(f.drop_pct);
                     r.last_changed = now.into();
                 }
             }
         }
     }
 
-    /// Writes the state atomically: temporary file, fsync, rename, fsync of the folder.
+    /// Writes the state atomically: a temporary file created exclusively
+    /// (unpredictable name) beside it, fsync, rename, fsync of the folder.
+    /// A symbolic link in the state's place is replaced, with a warning;
+    /// nothing is ever written through it.
     pub fn save(&self, path: &Path) -> Result<()> {
-        let dir = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir)?;
-        let tmp = dir.join(format!(
-            ".{}.tmp-{}",
-            path.file_name().and_then(|n| n.to_str()).unwrap_or("state"),
-            std::process::id()
-        ));
-        {
-            let mut f = std::fs::File::create(&tmp)
-                .with_context(|| format!("cannot write {}", tmp.display()))?;
-            f.write_all(serde_json::to_string_pretty(self)?.as_bytes())?;
-            f.write_all(b"\n")?;
-            f.sync_all()?;
+        crate::failpoint::hit("state")
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        let mut text = serde_json::to_string_pretty(self)?;
+        text.push('\n');
+        if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+            crate::log::alarm(format!(
+                "{} was a symbolic link; it is replaced by the state file (nothing was written through it)",
+                path.display()
+            ));
         }
-        std::fs::rename(&tmp, path)
-            .with_context(|| format!("cannot replace {}", path.display()))?;
-        if let Ok(d) = std::fs::File::open(dir) {
-            d.sync_all().ok();
-        }
-        Ok(())
+        crate::safefs::replace_file(path, text.as_bytes())
+            .with_context(|| format!("cannot write state file {}", path.display()))
     }
 }
+
+/// Largest state file read (a state of 10 million findings is ~3 GB; far
+/// beyond any real estate's, and a `/dev/zero` in its place stops here).
+const MAX_STATE_BYTES: u64 = 4 << 30;
 
 /// Whether the run must alert (exit code 1): a loss that is new, or a
 /// finding that became a loss.

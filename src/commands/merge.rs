@@ -87,10 +87,45 @@ fn read_findings(d: &ShardDir) -> Result<Vec<(Finding, Option<PathBuf>)>> {
             f.start_ts = ts(&f.start)?;
             f.end_ts = ts(&f.end)?;
             f.before_ts = ts(&f.before_at)?;
-            let chart = (!f.chart.is_empty()).then(|| d.dir.join(&f.chart));
+            let chart = if f.chart.is_empty() {
+                None
+            } else {
+                Some(chart_inside(&d.dir, &f.chart).map_err(|e| bad(&e))?)
+            };
             Ok((f, chart))
         })
         .collect()
+}
+
+/// The chart a shard's finding names, when it is a regular file inside the
+/// shard's own `charts/` folder: merge reads nothing outside the shards.
+fn chart_inside(dir: &Path, chart: &str) -> std::result::Result<PathBuf, String> {
+    use std::path::Component;
+    let rel = Path::new(chart);
+    let parts: Vec<Component> = rel.components().collect();
+    let plain = matches!(
+        parts.as_slice(),
+        [Component::Normal(c), Component::Normal(_)] if *c == "charts"
+    );
+    let refuse = |why: &str| format!("chart `{}` {why}: refused", crate::fmt::term(chart));
+    if !plain || crate::ingest::extension(rel) != "png" {
+        return Err(refuse("is not a file in the shard's charts/ folder"));
+    }
+    let path = dir.join(rel);
+    match std::fs::symlink_metadata(&path) {
+        Ok(m) if m.file_type().is_symlink() => return Err(refuse("is a symbolic link")),
+        Ok(m) if !m.is_file() => return Err(refuse("is not a regular file")),
+        Err(e) => return Err(refuse(&format!("cannot be read ({e})"))),
+        Ok(_) => {}
+    }
+    let inside = match (std::fs::canonicalize(&path), std::fs::canonicalize(dir)) {
+        (Ok(p), Ok(d)) => p.starts_with(d),
+        _ => false,
+    };
+    if !inside {
+        return Err(refuse("is outside the shard folder"));
+    }
+    Ok(path)
 }
 
 fn read_rejected(dir: &Path) -> Result<Vec<Rejected>> {
@@ -247,6 +282,11 @@ pub fn run(args: &MergeArgs) -> Result<Outcome> {
         rejected.len()
     ));
     let config = first.manifest.config.clone();
+    let thresholds = crate::config::Thresholds {
+        base: config.detect.clone(),
+        overrides: config.overrides.clone(),
+        flags: Default::default(),
+    };
     let run = Publish {
         command: "merge",
         now,
@@ -262,13 +302,18 @@ pub fn run(args: &MergeArgs) -> Result<Outcome> {
         flags: out,
         timings,
         wall,
+        min_drop: &|f: &Finding| {
+            thresholds
+                .for_series(&config.columns.keys, &f.key)
+                .min_drop_pct
+        },
     };
     publish(run, findings, &|dir, findings, only| {
         std::fs::create_dir_all(dir.join("charts"))?;
         for (f, keep) in findings.iter_mut().zip(only) {
             let src = chart_src.get(&(f.key.clone(), f.start.clone()));
             f.chart = match src {
-                Some(src) if *keep && src.is_file() => {
+                Some(src) if *keep => {
                     let name = crate::charts::chart_name(f);
                     std::fs::copy(src, dir.join(&name))
                         .with_context(|| format!("cannot copy {}", src.display()))?;

@@ -1,10 +1,11 @@
 //! `shrinkwatch scan`: the nightly job.
 //!
-//! Order matters for a run that may be killed at any moment: take the lock,
-//! write the whole report into a fresh folder and switch the report link to
-//! it, then save the state, then append to the breach log. A kill before the
-//! state is saved means the next run reports the same findings again (at
-//! least once, never lost).
+//! Order matters for a run that may fail or be killed at any moment: take
+//! the lock, classify against the state and print the alerts, write the
+//! whole report into a fresh folder and switch the report link to it, append
+//! to the breach log, and only then save the state. A run that stops before
+//! the state is saved leaves the previous state, so the next run alerts the
+//! same findings again (at least once, never lost).
 
 use super::{load, load_shard, Outcome};
 use crate::charts;
@@ -111,6 +112,12 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
         flags: out,
         timings,
         wall,
+        min_drop: &|f: &Finding| {
+            inputs
+                .thresholds
+                .for_series(&ing.set.key_names, &f.key)
+                .min_drop_pct
+        },
     };
     let opts = charts::ChartOptions {
         detected_at: now,
@@ -177,15 +184,19 @@ pub(crate) struct Publish<'a> {
     pub flags: &'a ReportArgs,
     pub timings: BTreeMap<String, f64>,
     pub wall: Instant,
+    /// `min_drop_pct` of a finding's series (how much a known loss must
+    /// deepen to be alerted again).
+    pub min_drop: &'a dyn Fn(&Finding) -> f64,
 }
 
 /// Draws the charts of the chosen findings into a folder and sets their `chart`.
 pub(crate) type DrawCharts<'a> = dyn Fn(&Path, &mut [Finding], &[bool]) -> Result<()> + 'a;
 
-/// Classifies findings against the state, writes the report folder, then
-/// (not for a shard) the state and the breach log, and prints the summary.
-/// Order matters for a run killed at any moment: report first, then state,
-/// then breach log.
+/// Classifies findings against the state and prints the alerts, writes the
+/// report folder, then (not for a shard) the breach log and last the state,
+/// and prints the summary. Order matters for a run that fails or is killed
+/// at any moment: the state advances only after every alerting output is
+/// durable, so a run that did not finish is alerted again by the next.
 pub(crate) fn publish(
     run: Publish,
     mut findings: Vec<Finding>,
@@ -206,15 +217,22 @@ pub(crate) fn publish(
         flags,
         mut timings,
         wall,
+        min_drop,
     } = run;
     let detected_at = timestamp::format(now, false);
     let mut state = State::load(&dest.state)?;
-    state.classify(&mut findings, &detected_at);
+    state.classify(&mut findings, &detected_at, min_drop);
+    let alerts = state::alerts(&findings);
+    // The alerts first: they reach the operator even if a later step fails.
+    if log::level() >= 1 && shard.is_none() {
+        print_alerts(&findings, alerts);
+    }
     let fresh = findings.iter().filter(|f| f.status != "known").count();
     let detailed = crate::findings::detailed(&findings, flags.max_details);
     let out = OutDir::create(&dest.target)?;
     let t = Instant::now();
     if !flags.no_charts {
+        crate::failpoint::hit("charts").context("drawing the charts")?;
         draw(out.path(), &mut findings, &detailed)?;
         let sub = format!(
             "Largest losses first, by bytes dropped; {} series scanned, data until {}",
@@ -236,6 +254,7 @@ pub(crate) fn publish(
     ));
 
     let t = Instant::now();
+    crate::failpoint::hit("report").context("writing the report")?;
     let keys = &key_names;
     report::write_findings_csv(&out.path().join("findings.csv"), &findings, keys)?;
     report::write_findings_json(&out.path().join("findings.json"), &findings, keys)?;
@@ -283,7 +302,6 @@ pub(crate) fn publish(
     let dir = out.commit()?;
     if shard.is_none() {
         report::point_latest(&dir)?;
-        state.save(&dest.state)?;
         // The breach log lives beside the report folders and only grows.
         let logged = breach_log::append(&dest.breach_log, &findings, keys, now)?;
         if logged > 0 {
@@ -292,12 +310,10 @@ pub(crate) fn publish(
                 dest.breach_log.display()
             ));
         }
+        // Last: once the state is saved, these findings are never alerted again.
+        state.save(&dest.state)?;
     }
 
-    let alerts = state::alerts(&findings);
-    if log::level() >= 1 && shard.is_none() {
-        print_alerts(&findings, alerts);
-    }
     let c = &counts;
     let what = match shard {
         Some(sh) => format!("shard {sh} of"),
@@ -356,12 +372,13 @@ fn print_alerts(findings: &[Finding], alerts: usize) {
             "NEW LOSS".to_string()
         };
         println!(
-            "  {what} {}: {:.1}% ({}{objects}) from {} ({}){plan}",
-            f.label(),
+            "  {what} {}: {:.1}% ({}{objects}) from {} ({}){}",
+            fmt::term(&f.label()),
             f.drop_pct,
             fmt::bytes(f.drop_bytes as f64),
             f.start,
-            f.severity.as_str()
+            f.severity.as_str(),
+            fmt::term(&plan)
         );
     }
 }

@@ -2,8 +2,8 @@
 //! and the decision fields a person fills in (reported / not reportable, and
 //! why), as DPA 2018 s.67(6) requires. A finding already in the log (same
 //! series, kind and start) is not appended again, so a finding whose kind
-//! changes (a transient that turns out persistent) gets a second row;
-//! existing rows are never rewritten.
+//! changes (a transient that turns out persistent) or a loss that deepens
+//! gets a second row; existing rows are never rewritten.
 
 use crate::findings::Finding;
 use crate::fmt;
@@ -36,48 +36,80 @@ const DECISION: &[&str] = &[
     "remedial_action",
 ];
 
-/// Appends the findings not yet in the log at `path`; returns how many were added.
+/// Appends the findings not yet in the log at `path`; returns how many were
+/// added. A finding is in the log when a row has its key values, kind and
+/// start; an `updated` finding (a loss that deepened) is appended again
+/// unless a row also has its `drop_pct`.
+///
+/// The log is a file people edit, so: it is never opened through a link or
+/// when hard-linked elsewhere; a last row saved without a final newline is
+/// ended before the new rows; the new rows are written in one piece and, if
+/// that fails (a full disk), the file is cut back to its previous length, so
+/// no half row is ever left; every text cell is made spreadsheet-safe
+/// ([`fmt::csv_safe`]).
 pub fn append(
     path: &Path,
     findings: &[Finding],
     key_names: &[String],
     logged_at: i64,
 ) -> Result<usize> {
+    let safe = |s: &str| fmt::csv_safe(s).into_owned();
     let mut header: Vec<String> = vec!["logged_at".to_string()];
-    header.extend(key_names.iter().cloned());
+    header.extend(key_names.iter().map(|k| safe(k)));
     header.extend(FACTS.iter().chain(DECISION).map(|s| s.to_string()));
     let nk = key_names.len();
+    let pct_col = 1 + nk + FACTS.iter().position(|c| *c == "drop_pct").unwrap_or(0);
     let mut seen: HashSet<Vec<String>> = HashSet::new();
-    let exists = path.is_file()
-        && std::fs::metadata(path)
-            .map(|m| m.len() > 0)
-            .unwrap_or(false);
-    if exists {
-        let mut r = csv::Reader::from_path(path)
-            .with_context(|| format!("cannot read breach log {}", path.display()))?;
-        let got: Vec<String> = r.headers()?.iter().map(String::from).collect();
+    let mut seen_pct: HashSet<Vec<String>> = HashSet::new();
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    crate::failpoint::hit("breach-log")
+        .with_context(|| format!("cannot write breach log {}", path.display()))?;
+    let mut file = crate::safefs::open_owned(path, true)
+        .with_context(|| format!("cannot open breach log {}", path.display()))?;
+    let len = file
+        .metadata()
+        .with_context(|| format!("breach log {}", path.display()))?
+        .len();
+    if len > 0 {
+        let mut r = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_reader(std::io::BufReader::new(&file));
+        let got: Vec<String> = r
+            .headers()
+            .with_context(|| format!("cannot read breach log {}", path.display()))?
+            .iter()
+            .map(|h| h.trim_start_matches('\u{feff}').to_string())
+            .collect();
         if got != header {
             bail!(
-                "breach log {} has different columns ({}); expected {}",
+                "breach log {} has different columns ({}); expected {} (restore its header, or use another --breach-log)",
                 path.display(),
-                got.join(","),
-                header.join(",")
+                fmt::term(&got.join(",")),
+                fmt::term(&header.join(","))
             );
         }
         for rec in r.records() {
             let rec = rec.with_context(|| format!("breach log {}", path.display()))?;
             // key columns, kind, start
-            seen.insert(rec.iter().skip(1).take(nk + 2).map(String::from).collect());
+            let id: Vec<String> = rec.iter().skip(1).take(nk + 2).map(String::from).collect();
+            let mut with_pct = id.clone();
+            with_pct.push(rec.get(pct_col).unwrap_or_default().to_string());
+            seen.insert(id);
+            seen_pct.insert(with_pct);
         }
-    } else if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
     }
     let mut rows = Vec::new();
     for f in findings {
-        let mut id: Vec<String> = f.key.clone();
+        let mut id: Vec<String> = f.key.iter().map(|k| safe(k)).collect();
         id.push(f.kind.as_str().to_string());
         id.push(f.start.clone());
-        if !seen.insert(id) {
+        let mut with_pct = id.clone();
+        with_pct.push(f.drop_pct.to_string());
+        let first = seen.insert(id);
+        let follow_up = f.status == "updated" && seen_pct.insert(with_pct);
+        if !first && !follow_up {
             continue;
         }
         let mut row = vec![fmt::date_time(logged_at)];
@@ -101,25 +133,57 @@ pub fn append(
             f.recovered_at.clone(),
         ]);
         row.extend(DECISION.iter().map(|_| String::new()));
-        rows.push(row);
+        rows.push(row.iter().map(|c| safe(c)).collect::<Vec<_>>());
     }
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .with_context(|| format!("cannot open breach log {}", path.display()))?;
-    let mut w = csv::Writer::from_writer(file);
-    if !exists {
-        w.write_record(&header)?;
+    if rows.is_empty() && len > 0 {
+        return Ok(0);
     }
-    for r in &rows {
-        w.write_record(r)?;
+    let mut buf = Vec::new();
+    if len > 0 && !ends_with_newline(&file, len)? {
+        buf.push(b'\n');
     }
-    w.flush()?;
-    let mut file = w
-        .into_inner()
-        .map_err(|e| anyhow::anyhow!("breach log {}: {e}", path.display()))?;
-    file.flush()?;
-    file.sync_all().ok();
+    {
+        let mut w = csv::Writer::from_writer(&mut buf);
+        if len == 0 {
+            w.write_record(&header)?;
+        }
+        for r in &rows {
+            w.write_record(r)?;
+        }
+        w.flush()?;
+    }
+    let written = crate::failpoint::write_all("breach-log-write", &mut file, &buf)
+        .and_then(|()| file.flush())
+        .and_then(|()| file.sync_all());
+    if let Err(e) = written {
+        // Never leave half a row: cut the file back to what it was.
+        let restored = file.set_len(len).and_then(|()| file.sync_all());
+        return Err(e).with_context(|| {
+            format!(
+                "cannot append to breach log {}{}",
+                path.display(),
+                match restored {
+                    Ok(()) => " (it was left as it was before this run)".to_string(),
+                    Err(r) => format!(" and cannot cut it back to its previous length: {r}"),
+                }
+            )
+        });
+    }
     Ok(rows.len())
+}
+
+/// Whether the file's last byte is a newline.
+fn ends_with_newline(file: &std::fs::File, len: u64) -> Result<bool> {
+    let mut last = [0u8; 1];
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileExt;
+        file.read_exact_at(&mut last, len - 1)?;
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (file, len);
+        last[0] = b'\n';
+    }
+    Ok(last[0] == b'\n')
 }

@@ -1,0 +1,68 @@
+//! Fault injection for the crash tests: `SHRINKWATCH_FAILPOINT=STEP` makes
+//! the write step `STEP` of a run fail with an error, `STEP:kill` kills the
+//! process there (abort: no clean-up, no destructors, as `kill -9` would),
+//! and `STEP:partial` writes half of what that step writes, then fails (a
+//! disk that fills up mid-write). Steps: `report`, `charts`, `commit`,
+//! `link`, `breach-log`, `state`. Unset (always, outside the tests), every
+//! call is a no-op; nothing in a run depends on it otherwise.
+
+use std::io::Write;
+
+/// The variable that names the step.
+pub const VAR: &str = "SHRINKWATCH_FAILPOINT";
+
+/// What to do at the armed step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Action {
+    Fail,
+    Kill,
+    Partial,
+}
+
+fn armed(step: &str) -> Option<Action> {
+    let v = std::env::var(VAR).ok()?;
+    let (name, action) = v.split_once(':').unwrap_or((v.as_str(), "fail"));
+    if name != step {
+        return None;
+    }
+    Some(match action {
+        "kill" => Action::Kill,
+        "partial" => Action::Partial,
+        _ => Action::Fail,
+    })
+}
+
+fn kill(step: &str) -> ! {
+    eprintln!("failpoint: killed at {step}");
+    std::process::abort()
+}
+
+/// Called before a write step: fails or kills the run when that step is armed.
+pub fn hit(step: &str) -> std::io::Result<()> {
+    match armed(step) {
+        None => Ok(()),
+        Some(Action::Kill) => kill(step),
+        Some(_) => Err(std::io::Error::other(format!(
+            "injected fault at step `{step}` ({VAR})"
+        ))),
+    }
+}
+
+/// `write_all` with the step's fault: `partial` writes the first half of
+/// `buf` and then fails as a full disk would; `kill` writes half and dies.
+pub fn write_all(step: &str, w: &mut impl Write, buf: &[u8]) -> std::io::Result<()> {
+    match armed(step) {
+        None => w.write_all(buf),
+        Some(Action::Fail) => hit(step),
+        Some(a) => {
+            w.write_all(&buf[..buf.len() / 2])?;
+            w.flush()?;
+            if a == Action::Kill {
+                kill(step)
+            }
+            Err(std::io::Error::other(format!(
+                "injected fault at step `{step}`: no space left on device ({VAR})"
+            )))
+        }
+    }
+}
