@@ -2,8 +2,10 @@
 //! the write step `STEP` of a run fail with an error, `STEP:kill` kills the
 //! process there (abort: no clean-up, no destructors, as `kill -9` would),
 //! and `STEP:partial` writes half of what that step writes, then fails (a
-//! disk that fills up mid-write). Steps: `report`, `charts`, `commit`,
-//! `link`, `breach-log`, `state`. Unset (always, outside the tests), every
+//! disk that fills up mid-write). Steps, in the order a run meets them:
+//! `charts`, `report`, `commit` (the finished folder's rename), `link` (the
+//! report link's switch), `breach-log`, `breach-log-write` (the write of its
+//! new copy), `state`, `state-write`. Unset (always, outside the tests), every
 //! call is a no-op; nothing in a run depends on it otherwise.
 
 use std::io::Write;

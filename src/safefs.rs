@@ -185,9 +185,15 @@ pub fn open_owned(path: &Path, append: bool) -> io::Result<File> {
 }
 
 /// Replaces `path` with `bytes` atomically: an exclusive temporary file with
-/// a random name beside it, fsync, rename over `path` (a link there is
-/// replaced, not followed), fsync of the folder.
+/// a random name beside it (`.NAME.tmp-XXXXXX`), fsync, rename over `path`
+/// (a link there is replaced, not followed), fsync of the folder. The new
+/// file keeps the permissions of the one it replaces (0644 when new).
 pub fn replace_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    replace_file_as(path, bytes, "state")
+}
+
+/// [`replace_file`] whose write is the failpoint step `step` (crash tests).
+pub fn replace_file_as(path: &Path, bytes: &[u8], step: &str) -> io::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -197,11 +203,47 @@ pub fn replace_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut tmp = tempfile::Builder::new()
         .prefix(&format!(".{name}.tmp-"))
         .tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::symlink_metadata(path)
+            .ok()
+            .filter(|m| m.is_file())
+            .map_or(0o644, |m| m.permissions().mode() & 0o7777);
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))?;
+    }
+    crate::failpoint::write_all(step, &mut tmp, bytes)?;
+    tmp.flush()?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     sync_dir(dir);
     Ok(())
+}
+
+/// Removes temporary files that a killed run left beside `path`
+/// (`.NAME.tmp-*`, regular files only). Call it holding the run lock.
+pub fn remove_stale_temps(path: &Path) {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return;
+    };
+    let prefix = format!(".{name}.tmp-");
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let stale = e
+                .file_name()
+                .to_str()
+                .is_some_and(|n| n.starts_with(&prefix))
+                && std::fs::symlink_metadata(e.path()).is_ok_and(|m| m.is_file());
+            if stale {
+                std::fs::remove_file(e.path()).ok();
+            }
+        }
+    }
 }
 
 /// fsync of a folder (so a rename in it is durable); best effort.

@@ -178,7 +178,7 @@ impl State {
                 path.display()
             ));
         }
-        crate::safefs::replace_file(path, text.as_bytes())
+        crate::safefs::replace_file_as(path, text.as_bytes(), "state-write")
             .with_context(|| format!("cannot write state file {}", path.display()))
     }
 }

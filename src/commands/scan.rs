@@ -47,6 +47,7 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
         args.shard
             .map(|_| PathBuf::from("reports").join("state.json"))
     });
+    crate::report::folder::check_out(&target)?;
     let dest = Destination::new(target, state, out.breach_log.clone());
     // A shard only reads the state (for the same chart choice as one run);
     // `merge` takes the lock and writes state and breach log.
@@ -157,13 +158,17 @@ impl Destination {
         }
     }
 
-    /// The run lock on the state file.
+    /// The run lock on the state file; holding it, the temporary files a
+    /// killed run left beside the state and the breach log are removed.
     pub fn lock(&self) -> Result<Lock> {
         let lock_path = PathBuf::from(format!("{}.lock", self.state.display()));
-        Lock::acquire(
+        let lock = Lock::acquire(
             &lock_path,
             &timestamp::format(chrono::Utc::now().timestamp(), false),
-        )
+        )?;
+        crate::safefs::remove_stale_temps(&self.state);
+        crate::safefs::remove_stale_temps(&self.breach_log);
+        Ok(lock)
     }
 }
 

@@ -9,7 +9,6 @@ use crate::findings::Finding;
 use crate::fmt;
 use anyhow::{bail, Context, Result};
 use std::collections::HashSet;
-use std::io::Write;
 use std::path::Path;
 
 /// Columns after the key columns.
@@ -41,12 +40,13 @@ const DECISION: &[&str] = &[
 /// start; an `updated` finding (a loss that deepened) is appended again
 /// unless a row also has its `drop_pct`.
 ///
-/// The log is a file people edit, so: it is never opened through a link or
-/// when hard-linked elsewhere; a last row saved without a final newline is
-/// ended before the new rows; the new rows are written in one piece and, if
-/// that fails (a full disk), the file is cut back to its previous length, so
-/// no half row is ever left; every text cell is made spreadsheet-safe
-/// ([`fmt::csv_safe`]).
+/// The log is a file people edit, so: it is never read or written through a
+/// link or when hard-linked elsewhere; a last row saved without a final
+/// newline is ended before the new rows; every text cell is made
+/// spreadsheet-safe ([`fmt::csv_safe`]). The existing bytes are kept as they
+/// are and the new rows added after them in a temporary file that replaces
+/// the log in one rename: a full disk or a kill at any moment leaves the log
+/// as it was or with every new row, never half a row.
 pub fn append(
     path: &Path,
     findings: &[Finding],
@@ -61,21 +61,19 @@ pub fn append(
     let pct_col = 1 + nk + FACTS.iter().position(|c| *c == "drop_pct").unwrap_or(0);
     let mut seen: HashSet<Vec<String>> = HashSet::new();
     let mut seen_pct: HashSet<Vec<String>> = HashSet::new();
-    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    }
     crate::failpoint::hit("breach-log")
         .with_context(|| format!("cannot write breach log {}", path.display()))?;
-    let mut file = crate::safefs::open_owned(path, true)
-        .with_context(|| format!("cannot open breach log {}", path.display()))?;
-    let len = file
-        .metadata()
-        .with_context(|| format!("breach log {}", path.display()))?
-        .len();
-    if len > 0 {
+    let old = match crate::safefs::read_regular(path, MAX_LOG_BYTES) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => {
+            return Err(e).with_context(|| format!("cannot read breach log {}", path.display()))
+        }
+    };
+    if !old.is_empty() {
         let mut r = csv::ReaderBuilder::new()
             .flexible(true)
-            .from_reader(std::io::BufReader::new(&file));
+            .from_reader(old.as_bytes());
         let got: Vec<String> = r
             .headers()
             .with_context(|| format!("cannot read breach log {}", path.display()))?
@@ -135,16 +133,17 @@ pub fn append(
         row.extend(DECISION.iter().map(|_| String::new()));
         rows.push(row.iter().map(|c| safe(c)).collect::<Vec<_>>());
     }
-    if rows.is_empty() && len > 0 {
+    if rows.is_empty() && !old.is_empty() {
         return Ok(0);
     }
-    let mut buf = Vec::new();
-    if len > 0 && !ends_with_newline(&file, len)? {
+    let new_file = old.is_empty();
+    let mut buf = old.into_bytes();
+    if !new_file && !buf.ends_with(b"\n") {
         buf.push(b'\n');
     }
     {
         let mut w = csv::Writer::from_writer(&mut buf);
-        if len == 0 {
+        if new_file {
             w.write_record(&header)?;
         }
         for r in &rows {
@@ -152,38 +151,14 @@ pub fn append(
         }
         w.flush()?;
     }
-    let written = crate::failpoint::write_all("breach-log-write", &mut file, &buf)
-        .and_then(|()| file.flush())
-        .and_then(|()| file.sync_all());
-    if let Err(e) = written {
-        // Never leave half a row: cut the file back to what it was.
-        let restored = file.set_len(len).and_then(|()| file.sync_all());
-        return Err(e).with_context(|| {
-            format!(
-                "cannot append to breach log {}{}",
-                path.display(),
-                match restored {
-                    Ok(()) => " (it was left as it was before this run)".to_string(),
-                    Err(r) => format!(" and cannot cut it back to its previous length: {r}"),
-                }
-            )
-        });
-    }
+    crate::safefs::replace_file_as(path, &buf, "breach-log-write").with_context(|| {
+        format!(
+            "cannot write breach log {} (it was left as it was before this run)",
+            path.display()
+        )
+    })?;
     Ok(rows.len())
 }
 
-/// Whether the file's last byte is a newline.
-fn ends_with_newline(file: &std::fs::File, len: u64) -> Result<bool> {
-    let mut last = [0u8; 1];
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileExt;
-        file.read_exact_at(&mut last, len - 1)?;
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = (file, len);
-        last[0] = b'\n';
-    }
-    Ok(last[0] == b'\n')
-}
+/// Largest breach log read (a million rows is ~300 MB).
+const MAX_LOG_BYTES: u64 = 1 << 30;

@@ -63,8 +63,10 @@ fn own_link_target(target: &Path) -> Option<&std::ffi::OsStr> {
 }
 
 /// Checks that `target` may be (re)written: its name is not one of the
-/// files beside it, and it is missing or a report link shrinkwatch made.
-fn check_target(target: &Path) -> Result<()> {
+/// files beside it, and it is missing or a link (a link that shrinkwatch did
+/// not make is replaced with a warning; what it pointed at is never
+/// touched). An existing file or folder is refused, never moved.
+fn check_target(target: &Path, warn: bool) -> Result<()> {
     let Some(name) = target.file_name().and_then(|n| n.to_str()) else {
         bail!(
             "output folder `{}` has no usable name: name a folder such as reports/tonight",
@@ -82,15 +84,14 @@ fn check_target(target: &Path) -> Result<()> {
         Ok(m) if m.file_type().is_symlink() => {
             let to = std::fs::read_link(target)
                 .with_context(|| format!("cannot read link {}", target.display()))?;
-            if own_link_target(&to).is_some() {
-                Ok(())
-            } else {
-                bail!(
-                    "{} is a link to {} that shrinkwatch did not make: refused (remove it or choose another --out)",
+            if own_link_target(&to).is_none() && warn {
+                crate::log::alarm(format!(
+                    "{} was a link to {} that shrinkwatch did not make: it is replaced by the report link, and what it pointed at is left untouched",
                     target.display(),
                     to.display()
-                )
+                ));
             }
+            Ok(())
         }
         Ok(m) => bail!(
             "{} already exists ({}) and is not a report written by shrinkwatch: refused, nothing was moved (choose another --out, or move it away yourself)",
@@ -98,6 +99,12 @@ fn check_target(target: &Path) -> Result<()> {
             if m.is_dir() { "a folder" } else { "a file" }
         ),
     }
+}
+
+/// Checks an output folder before a run does its work (the same check
+/// [`OutDir::create`] makes), so a refused `--out` fails at once.
+pub fn check_out(target: &Path) -> Result<()> {
+    check_target(target, false)
 }
 
 /// The runs folder beside `parent`'s report links, created when missing; a
@@ -147,7 +154,7 @@ fn owned_run_folder(parent: &Path, prev: &Path) -> Option<PathBuf> {
 impl OutDir {
     /// Starts writing `target`.
     pub fn create(target: &Path) -> Result<OutDir> {
-        check_target(target)?;
+        check_target(target, true)?;
         let runs = runs_dir(parent_of(target))?;
         let name = target.file_name().and_then(|n| n.to_str()).unwrap_or("out");
         let mut attempt = 0;
@@ -170,23 +177,56 @@ impl OutDir {
         })
     }
 
-    /// Removes folders left half-written by runs that were killed: those
-    /// whose process (named in the folder name) is no longer running. Only
-    /// real folders inside a real runs folder are touched.
+    /// Removes folders left behind by runs that were killed: half-written
+    /// ones (`.partial`) and finished ones that no report link points at
+    /// (killed between finishing the folder and switching the link), when
+    /// the process named in the folder name is no longer running. Only real
+    /// folders inside a real runs folder are touched.
     pub fn clean_partials(parent: &Path) {
         let runs = parent.join(RUNS_DIR);
         if !std::fs::symlink_metadata(&runs).is_ok_and(|m| m.is_dir()) {
             return;
         }
-        if let Ok(rd) = std::fs::read_dir(&runs) {
+        // Run folders some report link beside them points at.
+        let linked: std::collections::HashSet<std::ffi::OsString> = std::fs::read_dir(parent)
+            .map(|rd| {
+                rd.flatten()
+                    .filter_map(|e| std::fs::read_link(e.path()).ok())
+                    .filter_map(|t| own_link_target(&t).map(|n| n.to_os_string()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        // Temporary links (`.NAME.link-<time>-<pid>`) of killed runs.
+        if let Ok(rd) = std::fs::read_dir(parent) {
             for e in rd.flatten() {
                 let name = e.file_name().to_string_lossy().to_string();
-                let Some(stem) = name.strip_suffix(".partial") else {
+                if !name.starts_with('.') || !name.contains(".link-") {
                     continue;
+                }
+                let pid = name.rsplit('-').next().and_then(|p| p.parse::<i32>().ok());
+                let dead = pid.is_some_and(|p| p == std::process::id() as i32 || !alive(p));
+                if dead && crate::safefs::is_link(&e.path()) {
+                    std::fs::remove_file(e.path()).ok();
+                }
+            }
+        }
+        if let Ok(rd) = std::fs::read_dir(&runs) {
+            for e in rd.flatten() {
+                let file_name = e.file_name();
+                let name = file_name.to_string_lossy().to_string();
+                let stem = match name.strip_suffix(".partial") {
+                    Some(stem) => stem,
+                    None if !linked.contains(&file_name) && !name.contains(".replaced-") => {
+                        name.as_str()
+                    }
+                    None => continue,
                 };
                 let pid = stem.rsplit('-').next().and_then(|p| p.parse::<i32>().ok());
                 if pid.is_some_and(|p| p != std::process::id() as i32 && alive(p)) {
                     continue; // another run (a shard) is still writing it
+                }
+                if pid.is_none() && !name.ends_with(".partial") {
+                    continue; // not a name shrinkwatch gives its run folders
                 }
                 if std::fs::symlink_metadata(e.path()).is_ok_and(|m| m.is_dir()) {
                     std::fs::remove_dir_all(e.path()).ok();
@@ -256,7 +296,7 @@ fn fresh_link(dir: &Path, name: &str, to: &Path) -> Result<PathBuf> {
 fn swap_link(link: &Path, dest: &Path) -> Result<()> {
     let parent = parent_of(link);
     let rel = Path::new(RUNS_DIR).join(dest.file_name().unwrap_or_default());
-    check_target(link)?;
+    check_target(link, false)?;
     let previous = std::fs::read_link(link).ok();
     let name = link.file_name().and_then(|n| n.to_str()).unwrap_or("out");
     let tmp_link = fresh_link(parent, name, &rel)?;
