@@ -123,3 +123,36 @@ pub fn nightly(dir: &Path, input: &Path, extra: &[&str], env: &[(&str, &str)]) -
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     run(&refs, env)
 }
+
+/// Runs `scan` into `out`, with a state file of its own (so runs in one test
+/// do not see each other's findings as known).
+pub fn scan(args: &[&str], out: &Path) -> (i32, String, String) {
+    let o = bin()
+        .arg("scan")
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .arg("--state")
+        .arg(out.with_extension("state.json"))
+        .output()
+        .unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into(),
+        String::from_utf8_lossy(&o.stderr).into(),
+    )
+}
+
+pub fn simple_scan(out: &Path, planned: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let (code, stdout, stderr) = scan(
+        &[
+            "--input",
+            data("simple.csv").to_str().unwrap(),
+            "--planned",
+            data(planned).to_str().unwrap(),
+        ],
+        out,
+    );
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    read_csv(&out.join("findings.csv"))
+}
