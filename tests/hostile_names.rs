@@ -84,8 +84,7 @@ fn csv_cells_from_the_data_cannot_be_formulas() {
     assert_eq!(f["planned_reason"], format!("'{DDE_REASON}"));
     // numbers stay numbers, byte for byte as in findings.json
     let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("findings.json")).unwrap())
-            .unwrap();
+        serde_json::from_str(&std::fs::read_to_string(out.join("findings.json")).unwrap()).unwrap();
     let j = &json[0];
     for col in [
         "drop_bytes",
@@ -93,13 +92,16 @@ fn csv_cells_from_the_data_cannot_be_formulas() {
         "after_bytes",
         "drop_pct",
         "z_score",
-        "expected_step_log",
         "p_value",
     ] {
         assert_eq!(f[col], j[col].to_string(), "{col}");
         assert!(!f[col].starts_with('\''), "{col}: {}", f[col]);
     }
-    assert!(f["z_score"].starts_with('-'), "a negative number: {}", f["z_score"]);
+    assert!(
+        f["z_score"].starts_with('-'),
+        "a negative number: {}",
+        f["z_score"]
+    );
     assert_eq!(j["force"], FORMULA_FORCE, "JSON keeps the name as it is");
 
     let log = read_csv(&dir.path().join("reports/breach-log.csv"));
@@ -282,7 +284,13 @@ fn explain_never_echoes_escape_sequences() {
     let input = osc_input(dir.path());
     let name = format!("{OSC_FORCE}/{CSI_SYSTEM}");
     let r = run(
-        &["scan", "--input", input.to_str().unwrap(), "--explain", &name],
+        &[
+            "scan",
+            "--input",
+            input.to_str().unwrap(),
+            "--explain",
+            &name,
+        ],
         &[],
     );
     assert_eq!(r.0, 0, "{r:?}");
@@ -361,7 +369,11 @@ fn scan_and_check_charts(specs: &[Spec]) -> HashMap<(String, String), String> {
         })
         .collect();
     let unique: HashSet<&&str> = ids.iter().collect();
-    assert_eq!(unique.len(), ids.len(), "duplicate Markdown anchors {ids:?}");
+    assert_eq!(
+        unique.len(),
+        ids.len(),
+        "duplicate Markdown anchors {ids:?}"
+    );
 
     // HTML: ids unique, and each section's figure is its own chart
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
@@ -389,11 +401,7 @@ fn scan_and_check_charts(specs: &[Spec]) -> HashMap<(String, String), String> {
 #[test]
 fn names_that_slug_alike_get_their_own_charts() {
     // all three were `charts/a-b-c-2021-04-11.png`
-    scan_and_check_charts(&[
-        loss(["A/B", "C"]),
-        loss(["A", "B/C"]),
-        loss(["A-B", "C"]),
-    ]);
+    scan_and_check_charts(&[loss(["A/B", "C"]), loss(["A", "B/C"]), loss(["A-B", "C"])]);
 }
 
 #[test]
