@@ -196,7 +196,7 @@ fn report_renders_hostile_names_as_text() {
     }
     // every name is still there, as escaped text
     assert!(md.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{md}");
-    assert!(md.contains("\\[x\\](javascript:alert(1))"), "{md}");
+    assert!(md.contains("\\[x\\]\\(javascript:alert(1))"), "{md}");
     assert!(md.contains("\\*bold\\*"), "{md}");
     // every link target is one the tool made: an anchor or a chart path
     for (i, _) in md.match_indices("](") {

@@ -191,11 +191,15 @@ pub fn build(run: &RunInfo, findings: &[Finding]) -> Doc {
     let shown = |i: usize| run.detailed.get(i).copied().unwrap_or(true);
     let omitted = (0..findings.len()).filter(|&i| !shown(i)).count();
     if omitted > 0 {
-        b.push(Block::Para(vec![t(format!(
-            "{omitted} of {} findings have no section or chart of their own below (at most {} do: new losses first, then known losses, transients and planned reductions, most severe first). All are in the table above, findings.csv and findings.json; `scan --max-details N` shows more.",
-            findings.len(),
-            findings.len() - omitted
-        ))]));
+        b.push(Block::Para(vec![
+            t(format!(
+                "{omitted} of {} findings have no section or chart of their own below (at most {} do: new losses first, then known losses, transients and planned reductions, most severe first). All are in the table above, findings.csv and findings.json;",
+                findings.len(),
+                findings.len() - omitted
+            )),
+            Span::Code("scan --max-details N".into()),
+            t("shows more."),
+        ]));
     }
     let loss_list: Vec<&Finding> = findings
         .iter()
