@@ -16,10 +16,16 @@ pub fn run(args: &ChartArgs) -> Result<Outcome> {
     let inputs = args.input.resolve()?;
     let (ing, plans) = load(&inputs)?;
     let idx = ing.set.find(&args.series).ok_or_else(|| {
-        let some: Vec<String> = ing.set.keys.iter().take(5).map(|k| k.join("/")).collect();
+        let some: Vec<String> = ing
+            .set
+            .keys
+            .iter()
+            .take(5)
+            .map(|k| fmt::term(&k.join("/")).into_owned())
+            .collect();
         anyhow!(
             "no series `{}` in the input (series are named like `{}`)",
-            args.series,
+            fmt::term(&args.series),
             some.join("`, `")
         )
     })?;
@@ -35,7 +41,7 @@ pub fn run(args: &ChartArgs) -> Result<Outcome> {
                             t
                         }
                     })
-                    .map_err(|why| anyhow!("{flag} `{x}`: {why}"))
+                    .map_err(|why| anyhow!("{flag} `{}`: {why}", fmt::term(x)))
             })
             .transpose()
     };
@@ -100,9 +106,9 @@ pub fn run(args: &ChartArgs) -> Result<Outcome> {
     charts::series::render(&out, &chart, args.chart_size)?;
     println!(
         "chart of {} ({} finding(s) marked) → {}",
-        s.label(),
+        fmt::term(&s.label()),
         in_range,
-        out.display()
+        fmt::term(&out.display().to_string())
     );
     Ok(Outcome::Clean)
 }
