@@ -93,12 +93,18 @@ pub fn run(args: &ChartArgs) -> Result<Outcome> {
                 .take(10)
                 .collect::<String>()
         };
-        PathBuf::from("reports").join("charts").join(format!(
-            "{}-{}-{}.png",
-            charts::slug(&s.key.join("-")),
-            d(from),
-            d(to)
-        ))
+        // `<key>-<from>-<to>.png`, with the key tuple's hash where the
+        // readable part is lossy (as the report's chart names)
+        let (key, lossy) = charts::key_slug(s.key);
+        let key = if lossy {
+            let parts: Vec<&str> = s.key.iter().map(String::as_str).collect();
+            format!("{key}-{}", charts::id_hash(&parts))
+        } else {
+            key
+        };
+        PathBuf::from("reports")
+            .join("charts")
+            .join(format!("{key}-{}-{}.png", d(from), d(to)))
     });
     if let Some(dir) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
