@@ -263,9 +263,10 @@ pub fn anchors(findings: &[Finding]) -> Vec<String> {
     unique(findings, true)
 }
 
-/// A title a person understands.
+/// A title a person understands (on one line: names from the data have
+/// line breaks as spaces and control characters shown escaped).
 pub fn finding_title(f: &Finding) -> String {
-    let who = f.key.join(" — ");
+    let who = crate::report::doc::plain(&f.key.join(" — ")).into_owned();
     let files = f
         .objects_lost
         .map(|o| format!(" ({} files)", fmt::count(o)))
@@ -309,15 +310,13 @@ pub fn finding_subtitle(f: &Finding, detected_at: i64, chart_to: i64) -> String 
     if detected_at > chart_to {
         first.push_str(&format!("; detected {}", fmt::date_time(detected_at)));
     }
-    let second = if f.planned_reason.is_empty() {
+    let reason = crate::report::doc::plain(&f.planned_reason);
+    let second = if reason.is_empty() {
         "No planned window covers it.".to_string()
     } else if f.exceeded_plan {
-        format!(
-            "Happened during the planned window \"{}\" but went beyond its plan.",
-            f.planned_reason
-        )
+        format!("Happened during the planned window \"{reason}\" but went beyond its plan.")
     } else {
-        format!("Explained by the planned window \"{}\".", f.planned_reason)
+        format!("Explained by the planned window \"{reason}\".")
     };
     format!("{first}\n{second}")
 }

@@ -66,7 +66,7 @@ pub fn run(args: &ChartArgs) -> Result<Outcome> {
     let chart = SeriesChart {
         title: format!(
             "{} — stored data, {} to {}",
-            s.key.join(" — "),
+            crate::report::doc::plain(&s.key.join(" — ")),
             fmt::date(from),
             fmt::date(to)
         ),
