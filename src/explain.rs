@@ -74,7 +74,9 @@ pub fn explain(
         .collect()
 }
 
-/// The rows as a readable table.
+/// The rows as a readable table (for a terminal: text from the data, such
+/// as a planned-window reason in a verdict, has its control characters
+/// shown escaped).
 pub fn render(rows: &[ExplainRow]) -> String {
     let mut s = String::from(
         "start        end          drop %  beyond normal %  (min)   p-value    (alpha)  verdict\n",
@@ -85,14 +87,14 @@ pub fn render(rows: &[ExplainRow]) -> String {
         let p = r.p_value.map_or("-".to_string(), |p| format!("{p:.2e}"));
         s.push_str(&format!(
             "{:<12} {:<12} {} {} ({:>4}) {:>10} ({:>6})  {}\n",
-            r.start,
-            r.end,
+            crate::fmt::term(&r.start),
+            crate::fmt::term(&r.end),
             opt(r.drop_pct, 7),
             opt(r.excess_pct, 16),
             r.min_drop_pct,
             p,
             r.alpha,
-            r.verdict
+            crate::fmt::term(&r.verdict)
         ));
     }
     s

@@ -104,16 +104,169 @@ pub fn slug(s: &str) -> String {
     out.trim_end_matches('-').to_string()
 }
 
-/// `charts/<force>-<system>-<start>.png` for a finding.
-pub fn chart_name(f: &Finding) -> String {
-    let mut parts: Vec<String> = f.key.iter().map(|k| slug(k)).collect();
-    parts.push(slug(&f.start.replace(':', "")));
-    format!("charts/{}.png", parts.join("-"))
+/// Longest readable part (the key values) of a chart file name or an
+/// anchor, in bytes: a file name stays under 100 bytes however long the names.
+pub const SLUG_KEY_MAX: usize = 60;
+
+/// Whether a key value slugs losing nothing but case and the difference
+/// between a space and a hyphen: ASCII letters and digits in words separated
+/// by single spaces or hyphens (`Kent Police`, `Body-worn video`).
+fn plain_key(k: &str) -> bool {
+    !k.is_empty()
+        && k.split([' ', '-'])
+            .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
-/// A title a person understands.
+/// The readable part of a series' file names and anchors: the slugs of its
+/// key values joined by `-`, at most [`SLUG_KEY_MAX`] bytes (`series` when
+/// nothing readable is left); and whether it is lossy on its own, so that
+/// the name needs [`id_hash`] to stay unique: a value that is not
+/// [`plain_key`] (punctuation, non-Latin letters, control characters),
+/// a cut, or nothing left.
+pub fn key_slug(key: &[String]) -> (String, bool) {
+    let parts: Vec<String> = key
+        .iter()
+        .map(|k| slug(k))
+        .filter(|s| !s.is_empty())
+        .collect();
+    let mut out = parts.join("-");
+    let mut lossy = !key.iter().all(|k| plain_key(k));
+    if out.len() > SLUG_KEY_MAX {
+        out.truncate(SLUG_KEY_MAX);
+        out.truncate(out.trim_end_matches('-').len());
+        lossy = true;
+    }
+    if out.is_empty() {
+        out = "series".into();
+        lossy = true;
+    }
+    (out, lossy)
+}
+
+/// 8 hex digits of FNV-1a (64 bit, folded to 32) over the parts, each
+/// preceded by its length: the same tuple always gives the same hash, and
+/// `("A-B", "C")` and `("A", "B-C")` give different ones.
+pub fn id_hash(parts: &[&str]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    };
+    for p in parts {
+        eat(&(p.len() as u64).to_le_bytes());
+        eat(p.as_bytes());
+    }
+    format!("{:08x}", (h ^ (h >> 32)) as u32)
+}
+
+/// A finding's name in two forms: readable only, and with the hash of its
+/// identity (key tuple, kind, start); `lossy` when the readable one alone
+/// could be another finding's.
+struct Stem {
+    bare: String,
+    hashed: String,
+    lossy: bool,
+}
+
+/// `<key>-<start>` (chart) or `<key>-<kind>-<start>` (anchor).
+fn stem(f: &Finding, anchor: bool) -> Stem {
+    let (key, lossy) = key_slug(&f.key);
+    let bare = if anchor {
+        slug(&format!("{key}-{}-{}", f.kind.as_str(), f.start))
+    } else {
+        format!("{key}-{}", slug(&f.start.replace(':', "")))
+    };
+    let mut id: Vec<&str> = f.key.iter().map(String::as_str).collect();
+    id.push(f.kind.as_str());
+    id.push(&f.start);
+    let hashed = format!("{bare}-{}", id_hash(&id));
+    Stem {
+        bare,
+        hashed,
+        lossy,
+    }
+}
+
+/// Unique names for findings (the rule of [`chart_names`]).
+fn unique(findings: &[Finding], anchor: bool) -> Vec<String> {
+    use std::collections::{HashMap, HashSet};
+    type Id<'a> = (&'a [String], &'a str, &'a str);
+    let ids: Vec<Id> = findings
+        .iter()
+        .map(|f| (f.key.as_slice(), f.kind.as_str(), f.start.as_str()))
+        .collect();
+    let stems: Vec<Stem> = findings.iter().map(|f| stem(f, anchor)).collect();
+    let mut names: Vec<String> = stems
+        .iter()
+        .map(|s| if s.lossy { &s.hashed } else { &s.bare }.clone())
+        .collect();
+    // A readable name two different findings would share: each gets its hash.
+    let mut owners: HashMap<&str, HashSet<Id>> = HashMap::new();
+    for (n, i) in names.iter().zip(&ids) {
+        owners.entry(n.as_str()).or_default().insert(*i);
+    }
+    let shared: HashSet<String> = owners
+        .into_iter()
+        .filter(|(_, o)| o.len() > 1)
+        .map(|(n, _)| n.to_string())
+        .collect();
+    for (n, s) in names.iter_mut().zip(&stems) {
+        if shared.contains(n.as_str()) {
+            *n = s.hashed.clone();
+        }
+    }
+    // Hashes that still meet (never seen; a 32-bit hash could): `-2`, `-3`,
+    // in the findings' order.
+    let mut taken: HashMap<String, Id> = HashMap::new();
+    for (n, i) in names.iter_mut().zip(&ids) {
+        let base = n.clone();
+        let mut k = 1;
+        while taken.get(n.as_str()).is_some_and(|o| o != i) {
+            k += 1;
+            *n = format!("{base}-{k}");
+        }
+        taken.insert(n.clone(), *i);
+    }
+    names
+}
+
+/// `charts/<key>-<start>.png` for a finding on its own (`charts/kent-police-
+/// body-worn-video-2023-04-22.png`), with `-<hash>` before `.png` when its
+/// key is lossy ([`key_slug`]). A run names its charts with
+/// [`chart_names`], which also separates names that differ only in case,
+/// spaces or hyphens.
+pub fn chart_name(f: &Finding) -> String {
+    let s = stem(f, false);
+    format!("charts/{}.png", if s.lossy { s.hashed } else { s.bare })
+}
+
+/// The chart file names of a run's findings, unique per finding (key tuple,
+/// kind, start) and at most about 100 bytes. The readable name
+/// `charts/<key>-<start>.png` gets `-<hash>` ([`id_hash`] of the key values,
+/// kind and start) when the key is lossy on its own ([`key_slug`]: not plain
+/// ASCII words, too long, no Latin letters or digits) or when another
+/// finding of the run has the same readable name (`Kent Police` and
+/// `kent police`, or `("A-B", "C")` and `("A", "B-C")`). Ordinary names keep
+/// their readable names.
+pub fn chart_names(findings: &[Finding]) -> Vec<String> {
+    unique(findings, false)
+        .into_iter()
+        .map(|n| format!("charts/{n}.png"))
+        .collect()
+}
+
+/// The anchors of a run's findings' sections (`<key>-<kind>-<start>`), by the
+/// rule of [`chart_names`].
+pub fn anchors(findings: &[Finding]) -> Vec<String> {
+    unique(findings, true)
+}
+
+/// A title a person understands (on one line: names from the data have
+/// line breaks as spaces and control characters shown escaped).
 pub fn finding_title(f: &Finding) -> String {
-    let who = f.key.join(" — ");
+    let who = crate::report::doc::plain(&f.key.join(" — ")).into_owned();
     let files = f
         .objects_lost
         .map(|o| format!(" ({} files)", fmt::count(o)))
@@ -157,15 +310,13 @@ pub fn finding_subtitle(f: &Finding, detected_at: i64, chart_to: i64) -> String 
     if detected_at > chart_to {
         first.push_str(&format!("; detected {}", fmt::date_time(detected_at)));
     }
-    let second = if f.planned_reason.is_empty() {
+    let reason = crate::report::doc::plain(&f.planned_reason);
+    let second = if reason.is_empty() {
         "No planned window covers it.".to_string()
     } else if f.exceeded_plan {
-        format!(
-            "Happened during the planned window \"{}\" but went beyond its plan.",
-            f.planned_reason
-        )
+        format!("Happened during the planned window \"{reason}\" but went beyond its plan.")
     } else {
-        format!("Explained by the planned window \"{}\".", f.planned_reason)
+        format!("Explained by the planned window \"{reason}\".")
     };
     format!("{first}\n{second}")
 }
@@ -199,7 +350,7 @@ pub fn render_findings(
     } = *opts;
     std::fs::create_dir_all(dir.join("charts")).map_err(|e| ChartError::Draw(e.to_string()))?;
     let snapshot: Vec<Finding> = findings.to_vec();
-    let names: Vec<String> = snapshot.iter().map(chart_name).collect();
+    let names: Vec<String> = chart_names(&snapshot);
     // Every chart marks the other findings of its series: group them once.
     let mut by_series: std::collections::HashMap<usize, Vec<&Finding>> =
         std::collections::HashMap::new();
@@ -286,6 +437,89 @@ mod tests {
         assert_eq!(info.color_type, png::ColorType::Rgb);
         buf.truncate(info.buffer_size());
         (info.width, info.height, buf)
+    }
+
+    /// The finding of [`set`] under another key (and start, kind).
+    fn named(key: [&str; 2], start: &str, kind: crate::detect::Kind) -> crate::findings::Finding {
+        let mut f = analyze(&set(), &[], &DetectParams::default(), "").remove(0);
+        f.key = key.iter().map(|k| k.to_string()).collect();
+        f.start = start.into();
+        f.kind = kind;
+        f
+    }
+
+    #[test]
+    fn slugs_are_readable_unique_and_short() {
+        use super::{anchors, chart_name, chart_names, id_hash, key_slug};
+        use crate::detect::Kind::{Loss, Transient};
+        let k = |a: &str, b: &str| vec![a.to_string(), b.to_string()];
+        assert_eq!(
+            key_slug(&k("Kent Police", "Body-worn video")),
+            ("kent-police-body-worn-video".into(), false)
+        );
+        assert_eq!(key_slug(&k("A/B", "C")), ("a-b-c".into(), true));
+        assert_eq!(key_slug(&k("警察", "記録")), ("series".into(), true));
+        assert_eq!(
+            key_slug(&k("Heddlu/警察", "ANPR")),
+            ("heddlu-anpr".into(), true)
+        );
+        let (long, lossy) = key_slug(&k(&"Long Name ".repeat(24), "Custody"));
+        assert!(lossy && long.len() <= super::SLUG_KEY_MAX && !long.ends_with('-'));
+        // the tuple, not a joined string
+        assert_ne!(id_hash(&["A-B", "C"]), id_hash(&["A", "B-C"]));
+        assert_eq!(id_hash(&["A", "B"]), id_hash(&["A", "B"]));
+        assert_eq!(id_hash(&["A", "B"]).len(), 8);
+
+        let ordinary = named(["Kent Police", "Body-worn video"], "2023-04-22", Loss);
+        assert_eq!(
+            chart_name(&ordinary),
+            "charts/kent-police-body-worn-video-2023-04-22.png"
+        );
+        let timed = named(["Kent Police", "ANPR"], "2023-04-22T06:00:00", Transient);
+        assert_eq!(
+            chart_name(&timed),
+            "charts/kent-police-anpr-2023-04-22t060000.png"
+        );
+        assert_eq!(
+            anchors(&[ordinary.clone(), timed.clone()]),
+            [
+                "kent-police-body-worn-video-loss-2023-04-22",
+                "kent-police-anpr-transient-2023-04-22t06-00-00"
+            ]
+        );
+        // lossy on its own: hashed even alone
+        let slash = named(["A/B", "C"], "2021-04-11", Loss);
+        assert!(chart_name(&slash).starts_with("charts/a-b-c-2021-04-11-"));
+        // shared readable names: all who share get their hash, the rest not
+        let fs = [
+            named(["Kent Police", "Custody"], "2021-04-11", Loss),
+            named(["kent police", "Custody"], "2021-04-11", Loss),
+            named(["A-B", "C"], "2021-04-11", Loss),
+            named(["A", "B-C"], "2021-04-11", Loss),
+            slash.clone(),
+            ordinary.clone(),
+        ];
+        let names = chart_names(&fs);
+        let distinct: std::collections::HashSet<&String> = names.iter().collect();
+        assert_eq!(distinct.len(), fs.len(), "{names:?}");
+        assert_eq!(names[5], chart_name(&ordinary));
+        assert_eq!(names[4], chart_name(&slash));
+        for n in &names[..4] {
+            let stem = n.strip_suffix(".png").unwrap();
+            let hash = &stem[stem.len() - 9..];
+            assert!(
+                hash.starts_with('-') && hash[1..].bytes().all(|b| b.is_ascii_hexdigit()),
+                "{n}"
+            );
+        }
+        // the same finding twice keeps one name
+        assert_eq!(
+            chart_names(&[slash.clone(), slash.clone()]),
+            [chart_name(&slash), chart_name(&slash)]
+        );
+        let ids = anchors(&fs);
+        let distinct: std::collections::HashSet<&String> = ids.iter().collect();
+        assert_eq!(distinct.len(), fs.len(), "{ids:?}");
     }
 
     #[test]

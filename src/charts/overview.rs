@@ -75,7 +75,13 @@ pub fn render(
     let x1 = max * 6.0;
     let names: Vec<String> = ranked
         .iter()
-        .map(|f| format!("{}, {}", f.key.join(" — "), fmt::date(f.start_ts)))
+        .map(|f| {
+            format!(
+                "{}, {}",
+                crate::report::doc::plain(&f.key.join(" — ")),
+                fmt::date(f.start_ts)
+            )
+        })
         .collect();
     let name_w =
         names.iter().map(|s| s.chars().count()).max().unwrap_or(20) as f64 * label_px * 0.55 + 20.0;

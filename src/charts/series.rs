@@ -159,7 +159,10 @@ pub fn render(path: &Path, c: &SeriesChart, size: (u32, u32)) -> Result<Layout, 
                 colour::PLANNED.mix(0.13).filled(),
             )))
             .map_err(draw_err)?
-            .label(format!("planned: {}", shorten(&w.reason, 60)))
+            .label(format!(
+                "planned: {}",
+                shorten(&crate::report::doc::plain(&w.reason), 60)
+            ))
             .legend(|(x, y)| {
                 Rectangle::new(
                     [(x, y - 7), (x + 22, y + 7)],

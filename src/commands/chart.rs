@@ -16,10 +16,16 @@ pub fn run(args: &ChartArgs) -> Result<Outcome> {
     let inputs = args.input.resolve()?;
     let (ing, plans) = load(&inputs)?;
     let idx = ing.set.find(&args.series).ok_or_else(|| {
-        let some: Vec<String> = ing.set.keys.iter().take(5).map(|k| k.join("/")).collect();
+        let some: Vec<String> = ing
+            .set
+            .keys
+            .iter()
+            .take(5)
+            .map(|k| fmt::term(&k.join("/")).into_owned())
+            .collect();
         anyhow!(
             "no series `{}` in the input (series are named like `{}`)",
-            args.series,
+            fmt::term(&args.series),
             some.join("`, `")
         )
     })?;
@@ -35,7 +41,7 @@ pub fn run(args: &ChartArgs) -> Result<Outcome> {
                             t
                         }
                     })
-                    .map_err(|why| anyhow!("{flag} `{x}`: {why}"))
+                    .map_err(|why| anyhow!("{flag} `{}`: {why}", fmt::term(x)))
             })
             .transpose()
     };
@@ -60,7 +66,7 @@ pub fn run(args: &ChartArgs) -> Result<Outcome> {
     let chart = SeriesChart {
         title: format!(
             "{} — stored data, {} to {}",
-            s.key.join(" — "),
+            crate::report::doc::plain(&s.key.join(" — ")),
             fmt::date(from),
             fmt::date(to)
         ),
@@ -87,12 +93,18 @@ pub fn run(args: &ChartArgs) -> Result<Outcome> {
                 .take(10)
                 .collect::<String>()
         };
-        PathBuf::from("reports").join("charts").join(format!(
-            "{}-{}-{}.png",
-            charts::slug(&s.key.join("-")),
-            d(from),
-            d(to)
-        ))
+        // `<key>-<from>-<to>.png`, with the key tuple's hash where the
+        // readable part is lossy (as the report's chart names)
+        let (key, lossy) = charts::key_slug(s.key);
+        let key = if lossy {
+            let parts: Vec<&str> = s.key.iter().map(String::as_str).collect();
+            format!("{key}-{}", charts::id_hash(&parts))
+        } else {
+            key
+        };
+        PathBuf::from("reports")
+            .join("charts")
+            .join(format!("{key}-{}-{}.png", d(from), d(to)))
     });
     if let Some(dir) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
@@ -100,9 +112,9 @@ pub fn run(args: &ChartArgs) -> Result<Outcome> {
     charts::series::render(&out, &chart, args.chart_size)?;
     println!(
         "chart of {} ({} finding(s) marked) → {}",
-        s.label(),
+        fmt::term(&s.label()),
         in_range,
-        out.display()
+        fmt::term(&out.display().to_string())
     );
     Ok(Outcome::Clean)
 }

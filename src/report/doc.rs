@@ -1,7 +1,19 @@
 //! A small document model with two renderers, so `report.md` and
 //! `report.html` say exactly the same thing: headings, paragraphs, labelled
 //! fields (the ICO form), tables, images and "to complete" notes.
+//!
+//! All text of the model is text, never markup: names, planned-window
+//! reasons and labels come from the data and may be hostile. Both renderers
+//! show control characters escaped and line breaks as spaces ([`plain`]);
+//! Markdown escapes everything that could make a tag, link, image, emphasis,
+//! table cell or new block ([`md_text`]); HTML escapes `&`, `<`, `>`, `"`.
+//! Link and image targets are made by the tool (chart paths, `#anchors`) and
+//! are percent-encoded anyway ([`href`]), so none can carry a scheme such as
+//! `javascript:`. The one piece of markup, code such as a command, is
+//! [`Span::Code`], written only by the tool.
 
+use crate::fmt;
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 /// A table cell: text, optionally a link (Markdown target, HTML target).
@@ -35,6 +47,9 @@ pub enum Span {
     Text(String),
     /// Something only a person can fill in; never invented by the tool.
     ToComplete(String),
+    /// A command or file name written by the tool (no backtick in it):
+    /// `` `code` `` in Markdown, shown with its backticks in HTML.
+    Code(String),
 }
 
 /// A block of the document.
@@ -61,23 +76,123 @@ pub struct Doc {
     pub blocks: Vec<Block>,
 }
 
-fn md_escape(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+/// Text for either renderer: line breaks and tabs become spaces (a name
+/// cannot start a new line, heading or table row), other control characters
+/// and bidirectional overrides are shown escaped ([`fmt::term`]).
+pub fn plain(s: &str) -> Cow<'_, str> {
+    if s.contains(['\n', '\r', '\t']) {
+        Cow::Owned(fmt::term(&s.replace(['\n', '\r', '\t'], " ")).into_owned())
+    } else {
+        fmt::term(s)
+    }
+}
+
+/// Text as Markdown inline content that renders as exactly that text: no
+/// raw HTML (`<` before a tag or autolink becomes `&lt;`, `>` `&gt;`, `&`
+/// before an entity `&amp;`), no link, image, emphasis, strike-through or
+/// code (`[`, `]`, `*`, `_`, `` ` ``, `~` and `\` backslash-escaped), no
+/// table-cell break (`|`), no new line ([`plain`]). Ordinary text (letters,
+/// digits, spaces, `-`, `(`, `)`, `.`, `,`, `:`, `'`, `"`, `%`, `#`, `—`,
+/// `<` followed by a space) is unchanged. At the start of a line see
+/// [`md_block`].
+fn md_text(s: &str) -> String {
+    let s = plain(s);
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut chars = s.chars().peekable();
+    let mut prev = None;
+    while let Some(c) = chars.next() {
+        let next = chars.peek().copied();
+        match c {
+            // `(` only after `]`: `\]\(` even for a renderer lax about escapes
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '(' if prev == Some(']') => out.push_str("\\("),
+            '<' if next.is_some_and(|n| !n.is_whitespace()) => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' if next.is_some_and(|n| n.is_ascii_alphanumeric() || n == '#') => {
+                out.push_str("&amp;")
+            }
+            _ => out.push(c),
+        }
+        prev = Some(c);
+    }
+    out
+}
+
+/// Inline Markdown (from [`md_text`]) made safe at the start of a line, as a
+/// heading's or paragraph's text: `#` at the start or after a space (a
+/// heading, or a heading's closing `#`s) is escaped, and so is whatever
+/// would start a list, a heading underline or an indented code block.
+fn md_block(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut prev: Option<char> = None;
+    for c in text.chars() {
+        if c == '#' && prev.is_none_or(char::is_whitespace) {
+            out.push('\\');
+        }
+        out.push(c);
+        prev = Some(c);
+    }
+    block_start(&mut out);
+    out
+}
+
+/// Escapes what would make the start of a line a list item, a heading
+/// underline or an indented code block.
+fn block_start(out: &mut String) {
+    let trimmed = out.trim_start();
+    if trimmed.len() != out.len() {
+        *out = trimmed.to_string();
+    }
+    if out.starts_with(['-', '+', '=']) {
+        out.insert(0, '\\');
+    } else {
+        // `1.` or `1)` starts an ordered list
+        let digits = out.bytes().take_while(u8::is_ascii_digit).count();
+        if digits > 0 && matches!(out.as_bytes().get(digits), Some(b'.' | b')')) {
+            out.insert(digits, '\\');
+        }
+    }
+}
+
+/// A link or image target as the tool writes it (a relative path or an
+/// `#anchor`): anything but ASCII letters, digits and `-._~/#` is
+/// percent-encoded, so no target can name a scheme (`javascript:`), end the
+/// Markdown link early (`)`, space) or leave an HTML attribute (`"`).
+pub fn href(s: &str) -> Cow<'_, str> {
+    let ok = |b: u8| b.is_ascii_alphanumeric() || b"-._~/#".contains(&b);
+    if s.bytes().all(ok) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() * 3);
+    for b in s.bytes() {
+        if ok(b) {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    Cow::Owned(out)
 }
 
 fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
+    plain(s)
+        .replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
 }
 
+/// Spans as inline Markdown.
 fn md_spans(spans: &[Span]) -> String {
     spans
         .iter()
         .map(|s| match s {
-            Span::Text(t) => t.clone(),
-            Span::ToComplete(t) => format!("**☐ To complete:** {t}"),
+            Span::Text(t) => md_text(t),
+            Span::ToComplete(t) => format!("**☐ To complete:** {}", md_text(t)),
+            Span::Code(t) => format!("`{}`", plain(t).replace('`', "'")),
         })
         .collect::<Vec<_>>()
         .join(" ")
@@ -92,6 +207,7 @@ fn html_spans(spans: &[Span]) -> String {
                 "<span class=\"todo\">☐ To complete: {}</span>",
                 html_escape(t)
             ),
+            Span::Code(t) => html_escape(&format!("`{t}`")),
         })
         .collect::<Vec<_>>()
         .join(" ")
@@ -100,20 +216,21 @@ fn html_spans(spans: &[Span]) -> String {
 impl Doc {
     /// Renders GitHub-flavoured Markdown; images are linked by path.
     pub fn to_markdown(&self) -> String {
-        let mut s = format!("# {}\n", self.title);
+        let mut s = format!("# {}\n", md_block(&md_text(&self.title)));
         for b in &self.blocks {
             s.push('\n');
             match b {
                 Block::Heading(level, text, id) => {
                     let _ = writeln!(
                         s,
-                        "<a id=\"{id}\"></a>\n\n{} {}",
+                        "<a id=\"{}\"></a>\n\n{} {}",
+                        html_escape(&href(id)),
                         "#".repeat(usize::from(*level).clamp(1, 6)),
-                        text
+                        md_block(&md_text(text))
                     );
                 }
                 Block::Para(spans) => {
-                    let _ = writeln!(s, "{}", md_spans(spans));
+                    let _ = writeln!(s, "{}", md_block(&md_spans(spans)));
                 }
                 Block::Fields(numbered, fields) => {
                     if *numbered {
@@ -127,12 +244,7 @@ impl Doc {
                         } else {
                             String::new()
                         };
-                        let _ = writeln!(
-                            s,
-                            "| {n}{} | {} |",
-                            md_escape(label),
-                            md_escape(&md_spans(spans))
-                        );
+                        let _ = writeln!(s, "| {n}{} | {} |", md_text(label), md_spans(spans));
                     }
                 }
                 Block::Table(header, rows) => {
@@ -141,7 +253,7 @@ impl Doc {
                         "| {} |",
                         header
                             .iter()
-                            .map(|h| md_escape(h))
+                            .map(|h| md_text(h))
                             .collect::<Vec<_>>()
                             .join(" | ")
                     );
@@ -150,15 +262,15 @@ impl Doc {
                         let cells: Vec<String> = r
                             .iter()
                             .map(|c| match &c.link {
-                                Some((md, _)) => format!("[{}]({})", md_escape(&c.text), md),
-                                None => md_escape(&c.text),
+                                Some((md, _)) => format!("[{}]({})", md_text(&c.text), href(md)),
+                                None => md_text(&c.text),
                             })
                             .collect();
                         let _ = writeln!(s, "| {} |", cells.join(" | "));
                     }
                 }
                 Block::Image(path, alt) => {
-                    let _ = writeln!(s, "![{}]({})", alt.replace(['[', ']'], ""), path);
+                    let _ = writeln!(s, "![{}]({})", md_text(alt), href(path));
                 }
             }
         }
@@ -183,7 +295,7 @@ impl Doc {
                     let _ = writeln!(
                         s,
                         "<h{l} id=\"{}\">{}</h{l}>",
-                        html_escape(id),
+                        html_escape(&href(id)),
                         html_escape(text)
                     );
                 }
@@ -222,7 +334,7 @@ impl Doc {
                             .map(|c| match &c.link {
                                 Some((_, html)) => format!(
                                     "<td><a href=\"{}\">{}</a></td>",
-                                    html_escape(html),
+                                    html_escape(&href(html)),
                                     html_escape(&c.text)
                                 ),
                                 None => format!("<td>{}</td>", html_escape(&c.text)),
@@ -325,5 +437,80 @@ mod tests {
         assert!(html.contains("a|b &amp; c"));
         assert!(html.contains("class=\"todo\""));
         assert!(html.contains("<a href=\"#c\">x|y</a>"));
+    }
+
+    #[test]
+    fn markdown_text_is_never_markup() {
+        // ordinary text is unchanged
+        for s in [
+            "Kent Police — Body-worn video, 22 Apr 2023",
+            "Evidence store migration (no loss expected) (exceeded)",
+            "p < 1e-300",
+            "1 TB = 10^12 bytes; s.67(6), \"to complete\", 19.9%",
+            "#",
+        ] {
+            assert_eq!(md_text(s), s);
+        }
+        assert_eq!(
+            md_text("<script>alert(1)</script>"),
+            "&lt;script&gt;alert(1)&lt;/script&gt;"
+        );
+        assert_eq!(
+            md_text("<img src=x onerror=alert(1)>"),
+            "&lt;img src=x onerror=alert(1)&gt;"
+        );
+        assert_eq!(
+            md_text("[x](javascript:alert(1))"),
+            "\\[x\\]\\(javascript:alert(1))"
+        );
+        assert_eq!(md_text("![i](y)"), "!\\[i\\]\\(y)");
+        assert_eq!(
+            md_text("*a* _b_ `c` ~~d~~ e|f \\"),
+            "\\*a\\* \\_b\\_ \\`c\\` \\~\\~d\\~\\~ e\\|f \\\\"
+        );
+        assert_eq!(md_text("&amp; & x"), "&amp;amp; & x");
+        assert_eq!(md_text("A\n# Injected\r\nB"), "A # Injected  B");
+        assert_eq!(md_text("a\x1b]0;x\x07"), "a\\\\x1b\\]0;x\\\\x07");
+        // at the start of a line
+        assert_eq!(md_block(&md_text("# x")), "\\# x");
+        assert_eq!(md_block(&md_text("Kent #")), "Kent \\#");
+        assert_eq!(md_block(&md_text("C#")), "C#");
+        assert_eq!(md_block(&md_text("- x")), "\\- x");
+        assert_eq!(md_block(&md_text("   + x")), "\\+ x");
+        assert_eq!(md_block(&md_text("12. x")), "12\\. x");
+        assert_eq!(md_block(&md_text("715 GB (100.0%)")), "715 GB (100.0%)");
+    }
+
+    #[test]
+    fn link_targets_and_ids_cannot_carry_a_scheme() {
+        assert_eq!(
+            href("charts/kent-police-custody-2023-04-07.png"),
+            "charts/kent-police-custody-2023-04-07.png"
+        );
+        assert_eq!(href("#kent-loss-2023-04-07"), "#kent-loss-2023-04-07");
+        assert_eq!(href("javascript:alert(1)"), "javascript%3Aalert%281%29");
+        assert_eq!(href("a b\")x"), "a%20b%22%29x");
+        let d = Doc {
+            title: "t".into(),
+            blocks: vec![
+                Block::Heading(3, "<b>".into(), "x\"><script>".into()),
+                Block::Image("javascript:alert(1)".into(), "]<x>".into()),
+                Block::Para(vec![Span::Code("scan --max-details N".into())]),
+            ],
+        };
+        let md = d.to_markdown();
+        assert!(md.contains("<a id=\"x%22%3E%3Cscript%3E\"></a>"), "{md}");
+        assert!(md.contains("### &lt;b&gt;\n"), "{md}");
+        assert!(
+            md.contains("![\\]&lt;x&gt;](javascript%3Aalert%281%29)"),
+            "{md}"
+        );
+        assert!(md.contains("\n`scan --max-details N`\n"), "{md}");
+        let html = d.to_html(&|_| None);
+        assert!(
+            html.contains("<h3 id=\"x%22%3E%3Cscript%3E\">&lt;b&gt;</h3>"),
+            "{html}"
+        );
+        assert!(html.contains("<p>`scan --max-details N`</p>"), "{html}");
     }
 }

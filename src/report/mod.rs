@@ -1,6 +1,8 @@
 //! Output files of a run, one writer per format: findings as CSV and JSON,
 //! rejected rows, the manifest. The output folder itself (temporary folder,
-//! rename, link swap) is [`folder`].
+//! rename, link swap) is [`folder`]. Every CSV cell goes through
+//! [`fmt::csv_safe`](crate::fmt::csv_safe): text from the data (names,
+//! planned-window reasons, rejected values) is opened in spreadsheets.
 
 pub mod breach_log;
 pub mod doc;
@@ -9,6 +11,7 @@ pub mod manifest;
 pub mod referral;
 
 use crate::findings::Finding;
+use crate::fmt;
 use crate::ingest::Rejected;
 use anyhow::{Context, Result};
 use serde_json::{Map, Value};
@@ -16,12 +19,30 @@ use std::path::Path;
 
 pub use folder::{point_latest, OutDir, RUNS_DIR};
 
-/// Writes any serialisable rows as CSV.
+/// Writes any serialisable rows as CSV, every cell spreadsheet-safe
+/// ([`fmt::csv_safe`]: numbers, negative ones too, are written unchanged).
 pub fn write_csv<T: serde::Serialize>(path: &Path, rows: &[T]) -> Result<()> {
-    let mut w =
-        csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
+    // Serialise as csv does, then read the cells back to make each one safe:
+    // the serialiser decides the columns and number formats, this only adds
+    // a `'` in front of a text cell a spreadsheet would take for a formula.
+    let mut plain = csv::WriterBuilder::new()
+        .flexible(true)
+        .from_writer(Vec::new());
     for r in rows {
-        w.serialize(r)?;
+        plain.serialize(r)?;
+    }
+    let plain = plain.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut w = csv::WriterBuilder::new()
+        .flexible(true)
+        .from_path(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(plain.as_slice());
+    let mut rec = csv::StringRecord::new();
+    while r.read_record(&mut rec)? {
+        w.write_record(rec.iter().map(|c| fmt::csv_safe(c).into_owned()))?;
     }
     w.flush()?;
     Ok(())
@@ -46,7 +67,7 @@ pub fn write_findings_csv(path: &Path, findings: &[Finding], key_names: &[String
     let mut header: Vec<String> = key_names.to_vec();
     let fields = field_names();
     header.extend(fields.iter().cloned());
-    w.write_record(&header)?;
+    w.write_record(header.iter().map(|h| fmt::csv_safe(h).into_owned()))?;
     for f in findings {
         let v = finding_json(f, key_names)?;
         let rec: Vec<String> = header.iter().map(|h| cell(v.get(h))).collect();
@@ -113,10 +134,61 @@ pub fn field_names() -> Vec<String> {
     }
 }
 
+/// A findings.csv cell: text made spreadsheet-safe, numbers as JSON writes them.
 fn cell(v: Option<&Value>) -> String {
     match v {
         None | Some(Value::Null) => String::new(),
-        Some(Value::String(s)) => s.clone(),
+        Some(Value::String(s)) => fmt::csv_safe(s).into_owned(),
         Some(other) => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Serialize)]
+    struct Row {
+        name: String,
+        n: i64,
+        x: f64,
+        y: Option<f64>,
+    }
+
+    fn row(name: &str, n: i64, x: f64, y: Option<f64>) -> Row {
+        Row {
+            name: name.into(),
+            n,
+            x,
+            y,
+        }
+    }
+
+    #[test]
+    fn csv_cells_are_spreadsheet_safe_and_numbers_unchanged() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows = [
+            row("Kent Police, \"BWV\"", -12, -1.5e-7, None),
+            row("=HYPERLINK(\"x\")", 3, f64::NEG_INFINITY, Some(-0.25)),
+            row("-2+3+cmd|' /C calc'!A0", 0, 1.0, Some(f64::NAN)),
+            row("-12", 1, 2.5, None),
+        ];
+        let path = dir.path().join("a.csv");
+        write_csv(&path, &rows).unwrap();
+        let got = std::fs::read_to_string(&path).unwrap();
+        // what csv itself writes, with only the formula cells prefixed
+        let mut w = csv::Writer::from_writer(Vec::new());
+        for r in &rows {
+            w.serialize(r).unwrap();
+        }
+        let plain = String::from_utf8(w.into_inner().unwrap()).unwrap();
+        let want = plain
+            .replace("\"=HYPERLINK", "\"'=HYPERLINK")
+            .replace("-2+3+cmd", "'-2+3+cmd");
+        assert_eq!(got, want);
+        assert!(got.contains("\n-12,1,2.5,\n"));
+        // no rows: no file content, as before
+        write_csv::<Row>(&path, &[]).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "");
     }
 }

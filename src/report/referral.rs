@@ -37,14 +37,11 @@ fn todo(s: impl Into<String>) -> Span {
     Span::ToComplete(s.into())
 }
 
-/// Anchor of a finding's section.
-pub fn anchor(f: &Finding) -> String {
-    crate::charts::slug(&format!(
-        "{}-{}-{}",
-        f.key.join("-"),
-        f.kind.as_str(),
-        f.start
-    ))
+/// Anchors of the findings' sections, unique in the report
+/// ([`crate::charts::anchors`]: `<key>-<kind>-<start>`, with a hash of the
+/// key tuple, kind and start where that is lossy or shared).
+pub fn anchors(findings: &[Finding]) -> Vec<String> {
+    crate::charts::anchors(findings)
 }
 
 /// Builds the report.
@@ -54,6 +51,7 @@ pub fn build(run: &RunInfo, findings: &[Finding]) -> Doc {
         blocks: Vec::new(),
     };
     let b = &mut d.blocks;
+    let ids = anchors(findings);
     let count = |k: Kind| findings.iter().filter(|f| f.kind == k).count();
     let (losses, transients, planned) = (
         count(Kind::Loss),
@@ -153,7 +151,7 @@ pub fn build(run: &RunInfo, findings: &[Finding]) -> Doc {
                 let mut r: Vec<Cell> = vec![
                     Cell {
                         text: (i + 1).to_string(),
-                        link: Some((format!("#{}", anchor(f)), format!("#{}", anchor(f)))),
+                        link: Some((format!("#{}", ids[i]), format!("#{}", ids[i]))),
                     },
                     f.severity.as_str().into(),
                     f.kind.as_str().into(),
@@ -179,7 +177,7 @@ pub fn build(run: &RunInfo, findings: &[Finding]) -> Doc {
                 } else {
                     Cell {
                         text: "chart".into(),
-                        link: Some((f.chart.clone(), format!("#{}", anchor(f)))),
+                        link: Some((f.chart.clone(), format!("#{}", ids[i]))),
                     }
                 });
                 r
@@ -191,17 +189,22 @@ pub fn build(run: &RunInfo, findings: &[Finding]) -> Doc {
     let shown = |i: usize| run.detailed.get(i).copied().unwrap_or(true);
     let omitted = (0..findings.len()).filter(|&i| !shown(i)).count();
     if omitted > 0 {
-        b.push(Block::Para(vec![t(format!(
-            "{omitted} of {} findings have no section or chart of their own below (at most {} do: new losses first, then known losses, transients and planned reductions, most severe first). All are in the table above, findings.csv and findings.json; `scan --max-details N` shows more.",
-            findings.len(),
-            findings.len() - omitted
-        ))]));
+        b.push(Block::Para(vec![
+            t(format!(
+                "{omitted} of {} findings have no section or chart of their own below (at most {} do: new losses first, then known losses, transients and planned reductions, most severe first). All are in the table above, findings.csv and findings.json;",
+                findings.len(),
+                findings.len() - omitted
+            )),
+            Span::Code("scan --max-details N".into()),
+            t("shows more."),
+        ]));
     }
-    let loss_list: Vec<&Finding> = findings
+    let loss_list: Vec<(&Finding, &str)> = findings
         .iter()
+        .zip(&ids)
         .enumerate()
-        .filter(|&(i, f)| f.kind == Kind::Loss && shown(i))
-        .map(|(_, f)| f)
+        .filter(|&(i, (f, _))| f.kind == Kind::Loss && shown(i))
+        .map(|(_, (f, id))| (f, id.as_str()))
         .collect();
     if !loss_list.is_empty() {
         b.push(Block::Heading(
@@ -210,27 +213,28 @@ pub fn build(run: &RunInfo, findings: &[Finding]) -> Doc {
             "losses".into(),
         ));
         b.push(Block::Para(vec![t("Each section follows the order of the ICO's personal data breach report form. Facts come from the monitoring data; everything marked \"to complete\" needs a person who knows the system and its data. Nothing there is guessed by the tool.")]));
-        for (i, f) in loss_list.iter().enumerate() {
-            referral_section(b, run, f, i + 1, losses);
+        for (i, (f, id)) in loss_list.iter().enumerate() {
+            referral_section(b, run, f, id, i + 1, losses);
         }
     }
     for (kind, heading, id, intro) in [
         (Kind::Transient, "Temporary losses of availability (transients)", "transients", "Each of these drops came back within the recovery window: a restore, or a collection glitch such as a zero reading. A temporary loss of availability is still a personal data breach if personal data was unavailable: record each in the breach log with its facts, and decide whether it is notifiable."),
         (Kind::Planned, "Planned reductions (for the breach log)", "planned", "These reductions fell inside a planned window (disposal, migration, tiering) and within its expected size. They are listed so the record shows what was removed and when."),
     ] {
-        let list: Vec<&Finding> = findings
+        let list: Vec<(&Finding, &String)> = findings
             .iter()
+            .zip(&ids)
             .enumerate()
-            .filter(|&(i, f)| f.kind == kind && shown(i))
-            .map(|(_, f)| f)
+            .filter(|&(i, (f, _))| f.kind == kind && shown(i))
+            .map(|(_, fi)| fi)
             .collect();
         if list.is_empty() {
             continue;
         }
         b.push(Block::Heading(2, heading.into(), id.into()));
         b.push(Block::Para(vec![t(intro)]));
-        for f in list {
-            b.push(Block::Heading(3, format!("{} — {}", f.key.join(" — "), fmt::date_time(f.start_ts)), anchor(f)));
+        for (f, anchor) in list {
+            b.push(Block::Heading(3, format!("{} — {}", f.key.join(" — "), fmt::date_time(f.start_ts)), anchor.clone()));
             let back = if f.recovered_at.is_empty() { String::new() } else { format!(", back on {}", f.recovered_at) };
             b.push(Block::Para(vec![t(format!(
                 "{} ({:.1}%{}) between {} and {}{back}. {}",
@@ -259,12 +263,19 @@ pub fn build(run: &RunInfo, findings: &[Finding]) -> Doc {
     d
 }
 
-fn referral_section(b: &mut Vec<Block>, run: &RunInfo, f: &Finding, n: usize, of: usize) {
+fn referral_section(
+    b: &mut Vec<Block>,
+    run: &RunInfo,
+    f: &Finding,
+    anchor: &str,
+    n: usize,
+    of: usize,
+) {
     let who = f.key.join(" — ");
     b.push(Block::Heading(
         3,
         format!("Loss {n} of {of}: {who}, {}", fmt::date_time(f.start_ts)),
-        anchor(f),
+        anchor.to_string(),
     ));
     let detected = run.started_at;
     let deadline = fmt::deadline_72h(detected);
