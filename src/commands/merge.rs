@@ -310,11 +310,12 @@ pub fn run(args: &MergeArgs) -> Result<Outcome> {
     };
     publish(run, findings, &|dir, findings, only| {
         std::fs::create_dir_all(dir.join("charts"))?;
-        for (f, keep) in findings.iter_mut().zip(only) {
+        // The names one scan of the whole estate gives (unique in the run).
+        let names = crate::charts::chart_names(findings);
+        for ((f, keep), name) in findings.iter_mut().zip(only).zip(names) {
             let src = chart_src.get(&(f.key.clone(), f.start.clone()));
             f.chart = match src {
                 Some(src) if *keep => {
-                    let name = crate::charts::chart_name(f);
                     std::fs::copy(src, dir.join(&name))
                         .with_context(|| format!("cannot copy {}", src.display()))?;
                     name

@@ -395,12 +395,15 @@ fn explain(args: &ScanArgs, inputs: &crate::cli::Inputs, now: i64) -> Result<Out
         ing.set = ing.set.truncated(now);
     }
     if let Some(name) = &args.explain {
-        let i = ing
-            .set
-            .find(name)
-            .ok_or_else(|| anyhow::anyhow!("--explain: no series `{name}` in the input"))?;
+        let i = ing.set.find(name).ok_or_else(|| {
+            anyhow::anyhow!("--explain: no series `{}` in the input", fmt::term(name))
+        })?;
         let rows = crate::explain::explain(&ing.set, &plans, &inputs.thresholds, Some(i));
-        println!("{name}: {} candidate reduction(s) examined", rows.len());
+        println!(
+            "{}: {} candidate reduction(s) examined",
+            fmt::term(name),
+            rows.len()
+        );
         print!("{}", crate::explain::render(&rows));
     }
     if let Some(path) = &args.explain_all {
