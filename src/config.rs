@@ -162,18 +162,44 @@ pub struct Config {
     pub columns: ColumnNames,
 }
 
+/// Largest configuration file read, in bytes (1 MiB: a real one is a few
+/// KB, even with hundreds of overrides).
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
 impl ConfigFile {
-    /// Loads and parses a TOML configuration file.
+    /// Loads and parses a TOML configuration file: a regular file (a FIFO or
+    /// device is refused at once) of at most [`MAX_CONFIG_BYTES`].
     pub fn load(path: &Path) -> Result<ConfigFile, ConfigError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+        let bytes = crate::ingest::read_small(path, MAX_CONFIG_BYTES, "configuration file")
+            .map_err(|reason| ConfigError::Read {
+                file: file.clone(),
+                reason,
+            })?;
+        let text = String::from_utf8(bytes).map_err(|e| ConfigError::Parse {
             file: file.clone(),
-            reason: e.to_string(),
+            reason: format!("not valid UTF-8 (at byte {})", e.utf8_error().valid_up_to()),
         })?;
-        toml::from_str(&text).map_err(|e| ConfigError::Parse {
-            file,
-            reason: e.to_string().trim_end().replace('\n', " "),
-        })
+        let cfg: ConfigFile = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            file: file.clone(),
+            reason: toml_reason(&text, &e),
+        })?;
+        Ok(cfg)
+    }
+}
+
+/// A TOML error on one line: "line L, column C: message" (the parser's own
+/// text spans several lines, with the source quoted).
+fn toml_reason(text: &str, e: &toml::de::Error) -> String {
+    let msg = e.message().trim().replace('\n', " ");
+    match e.span() {
+        Some(span) => {
+            let before = text.get(..span.start).unwrap_or("");
+            let line = before.matches('\n').count() + 1;
+            let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            format!("line {line}, column {col}: {msg}")
+        }
+        None => msg,
     }
 }
 
@@ -306,6 +332,15 @@ mod tests {
             columns(&f.columns, None, None, None, None).keys,
             vec!["force", "system"]
         );
+    }
+
+    #[test]
+    fn toml_errors_are_one_line_with_line_and_column() {
+        let text = "[detect]\nmin_drop_pc = 3\n";
+        let e = toml::from_str::<ConfigFile>(text).unwrap_err();
+        let r = toml_reason(text, &e);
+        assert!(r.starts_with("line 2, column 1: "), "{r}");
+        assert!(!r.contains('\n') && r.contains("min_drop_pc"), "{r}");
     }
 
     #[test]

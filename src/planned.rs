@@ -20,7 +20,7 @@ pub struct PlannedRow {
 
 /// Reads a planned-windows file.
 pub fn read(path: &Path, key_cols: &[String]) -> Result<Vec<PlannedRow>, SideFileError> {
-    let (f, mut reader) = SideFile::open(path)?;
+    let (f, mut reader) = SideFile::open(path, "planned-windows file")?;
     let idx = f.require(key_cols.iter().map(String::as_str).chain(["start", "end"]))?;
     let exp_col = f.column("expected_drop_pct");
     let reason_col = f.column("reason");
