@@ -404,7 +404,7 @@ impl InputArgs {
             overrides: file.overrides.clone(),
             flags: self.thresholds.clone(),
         };
-        thresholds.validate()?;
+        thresholds.validate().map_err(|e| self.locate(e))?;
         let columns = config::columns(
             &file.columns,
             self.time_col.as_deref(),
@@ -435,6 +435,38 @@ impl InputArgs {
             thresholds,
             max_memory: self.max_memory,
         })
+    }
+}
+
+impl InputArgs {
+    /// A threshold error with where the value was written: the flag when one
+    /// was given for it, else the configuration file (and its override).
+    fn locate(&self, e: config::ConfigError) -> config::ConfigError {
+        use config::ConfigError;
+        let file = self.config.as_ref().map(|p| p.display().to_string());
+        match e {
+            ConfigError::Invalid(error) => {
+                let flag = serde_json::to_value(&self.thresholds)
+                    .ok()
+                    .and_then(|v| v.get(error.key).map(|x| !x.is_null()))
+                    .unwrap_or(false);
+                let place = match (flag, file) {
+                    (true, _) => format!("--{}", error.key.replace('_', "-")),
+                    (false, Some(f)) => format!("configuration {f}, [detect]"),
+                    (false, None) => return ConfigError::Invalid(error),
+                };
+                ConfigError::InvalidAt { place, error }
+            }
+            // An override's own values: the flags were checked with the base.
+            ConfigError::Override(n, error) => match file {
+                Some(f) => ConfigError::InvalidAt {
+                    place: format!("configuration {f}, override #{n}"),
+                    error,
+                },
+                None => ConfigError::Override(n, error),
+            },
+            other => other,
+        }
     }
 }
 

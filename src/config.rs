@@ -143,12 +143,22 @@ pub enum ConfigError {
         /// The parser's message (names line, column and key).
         reason: String,
     },
-    /// A value outside its range.
-    #[error("{0}")]
+    /// A value outside its range. Transparent: the message is the
+    /// parameter error's own, printed once (not again as its cause).
+    #[error(transparent)]
     Invalid(#[from] ParamError),
     /// A value outside its range in an override.
     #[error("override #{0}: {1}")]
     Override(usize, ParamError),
+    /// A value outside its range, with where it was written: the flag, or
+    /// the configuration file and its table.
+    #[error("{place}: {error}")]
+    InvalidAt {
+        /// `--max-drop-samples`, `configuration c.toml, [detect]`, …
+        place: String,
+        /// The value and its range.
+        error: ParamError,
+    },
 }
 
 /// The final configuration.
