@@ -57,8 +57,9 @@ pub struct InputArgs {
     /// Timestamp column [default: timestamp].
     #[arg(long, value_name = "NAME")]
     pub time_col: Option<String>,
-    /// Key columns, comma-separated [default: force,system].
-    #[arg(long, value_name = "A,B")]
+    /// Key columns, comma-separated [default: force,system]. At least one;
+    /// an empty list is a usage error.
+    #[arg(long, value_name = "A,B", value_parser = config::parse_key_cols)]
     pub key_cols: Option<String>,
     /// Bytes column [default: bytes].
     #[arg(long, value_name = "NAME")]

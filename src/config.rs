@@ -159,6 +159,9 @@ pub enum ConfigError {
         /// The value and its range.
         error: ParamError,
     },
+    /// Unusable column names (no key column, an empty or repeated name).
+    #[error("{0}")]
+    Columns(String),
 }
 
 /// The final configuration.
@@ -194,6 +197,11 @@ impl ConfigFile {
             file: file.clone(),
             reason: toml_reason(&text, &e),
         })?;
+        if let Some(keys) = &cfg.columns.keys {
+            check_keys(keys).map_err(|why| {
+                ConfigError::Columns(format!("configuration {file}: [columns] keys: {why}"))
+            })?;
+        }
         Ok(cfg)
     }
 }
@@ -211,6 +219,35 @@ fn toml_reason(text: &str, e: &toml::de::Error) -> String {
         }
         None => msg,
     }
+}
+
+/// Checks a list of key columns: at least one, none empty, none repeated.
+pub fn check_keys(keys: &[String]) -> Result<(), String> {
+    if keys.is_empty() {
+        return Err("no key column: give the columns that name a series, e.g. force,system".into());
+    }
+    if keys.iter().any(|k| k.trim().is_empty()) {
+        return Err("an empty column name".into());
+    }
+    for (i, k) in keys.iter().enumerate() {
+        if keys[..i].contains(k) {
+            return Err(format!("`{k}` is given twice"));
+        }
+    }
+    Ok(())
+}
+
+/// Parses `--key-cols A,B`: comma-separated names, spaces around them
+/// ignored; no name, an empty name or a repeated one is a usage error.
+pub fn parse_key_cols(s: &str) -> Result<String, String> {
+    let keys: Vec<String> = s.split(',').map(|k| k.trim().to_string()).collect();
+    let keys = if keys.iter().all(String::is_empty) {
+        Vec::new()
+    } else {
+        keys
+    };
+    check_keys(&keys)?;
+    Ok(s.to_string())
 }
 
 /// Builds [`ColumnNames`] from the file's table and the flags (flags win).
@@ -342,6 +379,14 @@ mod tests {
             columns(&f.columns, None, None, None, None).keys,
             vec!["force", "system"]
         );
+    }
+
+    #[test]
+    fn key_columns_are_checked() {
+        assert!(parse_key_cols("force, system").is_ok());
+        for bad in ["", " ", ",", " , ,", "force,,system", "force,force"] {
+            assert!(parse_key_cols(bad).is_err(), "`{bad}`");
+        }
     }
 
     #[test]
