@@ -389,6 +389,8 @@ pub struct Inputs {
     pub thresholds: crate::config::Thresholds,
     /// `--max-memory`, in bytes.
     pub max_memory: Option<u64>,
+    /// The configuration file (`--config`), if any, for messages.
+    pub config_file: Option<PathBuf>,
 }
 
 impl InputArgs {
@@ -435,6 +437,7 @@ impl InputArgs {
             },
             thresholds,
             max_memory: self.max_memory,
+            config_file: self.config.clone(),
         })
     }
 }

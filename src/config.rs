@@ -67,6 +67,69 @@ pub struct ConfigFile {
     pub overrides: Vec<Override>,
 }
 
+impl Override {
+    /// How the override is written, for messages: `series = "A/B"`,
+    /// `match system = "File shares"`.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(sr) = &self.series {
+            parts.push(format!("series = \"{sr}\""));
+        }
+        if !self.matches.is_empty() {
+            let m: Vec<String> = self
+                .matches
+                .iter()
+                .map(|(k, v)| format!("{k} = \"{v}\""))
+                .collect();
+            parts.push(format!("match {}", m.join(", ")));
+        }
+        if parts.is_empty() {
+            "every series".into()
+        } else {
+            parts.join(", ")
+        }
+    }
+}
+
+/// Warnings for the overrides that apply to no series of the input (a
+/// misspelt name, or a column that is not a key column): their thresholds
+/// are never used, which an operator who wrote them should know. `file` is
+/// the configuration file.
+pub fn unmatched_overrides(
+    overrides: &[Override],
+    key_names: &[String],
+    keys: &[Vec<String>],
+    file: &str,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, o) in overrides.iter().enumerate() {
+        if keys.iter().any(|k| o.applies(key_names, k)) {
+            continue;
+        }
+        let not_keys: Vec<&str> = o
+            .matches
+            .keys()
+            .filter(|c| !key_names.contains(c))
+            .map(String::as_str)
+            .collect();
+        let hint = if not_keys.is_empty() {
+            "a misspelt name?".to_string()
+        } else {
+            format!(
+                "`{}` is not a key column; the key columns are {}",
+                not_keys.join("`, `"),
+                key_names.join(", ")
+            )
+        };
+        out.push(format!(
+            "configuration {file}: override #{} ({}) matches no series in the input ({hint}); its thresholds are not used",
+            i + 1,
+            o.describe()
+        ));
+    }
+    out
+}
+
 /// Thresholds for every series: the base values, the file's overrides and
 /// the command-line flags (which win over the file, overrides included).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -379,6 +442,32 @@ mod tests {
             columns(&f.columns, None, None, None, None).keys,
             vec!["force", "system"]
         );
+    }
+
+    #[test]
+    fn overrides_matching_nothing_are_named() {
+        let names = vec!["force".to_string(), "system".to_string()];
+        let keys = vec![vec!["Kent".to_string(), "Custody".to_string()]];
+        let o = |m: &[(&str, &str)], series: Option<&str>| Override {
+            series: series.map(str::to_string),
+            matches: m
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            set: ThresholdArgs::default(),
+        };
+        let all = [
+            o(&[("system", "Custody")], None),
+            o(&[("system", "Custdy")], None),
+            o(&[("sytem", "Custody")], None),
+            o(&[], Some("Kent/Custody")),
+            o(&[], Some("Kent/Nothing")),
+        ];
+        let w = unmatched_overrides(&all, &names, &keys, "c.toml");
+        assert_eq!(w.len(), 3, "{w:?}");
+        assert!(w[0].contains("override #2") && w[0].contains("Custdy"));
+        assert!(w[1].contains("override #3") && w[1].contains("`sytem` is not a key column"));
+        assert!(w[2].contains("override #5") && w[2].contains("Kent/Nothing"));
     }
 
     #[test]

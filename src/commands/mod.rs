@@ -29,7 +29,9 @@ pub fn load(inputs: &Inputs) -> Result<(Ingested, Vec<PlannedRow>)> {
 
 /// [`load`] for one shard of the series (all of them for `None`).
 ///
-/// Stops with an error (exit 2) when no row of the input is usable.
+/// Stops with an error (exit 2) when no row of the input is usable, and
+/// warns, even under `-q`, about planned windows that cover most of the data
+/// and overrides that match no series (whole-estate checks: not for a shard).
 pub fn load_shard(
     inputs: &Inputs,
     shard: Option<ingest::Shard>,
@@ -43,19 +45,42 @@ pub fn load_shard(
         None => Vec::new(),
     };
     // A shard sees only its own series: the whole-estate checks are for one run.
-    if let (Some(p), None) = (&inputs.planned, shard) {
-        const SHOWN: usize = 10;
-        let warnings = planned::check(&plans, &ing.set.keys, &p.display().to_string());
-        for w in warnings.iter().take(SHOWN) {
-            crate::log::warn(w);
+    if shard.is_some() {
+        return Ok((ing, plans));
+    }
+    const SHOWN: usize = 10;
+    let show = |warnings: Vec<String>, about: &str, say: fn(String)| {
+        let n = warnings.len();
+        for w in warnings.into_iter().take(SHOWN) {
+            say(w);
         }
-        if warnings.len() > SHOWN {
-            crate::log::warn(format!(
-                "… and {} more warnings about {}",
-                warnings.len() - SHOWN,
-                p.display()
-            ));
+        if n > SHOWN {
+            say(format!("… and {} more warnings about {about}", n - SHOWN));
         }
+    };
+    let alarm = |m: String| crate::log::alarm(m);
+    let warn = |m: String| crate::log::warn(m);
+    if let Some(p) = &inputs.planned {
+        let file = p.display().to_string();
+        show(
+            planned::check_coverage(&plans, &ing.set, &file),
+            &file,
+            alarm,
+        );
+        show(planned::check(&plans, &ing.set.keys, &file), &file, warn);
+    }
+    if !inputs.config.overrides.is_empty() {
+        let file = inputs
+            .config_file
+            .as_ref()
+            .map_or("(none)".to_string(), |p| p.display().to_string());
+        let w = crate::config::unmatched_overrides(
+            &inputs.config.overrides,
+            &ing.set.key_names,
+            &ing.set.keys,
+            &file,
+        );
+        show(w, &file, alarm);
     }
     Ok((ing, plans))
 }
