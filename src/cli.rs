@@ -57,8 +57,9 @@ pub struct InputArgs {
     /// Timestamp column [default: timestamp].
     #[arg(long, value_name = "NAME")]
     pub time_col: Option<String>,
-    /// Key columns, comma-separated [default: force,system].
-    #[arg(long, value_name = "A,B")]
+    /// Key columns, comma-separated [default: force,system]. At least one;
+    /// an empty list is a usage error.
+    #[arg(long, value_name = "A,B", value_parser = config::parse_key_cols)]
     pub key_cols: Option<String>,
     /// Bytes column [default: bytes].
     #[arg(long, value_name = "NAME")]
@@ -388,6 +389,8 @@ pub struct Inputs {
     pub thresholds: crate::config::Thresholds,
     /// `--max-memory`, in bytes.
     pub max_memory: Option<u64>,
+    /// The configuration file (`--config`), if any, for messages.
+    pub config_file: Option<PathBuf>,
 }
 
 impl InputArgs {
@@ -404,7 +407,7 @@ impl InputArgs {
             overrides: file.overrides.clone(),
             flags: self.thresholds.clone(),
         };
-        thresholds.validate()?;
+        thresholds.validate().map_err(|e| self.locate(e))?;
         let columns = config::columns(
             &file.columns,
             self.time_col.as_deref(),
@@ -434,7 +437,40 @@ impl InputArgs {
             },
             thresholds,
             max_memory: self.max_memory,
+            config_file: self.config.clone(),
         })
+    }
+}
+
+impl InputArgs {
+    /// A threshold error with where the value was written: the flag when one
+    /// was given for it, else the configuration file (and its override).
+    fn locate(&self, e: config::ConfigError) -> config::ConfigError {
+        use config::ConfigError;
+        let file = self.config.as_ref().map(|p| p.display().to_string());
+        match e {
+            ConfigError::Invalid(error) => {
+                let flag = serde_json::to_value(&self.thresholds)
+                    .ok()
+                    .and_then(|v| v.get(error.key).map(|x| !x.is_null()))
+                    .unwrap_or(false);
+                let place = match (flag, file) {
+                    (true, _) => format!("--{}", error.key.replace('_', "-")),
+                    (false, Some(f)) => format!("configuration {f}, [detect]"),
+                    (false, None) => return ConfigError::Invalid(error),
+                };
+                ConfigError::InvalidAt { place, error }
+            }
+            // An override's own values: the flags were checked with the base.
+            ConfigError::Override(n, error) => match file {
+                Some(f) => ConfigError::InvalidAt {
+                    place: format!("configuration {f}, override #{n}"),
+                    error,
+                },
+                None => ConfigError::Override(n, error),
+            },
+            other => other,
+        }
     }
 }
 

@@ -67,6 +67,69 @@ pub struct ConfigFile {
     pub overrides: Vec<Override>,
 }
 
+impl Override {
+    /// How the override is written, for messages: `series = "A/B"`,
+    /// `match system = "File shares"`.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(sr) = &self.series {
+            parts.push(format!("series = \"{sr}\""));
+        }
+        if !self.matches.is_empty() {
+            let m: Vec<String> = self
+                .matches
+                .iter()
+                .map(|(k, v)| format!("{k} = \"{v}\""))
+                .collect();
+            parts.push(format!("match {}", m.join(", ")));
+        }
+        if parts.is_empty() {
+            "every series".into()
+        } else {
+            parts.join(", ")
+        }
+    }
+}
+
+/// Warnings for the overrides that apply to no series of the input (a
+/// misspelt name, or a column that is not a key column): their thresholds
+/// are never used, which an operator who wrote them should know. `file` is
+/// the configuration file.
+pub fn unmatched_overrides(
+    overrides: &[Override],
+    key_names: &[String],
+    keys: &[Vec<String>],
+    file: &str,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, o) in overrides.iter().enumerate() {
+        if keys.iter().any(|k| o.applies(key_names, k)) {
+            continue;
+        }
+        let not_keys: Vec<&str> = o
+            .matches
+            .keys()
+            .filter(|c| !key_names.contains(c))
+            .map(String::as_str)
+            .collect();
+        let hint = if not_keys.is_empty() {
+            "a misspelt name?".to_string()
+        } else {
+            format!(
+                "`{}` is not a key column; the key columns are {}",
+                not_keys.join("`, `"),
+                key_names.join(", ")
+            )
+        };
+        out.push(format!(
+            "configuration {file}: override #{} ({}) matches no series in the input ({hint}); its thresholds are not used",
+            i + 1,
+            o.describe()
+        ));
+    }
+    out
+}
+
 /// Thresholds for every series: the base values, the file's overrides and
 /// the command-line flags (which win over the file, overrides included).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -143,12 +206,25 @@ pub enum ConfigError {
         /// The parser's message (names line, column and key).
         reason: String,
     },
-    /// A value outside its range.
-    #[error("{0}")]
+    /// A value outside its range. Transparent: the message is the
+    /// parameter error's own, printed once (not again as its cause).
+    #[error(transparent)]
     Invalid(#[from] ParamError),
     /// A value outside its range in an override.
     #[error("override #{0}: {1}")]
     Override(usize, ParamError),
+    /// A value outside its range, with where it was written: the flag, or
+    /// the configuration file and its table.
+    #[error("{place}: {error}")]
+    InvalidAt {
+        /// `--max-drop-samples`, `configuration c.toml, [detect]`, …
+        place: String,
+        /// The value and its range.
+        error: ParamError,
+    },
+    /// Unusable column names (no key column, an empty or repeated name).
+    #[error("{0}")]
+    Columns(String),
 }
 
 /// The final configuration.
@@ -162,19 +238,79 @@ pub struct Config {
     pub columns: ColumnNames,
 }
 
+/// Largest configuration file read, in bytes (1 MiB: a real one is a few
+/// KB, even with hundreds of overrides).
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
 impl ConfigFile {
-    /// Loads and parses a TOML configuration file.
+    /// Loads and parses a TOML configuration file: a regular file (a FIFO or
+    /// device is refused at once) of at most [`MAX_CONFIG_BYTES`].
     pub fn load(path: &Path) -> Result<ConfigFile, ConfigError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+        let bytes = crate::ingest::read_small(path, MAX_CONFIG_BYTES, "configuration file")
+            .map_err(|reason| ConfigError::Read {
+                file: file.clone(),
+                reason,
+            })?;
+        let text = String::from_utf8(bytes).map_err(|e| ConfigError::Parse {
             file: file.clone(),
-            reason: e.to_string(),
+            reason: format!("not valid UTF-8 (at byte {})", e.utf8_error().valid_up_to()),
         })?;
-        toml::from_str(&text).map_err(|e| ConfigError::Parse {
-            file,
-            reason: e.to_string().trim_end().replace('\n', " "),
-        })
+        let cfg: ConfigFile = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            file: file.clone(),
+            reason: toml_reason(&text, &e),
+        })?;
+        if let Some(keys) = &cfg.columns.keys {
+            check_keys(keys).map_err(|why| {
+                ConfigError::Columns(format!("configuration {file}: [columns] keys: {why}"))
+            })?;
+        }
+        Ok(cfg)
     }
+}
+
+/// A TOML error on one line: "line L, column C: message" (the parser's own
+/// text spans several lines, with the source quoted).
+fn toml_reason(text: &str, e: &toml::de::Error) -> String {
+    let msg = e.message().trim().replace('\n', " ");
+    match e.span() {
+        Some(span) => {
+            let before = text.get(..span.start).unwrap_or("");
+            let line = before.matches('\n').count() + 1;
+            let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            format!("line {line}, column {col}: {msg}")
+        }
+        None => msg,
+    }
+}
+
+/// Checks a list of key columns: at least one, none empty, none repeated.
+pub fn check_keys(keys: &[String]) -> Result<(), String> {
+    if keys.is_empty() {
+        return Err("no key column: give the columns that name a series, e.g. force,system".into());
+    }
+    if keys.iter().any(|k| k.trim().is_empty()) {
+        return Err("an empty column name".into());
+    }
+    for (i, k) in keys.iter().enumerate() {
+        if keys[..i].contains(k) {
+            return Err(format!("`{k}` is given twice"));
+        }
+    }
+    Ok(())
+}
+
+/// Parses `--key-cols A,B`: comma-separated names, spaces around them
+/// ignored; no name, an empty name or a repeated one is a usage error.
+pub fn parse_key_cols(s: &str) -> Result<String, String> {
+    let keys: Vec<String> = s.split(',').map(|k| k.trim().to_string()).collect();
+    let keys = if keys.iter().all(String::is_empty) {
+        Vec::new()
+    } else {
+        keys
+    };
+    check_keys(&keys)?;
+    Ok(s.to_string())
 }
 
 /// Builds [`ColumnNames`] from the file's table and the flags (flags win).
@@ -306,6 +442,49 @@ mod tests {
             columns(&f.columns, None, None, None, None).keys,
             vec!["force", "system"]
         );
+    }
+
+    #[test]
+    fn overrides_matching_nothing_are_named() {
+        let names = vec!["force".to_string(), "system".to_string()];
+        let keys = vec![vec!["Kent".to_string(), "Custody".to_string()]];
+        let o = |m: &[(&str, &str)], series: Option<&str>| Override {
+            series: series.map(str::to_string),
+            matches: m
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            set: ThresholdArgs::default(),
+        };
+        let all = [
+            o(&[("system", "Custody")], None),
+            o(&[("system", "Custdy")], None),
+            o(&[("sytem", "Custody")], None),
+            o(&[], Some("Kent/Custody")),
+            o(&[], Some("Kent/Nothing")),
+        ];
+        let w = unmatched_overrides(&all, &names, &keys, "c.toml");
+        assert_eq!(w.len(), 3, "{w:?}");
+        assert!(w[0].contains("override #2") && w[0].contains("Custdy"));
+        assert!(w[1].contains("override #3") && w[1].contains("`sytem` is not a key column"));
+        assert!(w[2].contains("override #5") && w[2].contains("Kent/Nothing"));
+    }
+
+    #[test]
+    fn key_columns_are_checked() {
+        assert!(parse_key_cols("force, system").is_ok());
+        for bad in ["", " ", ",", " , ,", "force,,system", "force,force"] {
+            assert!(parse_key_cols(bad).is_err(), "`{bad}`");
+        }
+    }
+
+    #[test]
+    fn toml_errors_are_one_line_with_line_and_column() {
+        let text = "[detect]\nmin_drop_pc = 3\n";
+        let e = toml::from_str::<ConfigFile>(text).unwrap_err();
+        let r = toml_reason(text, &e);
+        assert!(r.starts_with("line 2, column 1: "), "{r}");
+        assert!(!r.contains('\n') && r.contains("min_drop_pc"), "{r}");
     }
 
     #[test]

@@ -27,7 +27,7 @@ pub struct Label {
 
 /// Reads a labels file.
 pub fn read(path: &Path, key_cols: &[String]) -> Result<Vec<Label>, SideFileError> {
-    let (f, mut reader) = SideFile::open(path)?;
+    let (f, mut reader) = SideFile::open(path, "labels file")?;
     let idx = f.require(
         key_cols
             .iter()

@@ -66,3 +66,45 @@ pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         }
     }
 }
+
+/// The text of an error for the operator: its message and then each cause
+/// that adds something, joined by `: ` (a cause whose text the message
+/// already holds, as when an error repeats its source, is left out, so
+/// nothing is printed twice). Control characters are shown escaped; line
+/// breaks the message itself has are kept.
+pub fn error_text(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let part = cause.to_string();
+        if part.is_empty() || text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text.split('\n')
+        .map(|l| fmt::term(l).into_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn error_text_prints_each_message_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("bad value 72")]
+        struct Inner;
+        #[derive(Debug, thiserror::Error)]
+        #[error("bad value 72")]
+        struct Outer(#[source] Inner);
+        let e = anyhow::Error::new(Outer(Inner));
+        assert_eq!(super::error_text(&e), "bad value 72");
+        let e = anyhow::Error::new(Inner).context("reading c.toml");
+        assert_eq!(super::error_text(&e), "reading c.toml: bad value 72");
+        let e = anyhow::anyhow!("two\nlines \u{1b}[31m");
+        assert_eq!(super::error_text(&e), "two\nlines \\x1b[31m");
+    }
+}

@@ -3,7 +3,7 @@
 //! configured, `*` matching every value, dates inclusive.
 
 use crate::detect::PlanWindow;
-use crate::ingest::timestamp;
+use crate::ingest::{timestamp, SeriesSet};
 use crate::sidefile::{SideFile, SideFileError};
 use std::path::Path;
 
@@ -20,7 +20,7 @@ pub struct PlannedRow {
 
 /// Reads a planned-windows file.
 pub fn read(path: &Path, key_cols: &[String]) -> Result<Vec<PlannedRow>, SideFileError> {
-    let (f, mut reader) = SideFile::open(path)?;
+    let (f, mut reader) = SideFile::open(path, "planned-windows file")?;
     let idx = f.require(key_cols.iter().map(String::as_str).chain(["start", "end"]))?;
     let exp_col = f.column("expected_drop_pct");
     let reason_col = f.column("reason");
@@ -94,6 +94,91 @@ pub fn for_series(rows: &[PlannedRow], key: &[String]) -> Vec<PlanWindow> {
         .collect();
     w.sort_by_key(|x| x.start);
     w
+}
+
+/// Share of a series' time span a planned window may cover before it is
+/// called out: a reduction in a window is reported as planned, never as a
+/// loss, so a window over most of the data hides most losses.
+pub const MAX_COVER: f64 = 0.5;
+
+/// Warnings for the windows that cover at least [`MAX_COVER`] of the time
+/// span (first to last observation) of a series they match, e.g. a
+/// `*,*,1500-01-01,2500-12-31` row: each names the file, line, window and
+/// how many series it silences. Series with one observation are left out
+/// (nothing to silence). Linear in the windows times the series each
+/// matches.
+pub fn check_coverage(rows: &[PlannedRow], set: &SeriesSet, file: &str) -> Vec<String> {
+    use std::collections::HashMap;
+    // Series by key with the `*` positions of a window blanked, per pattern.
+    let mut by_mask: HashMap<u64, HashMap<Vec<&str>, Vec<usize>>> = HashMap::new();
+    let mut out = Vec::new();
+    for r in rows {
+        let mask = r
+            .key
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| *k == "*")
+            .fold(0u64, |m, (i, _)| m | 1 << i.min(63));
+        let index = by_mask.entry(mask).or_insert_with(|| {
+            let mut m: HashMap<Vec<&str>, Vec<usize>> = HashMap::new();
+            for (i, k) in set.keys.iter().enumerate() {
+                let p = k
+                    .iter()
+                    .enumerate()
+                    .map(|(j, v)| {
+                        if mask >> j.min(63) & 1 == 1 {
+                            "*"
+                        } else {
+                            v.as_str()
+                        }
+                    })
+                    .collect();
+                m.entry(p).or_default().push(i);
+            }
+            m
+        });
+        let key: Vec<&str> = r.key.iter().map(String::as_str).collect();
+        let Some(matched) = index.get(&key) else {
+            continue;
+        };
+        let w = &r.window;
+        let mut covered = Vec::new();
+        for &i in matched {
+            let t = &set.times[set.offsets[i]..set.offsets[i + 1]];
+            let (Some(&first), Some(&last)) = (t.first(), t.last()) else {
+                continue;
+            };
+            let span = (last - first) as f64;
+            if span <= 0.0 {
+                continue;
+            }
+            let inside = (w.end.min(last) - w.start.max(first)).max(0) as f64;
+            if inside / span >= MAX_COVER {
+                covered.push(i);
+            }
+        }
+        if covered.is_empty() {
+            continue;
+        }
+        // A date-only end is the last second of that day: shown as the date.
+        let end = if (w.end + 1).rem_euclid(86_400) == 0 {
+            timestamp::format(w.end - 86_399, true)
+        } else {
+            timestamp::format(w.end, false)
+        };
+        let example = set.keys[covered[0]].join("/");
+        out.push(format!(
+            "{file}, line {}: the planned window `{}` from {} to {} covers at least {:.0} % of the data of {} series (of {} it matches, e.g. {example}): every reduction there is reported as planned, never as a loss. Check the dates",
+            r.line,
+            r.key.join("/"),
+            timestamp::format(w.start, true),
+            end,
+            MAX_COVER * 100.0,
+            covered.len(),
+            matched.len()
+        ));
+    }
+    out
 }
 
 /// Warnings about a planned-windows file against the series read: a window
@@ -182,4 +267,60 @@ pub fn check(rows: &[PlannedRow], series: &[Vec<String>], file: &str) -> Vec<Str
         open.push(b);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(key: &[&str], start: &str, end: &str, line: u64) -> PlannedRow {
+        PlannedRow {
+            key: key.iter().map(|k| k.to_string()).collect(),
+            window: PlanWindow {
+                start: timestamp::parse(start).unwrap(),
+                end: timestamp::parse(end).unwrap() + 86_399,
+                expected_drop_pct: None,
+                reason: String::new(),
+            },
+            line,
+        }
+    }
+
+    #[test]
+    fn windows_over_most_of_the_data_are_named() {
+        // two series of 100 days from 2021-01-01, one of a single day
+        let day = |d: i64| timestamp::parse("2021-01-01").unwrap() + d * 86_400;
+        let mut set = SeriesSet {
+            key_names: vec!["force".into(), "system".into()],
+            offsets: vec![0],
+            ..Default::default()
+        };
+        for (k, days) in [(["A", "X"], 100), (["B", "X"], 100), (["C", "Y"], 1)] {
+            set.keys.push(k.iter().map(|s| s.to_string()).collect());
+            set.times.extend((0..days).map(day));
+            set.bytes.extend((0..days).map(|_| 1.0));
+            set.objects.extend((0..days).map(|_| f64::NAN));
+            set.offsets.push(set.times.len());
+        }
+        let rows = [
+            row(&["*", "*"], "1500-01-01", "2500-12-31", 2),
+            row(&["A", "X"], "2021-02-01", "2021-02-03", 3),
+            row(&["*", "X"], "2021-01-01", "2021-03-01", 4),
+            row(&["Nobody", "*"], "1500-01-01", "2500-12-31", 5),
+        ];
+        let w = check_coverage(&rows, &set, "p.csv");
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(
+            w[0].starts_with(
+                "p.csv, line 2: the planned window `*/*` from 1500-01-01 to 2500-12-31"
+            ) && w[0].contains("of 2 series (of 3 it matches"),
+            "{}",
+            w[0]
+        );
+        assert!(
+            w[1].starts_with("p.csv, line 4") && w[1].contains("of 2 series"),
+            "{}",
+            w[1]
+        );
+    }
 }

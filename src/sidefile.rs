@@ -1,11 +1,16 @@
-//! Small CSV side inputs (planned windows, labels): opening, header lookup
-//! and errors that name the file, line and column.
+//! Small CSV side inputs (planned windows, labels): opening (regular files
+//! of at most [`MAX_BYTES`] only), header lookup and errors that name the
+//! file, line and column.
 
 use std::path::Path;
 
+/// Largest planned-windows or labels file read, in bytes (256 MiB: a
+/// national estate's planned windows for years are a few MB; a bigger file
+/// is the wrong file, or a device).
+pub const MAX_BYTES: u64 = 256 << 20;
+
 /// A side file that cannot be used.
-#[derive(Debug, thiserror::Error)]
-#[error("{file}, line {line}, column `{column}`: {reason}")]
+#[derive(Debug)]
 pub struct SideFileError {
     /// The file.
     pub file: String,
@@ -17,6 +22,23 @@ pub struct SideFileError {
     pub reason: String,
 }
 
+impl std::fmt::Display for SideFileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.line, self.column.as_str()) {
+            // The file could not be read at all: the reason names it.
+            (0, _) => write!(f, "{}", self.reason),
+            (line, "") => write!(f, "{}, line {line}: {}", self.file, self.reason),
+            (line, column) => write!(
+                f,
+                "{}, line {line}, column `{column}`: {}",
+                self.file, self.reason
+            ),
+        }
+    }
+}
+
+impl std::error::Error for SideFileError {}
+
 /// The header of an open side file, and where it came from.
 pub struct SideFile {
     /// Path as given, for messages.
@@ -25,21 +47,26 @@ pub struct SideFile {
     pub headers: Vec<String>,
 }
 
+/// The content of a side file, read whole.
+pub type Bytes = std::io::Cursor<Vec<u8>>;
+
 impl SideFile {
-    /// Opens `path` and reads its header; returns the reader positioned on
-    /// the first record.
-    pub fn open(path: &Path) -> Result<(SideFile, csv::Reader<std::fs::File>), SideFileError> {
+    /// Reads `path` (a regular file of at most [`MAX_BYTES`]; `what` names
+    /// the kind of file in messages, e.g. `labels file`) and its header; returns the reader
+    /// positioned on the first record.
+    pub fn open(path: &Path, what: &str) -> Result<(SideFile, csv::Reader<Bytes>), SideFileError> {
         let file = path.display().to_string();
-        let mut reader = csv::ReaderBuilder::new()
-            .flexible(true)
-            .trim(csv::Trim::All)
-            .from_path(path)
-            .map_err(|e| SideFileError {
+        let bytes =
+            crate::ingest::read_small(path, MAX_BYTES, what).map_err(|reason| SideFileError {
                 file: file.clone(),
                 line: 0,
                 column: String::new(),
-                reason: e.to_string(),
+                reason: format!("cannot read {what} {file}: {reason}"),
             })?;
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .from_reader(std::io::Cursor::new(bytes));
         let headers = reader
             .headers()
             .map_err(|e| SideFileError {

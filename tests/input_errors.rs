@@ -332,16 +332,14 @@ fn bad_input_corpus_gives_clear_outcomes() {
             vec!["ragged.csv", "line 2: 3 fields, but the header has 4"],
         ),
         ("trunc.parquet", 2, vec!["trunc.parquet"]),
-        ("header_only.csv", 0, vec!["0 series, 0 rows"]),
+        // no usable row: exit 2 (issue 11, item 17)
+        ("header_only.csv", 2, vec!["no usable row", "no data rows"]),
         ("bom.csv", 0, vec!["1 series, 2 rows"]),
         ("quoted.csv", 0, vec!["1 series, 2 rows"]),
         (
             "numbers.csv",
-            0,
-            vec![
-                "0 series, 5 rows (0 duplicates, 5 rejected)",
-                "warning: 5 row(s) rejected",
-            ],
+            2,
+            vec!["no usable row", "all 5 rows were rejected"],
         ),
     ] {
         let (got, out, err) = scan(
@@ -357,14 +355,25 @@ fn bad_input_corpus_gives_clear_outcomes() {
             );
         }
     }
-    // every bad number is named with its reason
-    let rej = read_csv(&dir.path().join("numbers.csv").join("rejected.csv"));
-    let reasons: Vec<&str> = rej.iter().map(|r| r["reason"].as_str()).collect();
-    assert!(reasons.iter().any(|r| r.contains("too large")));
-    assert!(reasons.iter().any(|r| r.contains("thousands separators")));
-    assert!(reasons.contains(&"not a number"));
-    assert!(reasons.contains(&"missing bytes value"));
-    assert!(reasons.contains(&"not a whole number"));
+    // every bad number is named with its reason (no row is usable, so the
+    // reasons are in the error, not in a report's rejected.csv)
+    let (_, _, err) = scan(
+        &[
+            "--no-charts",
+            "--input",
+            bad("numbers.csv").to_str().unwrap(),
+        ],
+        &dir.path().join("numbers-again.csv"),
+    );
+    for reason in [
+        "too large",
+        "thousands separators",
+        ": not a number",
+        "missing bytes value",
+        "not a whole number",
+    ] {
+        assert!(err.contains(reason), "`{reason}` not in: {err}");
+    }
     // quoted fields keep their commas and quotes in the key
     let f = read_csv(&dir.path().join("quoted.csv").join("findings.csv"));
     assert!(f.is_empty());

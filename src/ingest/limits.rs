@@ -55,22 +55,27 @@ fn rows_in(path: &Path) -> Result<(u64, bool), IngestError> {
         file: path.display().to_string(),
         reason,
     };
+    // Never blocks: a FIFO is refused, not waited on.
+    let open = || {
+        crate::safefs::open_regular(path, crate::safefs::Links::Follow)
+            .map_err(|e| unreadable(super::io_reason(path, &e)))
+    };
     if super::extension(path) == "parquet" {
-        let f = std::fs::File::open(path).map_err(|e| unreadable(e.to_string()))?;
+        let f = open()?;
         // A file whose footer cannot be read fails later with its own message.
         return Ok(ParquetReader::new(f)
             .num_rows()
             .map_or((0, true), |n| (n as u64, true)));
     }
-    let size = std::fs::metadata(path)
-        .map_err(|e| unreadable(e.to_string()))?
+    let f = open()?;
+    let size = f
+        .metadata()
+        .map_err(|e| unreadable(super::io_reason(path, &e)))?
         .len();
     let mut head = Vec::with_capacity(1 << 20);
-    std::fs::File::open(path)
-        .map_err(|e| unreadable(e.to_string()))?
-        .take(1 << 20)
+    f.take(1 << 20)
         .read_to_end(&mut head)
-        .map_err(|e| unreadable(e.to_string()))?;
+        .map_err(|e| unreadable(super::io_reason(path, &e)))?;
     let lines = memchr::memchr_iter(b'\n', &head).count().max(1) as u64;
     let per_line = (head.len() as u64 / lines).max(1);
     Ok((size / per_line, false))

@@ -226,34 +226,143 @@ impl RawRows {
 /// Files named like shrinkwatch's own side files (`planned.csv`,
 /// `labels.csv`, `rejected.csv`, `findings.csv`) are not observations and
 /// are skipped in folders.
+///
+/// Every file to be read must be a regular file (a symbolic link to one is
+/// fine): a FIFO would hang the run and a device would never end, so a
+/// FIFO, device, socket or folder named as a file, given or found in a
+/// folder under a data file's name, stops the run at once naming it.
 pub fn expand_inputs(paths: &[PathBuf]) -> Result<Vec<PathBuf>, IngestError> {
     let mut out = Vec::new();
+    let unreadable = |p: &Path, reason: String| IngestError::Unreadable {
+        file: p.display().to_string(),
+        reason,
+    };
     for p in paths {
         if p.is_dir() {
-            let rd = std::fs::read_dir(p).map_err(|e| IngestError::Unreadable {
-                file: p.display().to_string(),
-                reason: e.to_string(),
-            })?;
-            let mut found: Vec<PathBuf> = rd
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| is_data_file(f))
-                .filter(|f| {
-                    !matches!(
-                        f.file_name().and_then(|n| n.to_str()),
+            let rd = std::fs::read_dir(p).map_err(|e| unreadable(p, e.to_string()))?;
+            let mut found = Vec::new();
+            for e in rd {
+                let f = e.map_err(|e| unreadable(p, e.to_string()))?.path();
+                let name = f.file_name().and_then(|n| n.to_str());
+                if !is_data_file(&f)
+                    || matches!(
+                        name,
                         Some("planned.csv" | "labels.csv" | "rejected.csv" | "findings.csv")
                     )
-                })
-                .collect();
+                {
+                    continue;
+                }
+                regular_file(&f).map_err(|why| unreadable(&f, why))?;
+                found.push(f);
+            }
             found.sort();
             if found.is_empty() {
                 return Err(IngestError::NoFiles(p.display().to_string()));
             }
             out.extend(found);
         } else {
+            regular_file(p).map_err(|why| unreadable(p, why))?;
             out.push(p.clone());
         }
     }
     Ok(out)
+}
+
+/// The size of `path` when it is a regular file (following links), else why
+/// it cannot be read, e.g. "it is a FIFO (named pipe), not a regular file".
+/// Looks at the file's metadata only: never opens it, so never blocks.
+pub fn regular_file(path: &Path) -> Result<u64, String> {
+    let m = std::fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound if crate::safefs::is_link(path) => {
+            "no such file (a symbolic link to nothing)".to_string()
+        }
+        std::io::ErrorKind::NotFound => "no such file or folder".to_string(),
+        _ => e.to_string(),
+    })?;
+    if m.is_file() {
+        return Ok(m.len());
+    }
+    let what = if m.is_dir() {
+        "a folder"
+    } else {
+        special_kind(&m)
+    };
+    Err(format!("it is {what}, not a regular file"))
+}
+
+fn special_kind(m: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = m.file_type();
+        if t.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    let _ = m;
+    "a special file"
+}
+
+/// The message of an I/O error on `path` without the path itself (the
+/// errors of [`crate::safefs`] name it; callers name it once).
+pub fn io_reason(path: &Path, e: &std::io::Error) -> String {
+    let s = e.to_string();
+    let p = path.display().to_string();
+    match s.strip_prefix(p.as_str()) {
+        Some(rest) if rest.starts_with(": ") => rest[2..].to_string(),
+        Some(rest) if rest.starts_with(' ') => format!("it{rest}"),
+        _ => s,
+    }
+}
+
+/// Reads a small input a person names (configuration, planned windows,
+/// labels) of at most `max` bytes: a regular file only (a FIFO or device is
+/// refused at once, never read), opened without blocking, never more than
+/// `max + 1` bytes read. `what` names the kind of file in the limit's
+/// message (`configuration file`). The error is the reason; the caller names the file.
+pub fn read_small(path: &Path, max: u64, what: &str) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let too_big = |size: Option<u64>| {
+        format!(
+            "it is {}larger than the {} limit for a {what} (is it the right file?)",
+            size.map_or(String::new(), |s| format!(
+                "{} bytes, ",
+                crate::fmt::count(s)
+            )),
+            limit_text(max)
+        )
+    };
+    let size = regular_file(path)?;
+    if size > max {
+        return Err(too_big(Some(size)));
+    }
+    let f = crate::safefs::open_regular(path, crate::safefs::Links::Follow)
+        .map_err(|e| io_reason(path, &e))?;
+    let mut buf = Vec::new();
+    f.take(max + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| io_reason(path, &e))?;
+    if buf.len() as u64 > max {
+        return Err(too_big(None));
+    }
+    Ok(buf)
+}
+
+/// A limit in bytes as written in the documentation: `1 MiB`, `256 MiB`.
+pub fn limit_text(max: u64) -> String {
+    if max >= 1 << 20 && max % (1 << 20) == 0 {
+        format!("{} MiB", max >> 20)
+    } else if max >= 1 << 10 && max % (1 << 10) == 0 {
+        format!("{} KiB", max >> 10)
+    } else {
+        format!("{max} bytes")
+    }
 }
 
 fn is_data_file(p: &Path) -> bool {

@@ -62,9 +62,7 @@ pub(super) fn read_file(
     raw: &mut RawRows,
     rejected: &mut Vec<Rejected>,
 ) -> Result<InputFile, IngestError> {
-    if !path.is_file() {
-        return Err(ctx.unreadable("no such file"));
-    }
+    super::regular_file(path).map_err(|why| ctx.unreadable(why))?;
     match super::extension(path).as_str() {
         "csv" => read_csv(path, ctx, raw, rejected),
         "parquet" => read_parquet(path, ctx, raw, rejected),
@@ -79,7 +77,7 @@ fn read_parquet(
     rejected: &mut Vec<Rejected>,
 ) -> Result<InputFile, IngestError> {
     let perr = |e: PolarsError| ctx.unreadable(first_line(&e.to_string()));
-    let open = || std::fs::File::open(path).map_err(|e| ctx.unreadable(e.to_string()));
+    let open = || open_input(path, ctx);
     let mut reader = ParquetReader::new(open()?);
     let schema = reader.schema().map_err(perr)?;
     let md = reader.get_metadata().map_err(perr)?.clone();
@@ -125,6 +123,13 @@ fn read_parquet(
     })
 }
 
+/// Opens an input file: a regular file only, without blocking (a FIFO put
+/// in its place after [`super::expand_inputs`] looked is refused, not waited on).
+fn open_input(path: &Path, ctx: &Ctx) -> Result<std::fs::File, IngestError> {
+    crate::safefs::open_regular(path, crate::safefs::Links::Follow)
+        .map_err(|e| ctx.unreadable(super::io_reason(path, &e)))
+}
+
 /// The needed columns that the file has, or a missing-column error.
 fn wanted_columns(ctx: &Ctx, found: &[String], hint: &str) -> Result<Vec<String>, IngestError> {
     let cols = ctx.cols;
@@ -160,8 +165,8 @@ fn read_csv(
     raw: &mut RawRows,
     rejected: &mut Vec<Rejected>,
 ) -> Result<InputFile, IngestError> {
-    let io = |e: std::io::Error| ctx.unreadable(e.to_string());
-    let mut f = std::fs::File::open(path).map_err(io)?;
+    let io = |e: std::io::Error| ctx.unreadable(super::io_reason(path, &e));
+    let mut f = open_input(path, ctx)?;
     let total = f.metadata().map_err(io)?.len();
     let mut h = Sha256::new();
     let mut size = 0u64;
