@@ -278,7 +278,6 @@ fn terminal_never_sees_escape_sequences_from_the_data() {
 }
 
 #[test]
-#[ignore = "needs src/commands/scan.rs explain() (another engineer's file) to print fmt::term(name), and src/main.rs to print errors through fmt::term"]
 fn explain_never_echoes_escape_sequences() {
     let dir = tempfile::tempdir().unwrap();
     let input = osc_input(dir.path());

@@ -56,7 +56,8 @@ pub fn render(
             (FONT, title_px).into_font().color(&colour::GREY),
         ))
         .map_err(draw_err)?;
-        root.present().map_err(draw_err)?;
+        root.present()
+            .map_err(|e| draw_err(format!("{}: {e}", path.display())))?;
         return Ok(());
     }
     let n = ranked.len();
@@ -150,6 +151,7 @@ pub fn render(
             .legend(move |(x, y)| Rectangle::new([(x, y - 7), (x + 22, y + 7)], colr.filled()));
     }
     super::draw_legend(&mut chart, SeriesLabelPosition::LowerRight, label_px)?;
-    root.present().map_err(draw_err)?;
+    root.present()
+        .map_err(|e| draw_err(format!("{}: {e}", path.display())))?;
     Ok(())
 }

@@ -371,7 +371,8 @@ pub fn render(path: &Path, c: &SeriesChart, size: (u32, u32)) -> Result<Layout, 
 
     super::draw_legend(&mut chart, SeriesLabelPosition::UpperLeft, label_px * 0.95)?;
     let rows = chart.plotting_area().get_pixel_range().1;
-    root.present().map_err(draw_err)?;
+    root.present()
+        .map_err(|e| draw_err(format!("{}: {e}", path.display())))?;
     Ok(Layout {
         focus_px,
         plot_rows: (rows.start, rows.end),

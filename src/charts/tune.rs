@@ -94,6 +94,7 @@ pub fn render(
             .legend(move |(x, y)| Circle::new((x + 10, y), 7, colr.filled()));
     }
     super::draw_legend(&mut chart, SeriesLabelPosition::LowerLeft, label_px)?;
-    root.present().map_err(draw_err)?;
+    root.present()
+        .map_err(|e| draw_err(format!("{}: {e}", path.display())))?;
     Ok(())
 }

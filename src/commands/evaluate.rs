@@ -6,7 +6,7 @@ use crate::cli::{shipped_dir, EvaluateArgs};
 use crate::evaluate::{evaluate, naive_preds, Evaluation, Pred};
 use crate::findings::analyze_with;
 use crate::labels;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -47,12 +47,11 @@ pub fn run(args: &EvaluateArgs) -> Result<Outcome> {
         labels: labels_path.display().to_string(),
     };
     super::write_folder(&args.out, "evaluate", started, |dir| {
-        std::fs::write(
+        crate::report::write_file(
             dir.join("evaluation.json"),
             serde_json::to_string_pretty(&o)? + "\n",
-        )
-        .context("writing evaluation.json")?;
-        std::fs::write(dir.join("evaluation.md"), &text).context("writing evaluation.md")?;
+        )?;
+        crate::report::write_file(dir.join("evaluation.md"), &text)?;
         Ok(())
     })?;
     Ok(Outcome::Clean)

@@ -11,7 +11,7 @@ use crate::fmt;
 use crate::ingest::timestamp;
 use crate::labels;
 use crate::planned;
-use anyhow::{anyhow, ensure, Context, Result};
+use anyhow::{anyhow, ensure, Result};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -176,7 +176,7 @@ pub fn run(args: &ReplayArgs) -> Result<Outcome> {
     print!("{summary}");
     super::write_folder(&args.out, "replay", wall, |dir| {
         crate::report::write_csv(&dir.join("replay.csv"), &rows)?;
-        std::fs::write(dir.join("replay.md"), &summary).context("writing replay.md")
+        crate::report::write_file(dir.join("replay.md"), &summary)
     })?;
     Ok(Outcome::Clean)
 }

@@ -276,10 +276,10 @@ pub(crate) fn publish(
         detailed: &detailed,
     };
     let doc = referral::build(&info, &findings);
-    std::fs::write(out.path().join("report.md"), doc.to_markdown()).context("writing report.md")?;
+    crate::report::write_file(out.path().join("report.md"), doc.to_markdown())?;
     let dir = out.path().to_path_buf();
     let html = doc.to_html(&|p| std::fs::read(dir.join(p)).ok());
-    std::fs::write(out.path().join("report.html"), html).context("writing report.html")?;
+    crate::report::write_file(out.path().join("report.html"), html)?;
     timings.insert("write".to_string(), t.elapsed().as_secs_f64());
     let by_kind = count_kinds(&findings);
     let manifest = Manifest {
@@ -300,7 +300,7 @@ pub(crate) fn publish(
         timings,
     };
     // The manifest is written last: a folder with a manifest is complete.
-    std::fs::write(
+    report::write_file(
         out.path().join("manifest.json"),
         serde_json::to_string_pretty(&manifest)? + "\n",
     )?;

@@ -257,7 +257,7 @@ pub fn run(args: &TuneArgs) -> Result<Outcome> {
 
     super::write_folder(&args.out, "tune", wall, |dir| {
         write_trials(&dir.join("tune.csv"), &trials, &start, &best)?;
-        std::fs::write(dir.join("tune.md"), &text).context("writing tune.md")?;
+        crate::report::write_file(dir.join("tune.md"), &text)?;
         let points: Vec<(f64, f64)> = trials
             .iter()
             .map(|t| (t.tune.recall, t.tune.precision))
@@ -284,7 +284,7 @@ pub fn run(args: &TuneArgs) -> Result<Outcome> {
         best_hold.map_or(String::new(), |h| format!("\n# Held-out part: precision {:.3}, recall {:.3}, F1 {:.3}.", h.precision, h.recall, h.f1)),
         toml::to_string(&rec).context("writing recommended.toml")?
     );
-        std::fs::write(dir.join("recommended.toml"), toml)?;
+        crate::report::write_file(dir.join("recommended.toml"), toml)?;
         Ok(())
     })?;
     Ok(Outcome::Clean)

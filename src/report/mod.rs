@@ -19,6 +19,12 @@ use std::path::Path;
 
 pub use folder::{point_latest, OutDir, RUNS_DIR};
 
+/// Writes a whole file; an error names it (a full disk says which file).
+pub fn write_file(path: impl AsRef<Path>, bytes: impl AsRef<[u8]>) -> Result<()> {
+    let path = path.as_ref();
+    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+}
+
 /// Writes any serialisable rows as CSV, every cell spreadsheet-safe
 /// ([`fmt::csv_safe`]: numbers, negative ones too, are written unchanged).
 pub fn write_csv<T: serde::Serialize>(path: &Path, rows: &[T]) -> Result<()> {
@@ -83,8 +89,7 @@ pub fn write_findings_json(path: &Path, findings: &[Finding], key_names: &[Strin
         .iter()
         .map(|f| finding_json(f, key_names))
         .collect::<Result<_>>()?;
-    std::fs::write(path, serde_json::to_string_pretty(&arr)? + "\n")
-        .with_context(|| format!("cannot write {}", path.display()))
+    write_file(path, serde_json::to_string_pretty(&arr)? + "\n")
 }
 
 /// `rejected.csv`.
