@@ -1,8 +1,8 @@
 //! Command-line definitions (clap). clap types stop here: [`InputArgs::resolve`]
 //! turns them, with the TOML file, into a validated [`Config`].
 
-use crate::config::{self, Config, ConfigFile};
-use crate::detect::DetectParams;
+use crate::config::{self, Config, ConfigFile, ThresholdSet, Thresholds};
+use crate::detect::params::{Value, THRESHOLDS};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -78,77 +78,50 @@ pub struct InputArgs {
     pub max_memory: Option<u64>,
     /// Detection thresholds.
     #[command(flatten)]
-    pub thresholds: ThresholdArgs,
+    pub thresholds: ThresholdFlags,
 }
 
-/// Every detection threshold as a flag (overrides the configuration file);
-/// the same fields, all optional, form the `set` table of a per-system
-/// override in the configuration file.
-#[derive(Debug, Clone, Default, PartialEq, Args, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ThresholdArgs {
-    /// Smallest reduction that counts, in percent.
-    #[arg(long, value_name = "PCT")]
-    pub min_drop_pct: Option<f64>,
-    /// Smallest reduction that counts, in bytes.
-    #[arg(long, value_name = "BYTES")]
-    pub min_drop_bytes: Option<u64>,
-    /// Significance level of the one-sided test.
-    #[arg(long, value_name = "P")]
-    pub alpha: Option<f64>,
-    /// A sudden reduction happens within at most this many samples.
-    #[arg(long, value_name = "N")]
-    pub max_drop_samples: Option<usize>,
-    /// Samples after a drop within which a recovery makes it transient.
-    #[arg(long, value_name = "N")]
-    pub recovery_samples: Option<usize>,
-    /// Share of the drop that must come back to count as recovered (0-1].
-    #[arg(long, value_name = "F")]
-    pub recovery_fraction: Option<f64>,
-    /// Days of history used to learn each series' normal change.
-    #[arg(long, value_name = "DAYS")]
-    pub baseline_days: Option<f64>,
-    /// Fewest usable changes before a series is tested.
-    #[arg(long, value_name = "N")]
-    pub min_history: Option<usize>,
-    /// Robust standard deviations below expectation for a sample to be part of a drop.
-    #[arg(long, value_name = "Z")]
-    pub step_z: Option<f64>,
-    /// A drop must be this many times worse than the worst normal change in the baseline window (0 = off).
-    #[arg(long, value_name = "X")]
-    pub extreme_margin: Option<f64>,
-    /// Model the weekly pattern (true/false).
-    #[arg(long, value_name = "BOOL")]
-    pub weekly: Option<bool>,
-    /// Percentage points a reduction may exceed its plan and still be planned.
-    #[arg(long, value_name = "PCT")]
-    pub planned_tolerance_pct: Option<f64>,
-    /// Relative tolerance on a plan's expected size (0.2 = a fifth).
-    #[arg(long, value_name = "F")]
-    pub planned_tolerance_rel: Option<f64>,
-}
+/// Every detection threshold as a flag (`--min-drop-pct PCT`, …), made from
+/// the threshold table (`detect::params::THRESHOLDS`), the way ripgrep
+/// defines its flags once. Flags win over the configuration file.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ThresholdFlags(pub ThresholdSet);
 
-impl ThresholdArgs {
-    /// Applies the flags that were given over `p`.
-    pub fn apply(&self, p: &mut DetectParams) {
-        macro_rules! set {
-            ($($f:ident),*) => { $( if let Some(v) = self.$f { p.$f = v; } )* };
+impl clap::FromArgMatches for ThresholdFlags {
+    fn from_arg_matches(m: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        let mut set = ThresholdSet::default();
+        for t in THRESHOLDS {
+            if let Some(v) = m.get_one::<Value>(t.name) {
+                set.insert(t, *v);
+            }
         }
-        set!(
-            min_drop_pct,
-            min_drop_bytes,
-            alpha,
-            max_drop_samples,
-            recovery_samples,
-            recovery_fraction,
-            baseline_days,
-            min_history,
-            step_z,
-            extreme_margin,
-            weekly,
-            planned_tolerance_pct,
-            planned_tolerance_rel
-        );
+        Ok(ThresholdFlags(set))
+    }
+
+    fn update_from_arg_matches(&mut self, m: &clap::ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(m)?;
+        Ok(())
+    }
+}
+
+impl Args for ThresholdFlags {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        THRESHOLDS.iter().fold(cmd, |cmd, t| {
+            let long: &'static str = Box::leak(t.name.replace('_', "-").into_boxed_str());
+            cmd.arg(
+                clap::Arg::new(t.name)
+                    .long(long)
+                    .value_name(t.unit.value_name())
+                    .help(t.help)
+                    .value_parser(clap::builder::ValueParser::new(move |s: &str| {
+                        t.unit.parse(s)
+                    })),
+            )
+        })
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
     }
 }
 
@@ -240,8 +213,8 @@ pub struct TuneArgs {
     #[arg(long, value_name = "FILE")]
     pub labels: Option<PathBuf>,
     /// `f1` (highest loss F1) or `recall=R` (fewest false alarms that still find at least R of the losses).
-    #[arg(long, default_value = "f1", value_parser = crate::commands::tune::parse_objective)]
-    pub objective: crate::commands::tune::Objective,
+    #[arg(long, default_value = "f1", value_parser = crate::tuning::parse_objective)]
+    pub objective: crate::tuning::Objective,
     /// Share of the series kept out of tuning and used to score the recommendation (0 = off).
     #[arg(long, default_value_t = 0.3)]
     pub holdout: f64,
@@ -400,14 +373,8 @@ impl InputArgs {
             Some(p) => ConfigFile::load(p)?,
             None => ConfigFile::default(),
         };
-        let mut detect = file.detect.clone();
-        self.thresholds.apply(&mut detect);
-        let thresholds = crate::config::Thresholds {
-            base: detect.clone(),
-            overrides: file.overrides.clone(),
-            flags: self.thresholds.clone(),
-        };
-        thresholds.validate().map_err(|e| self.locate(e))?;
+        let file_name = self.config.as_ref().map(|p| p.display().to_string());
+        let thresholds = Thresholds::resolve(&file, file_name.as_deref(), &self.thresholds.0)?;
         let columns = config::columns(
             &file.columns,
             self.time_col.as_deref(),
@@ -431,7 +398,7 @@ impl InputArgs {
             planned,
             shipped,
             config: Config {
-                detect,
+                detect: thresholds.base.clone(),
                 overrides: file.overrides,
                 columns,
             },
@@ -439,38 +406,6 @@ impl InputArgs {
             max_memory: self.max_memory,
             config_file: self.config.clone(),
         })
-    }
-}
-
-impl InputArgs {
-    /// A threshold error with where the value was written: the flag when one
-    /// was given for it, else the configuration file (and its override).
-    fn locate(&self, e: config::ConfigError) -> config::ConfigError {
-        use config::ConfigError;
-        let file = self.config.as_ref().map(|p| p.display().to_string());
-        match e {
-            ConfigError::Invalid(error) => {
-                let flag = serde_json::to_value(&self.thresholds)
-                    .ok()
-                    .and_then(|v| v.get(error.key).map(|x| !x.is_null()))
-                    .unwrap_or(false);
-                let place = match (flag, file) {
-                    (true, _) => format!("--{}", error.key.replace('_', "-")),
-                    (false, Some(f)) => format!("configuration {f}, [detect]"),
-                    (false, None) => return ConfigError::Invalid(error),
-                };
-                ConfigError::InvalidAt { place, error }
-            }
-            // An override's own values: the flags were checked with the base.
-            ConfigError::Override(n, error) => match file {
-                Some(f) => ConfigError::InvalidAt {
-                    place: format!("configuration {f}, override #{n}"),
-                    error,
-                },
-                None => ConfigError::Override(n, error),
-            },
-            other => other,
-        }
     }
 }
 

@@ -1,7 +1,11 @@
-//! The validated configuration the rest of the program sees: defaults, then
-//! the TOML file (`--config`), then command-line flags, validated once.
+//! The settings layer, below the command line: the configuration file
+//! (`--config`), per-series overrides, and the one rule that resolves the
+//! thresholds of a series, used by every command: defaults < file `[detect]`
+//! < matching overrides (in order) < flags ([`Thresholds::resolve`],
+//! [`Thresholds::for_series`]). Threshold names, kinds and ranges come from
+//! the table in `detect::params`.
 
-use crate::cli::ThresholdArgs;
+use crate::detect::params::{threshold, Threshold, Value, THRESHOLDS};
 use crate::detect::{DetectParams, ParamError};
 use crate::ingest::ColumnNames;
 use serde::{Deserialize, Serialize};
@@ -36,7 +40,7 @@ pub struct Override {
     pub matches: BTreeMap<String, String>,
     /// The thresholds to use there.
     #[serde(default)]
-    pub set: ThresholdArgs,
+    pub set: ThresholdSet,
 }
 
 impl Override {
@@ -130,6 +134,95 @@ pub fn unmatched_overrides(
     out
 }
 
+/// Some thresholds by name: a per-series override's `set` table, or the
+/// thresholds given as flags. Names and kinds of value are those of
+/// [`THRESHOLDS`]; an unknown name or a value of the wrong kind is refused.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ThresholdSet(BTreeMap<&'static str, Value>);
+
+impl ThresholdSet {
+    /// Sets one threshold (a value of the wrong kind is ignored: the table's
+    /// parsers never make one).
+    pub fn insert(&mut self, t: &'static Threshold, v: Value) {
+        if let Some(v) = t.unit.coerce(v) {
+            self.0.insert(t.name, v);
+        }
+    }
+
+    /// Whether it sets this threshold.
+    pub fn contains(&self, name: &str) -> bool {
+        self.0.contains_key(name)
+    }
+
+    /// Whether it sets nothing.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Writes its values over `p`.
+    pub fn apply(&self, p: &mut DetectParams) {
+        for t in THRESHOLDS {
+            if let Some(v) = self.0.get(t.name) {
+                (t.set)(p, *v);
+            }
+        }
+    }
+}
+
+impl Serialize for ThresholdSet {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for t in THRESHOLDS {
+            match self.0.get(t.name) {
+                Some(Value::Num(x)) => m.serialize_entry(t.name, x)?,
+                Some(Value::Int(n)) => m.serialize_entry(t.name, n)?,
+                Some(Value::Bool(b)) => m.serialize_entry(t.name, b)?,
+                None => {}
+            }
+        }
+        m.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for ThresholdSet {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        /// A value as any format writes it.
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Bool(bool),
+            Int(u64),
+            Num(f64),
+        }
+        let raw: BTreeMap<String, Raw> = BTreeMap::deserialize(d)?;
+        let mut set = ThresholdSet::default();
+        for (k, v) in raw {
+            let Some(t) = threshold(&k) else {
+                let names: Vec<String> =
+                    THRESHOLDS.iter().map(|t| format!("`{}`", t.name)).collect();
+                return Err(serde::de::Error::custom(format!(
+                    "unknown field `{k}`, expected one of {}",
+                    names.join(", ")
+                )));
+            };
+            let v = match v {
+                Raw::Bool(b) => Value::Bool(b),
+                Raw::Int(n) => Value::Int(n),
+                Raw::Num(x) => Value::Num(x),
+            };
+            let Some(v) = t.unit.coerce(v) else {
+                return Err(serde::de::Error::custom(format!(
+                    "`{k}`: `{v}` is not {}",
+                    t.range.words
+                )));
+            };
+            set.0.insert(t.name, v);
+        }
+        Ok(set)
+    }
+}
+
 /// Thresholds for every series: the base values, the file's overrides and
 /// the command-line flags (which win over the file, overrides included).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -140,10 +233,61 @@ pub struct Thresholds {
     pub overrides: Vec<Override>,
     /// The flags given on the command line.
     #[serde(skip)]
-    pub flags: ThresholdArgs,
+    pub flags: ThresholdSet,
 }
 
 impl Thresholds {
+    /// The one resolution rule: defaults < the file's `[detect]` < its
+    /// matching overrides, in order < the flags. Validated here, once: a
+    /// value out of range names where it was written (the flag, or the file
+    /// and its table). `file_name` is the configuration file, if any.
+    pub fn resolve(
+        file: &ConfigFile,
+        file_name: Option<&str>,
+        flags: &ThresholdSet,
+    ) -> Result<Thresholds, ConfigError> {
+        let mut base = file.detect.clone();
+        flags.apply(&mut base);
+        let t = Thresholds {
+            base,
+            overrides: file.overrides.clone(),
+            flags: flags.clone(),
+        };
+        t.validate().map_err(|e| match e {
+            ConfigError::Invalid(error) => {
+                let place = match (flags.contains(error.key), file_name) {
+                    (true, _) => format!("--{}", error.key.replace('_', "-")),
+                    (false, Some(f)) => format!("configuration {f}, [detect]"),
+                    (false, None) => return ConfigError::Invalid(error),
+                };
+                ConfigError::InvalidAt { place, error }
+            }
+            // An override's own values: the flags were checked with the base.
+            ConfigError::Override(n, error) => match file_name {
+                Some(f) => ConfigError::InvalidAt {
+                    place: format!("configuration {f}, override #{n}"),
+                    error,
+                },
+                None => ConfigError::Override(n, error),
+            },
+            other => other,
+        })?;
+        Ok(t)
+    }
+
+    /// The same overrides and flags over other base values (what `tune`
+    /// tries): a series gets exactly what `scan` would give it with those
+    /// values in the file.
+    pub fn with_base(&self, base: DetectParams) -> Thresholds {
+        let mut base = base;
+        self.flags.apply(&mut base);
+        Thresholds {
+            base,
+            overrides: self.overrides.clone(),
+            flags: self.flags.clone(),
+        }
+    }
+
     /// The same thresholds for every series.
     pub fn uniform(p: &DetectParams) -> Thresholds {
         Thresholds {
@@ -346,49 +490,25 @@ pub fn columns(
     }
 }
 
-/// The default configuration as commented TOML (`config --print-default`).
+/// The default configuration as commented TOML (`config --print-default`):
+/// every threshold of [`THRESHOLDS`] with its documentation and default.
 pub fn default_toml() -> String {
-    let d = DetectParams::default();
     let c = ColumnNames::default();
+    let mut detect = String::new();
+    for t in THRESHOLDS {
+        for line in t.doc.lines() {
+            detect.push_str("# ");
+            detect.push_str(line);
+            detect.push('\n');
+        }
+        detect.push_str(&format!("{} = {}\n", t.name, t.default));
+    }
     format!(
         r#"# shrinkwatch configuration. Every key is optional; flags on the command line
 # win over this file. Use it with `shrinkwatch scan --config FILE`.
 
 [detect]
-# Smallest reduction that counts, in percent of the stored bytes. Both the
-# observed drop and the drop beyond the series' normal change must reach it.
-min_drop_pct = {}
-# Smallest reduction in bytes that counts (0 = no floor).
-min_drop_bytes = {}
-# Significance: one-sided p-value of the shortfall against the series' own
-# recent changes must be at most this.
-alpha = {}
-# A sudden reduction happens within at most this many samples.
-max_drop_samples = {}
-# A reduction that regains its level within this many samples is `transient`.
-recovery_samples = {}
-# Share of the drop (0-1) that must come back to count as recovered.
-recovery_fraction = {}
-# Days of history from which each series' normal change is learned.
-baseline_days = {}
-# Fewest usable changes in that window before anything is tested.
-min_history = {}
-# A sample is part of a drop when its change is this many robust standard
-# deviations below the expected change.
-step_z = {}
-# A drop must also be this many times as far below expectation as the worst
-# normal change in the baseline window (0 = off); guards heavy-tailed series.
-extreme_margin = {}
-# Learn the expected change per weekday (hour-of-week for sub-daily data), so
-# routine weekly jobs are normal.
-weekly = {}
-# Percentage points by which a reduction may exceed a planned window's
-# expected size and still count as `planned`.
-planned_tolerance_pct = {}
-# Relative tolerance on a plan's expected size (0.2 = it may be a fifth too
-# small), added to planned_tolerance_pct.
-planned_tolerance_rel = {}
-
+{detect}
 # Per-system or per-series thresholds, on top of [detect] (flags still win):
 # [[override]]
 # match = {{ system = "File shares" }}
@@ -406,19 +526,6 @@ value = "{}"
 # here makes it required.
 # count = "{}"
 "#,
-        d.min_drop_pct,
-        d.min_drop_bytes,
-        d.alpha,
-        d.max_drop_samples,
-        d.recovery_samples,
-        d.recovery_fraction,
-        d.baseline_days,
-        d.min_history,
-        d.step_z,
-        d.extreme_margin,
-        d.weekly,
-        d.planned_tolerance_pct,
-        d.planned_tolerance_rel,
         c.time,
         c.keys
             .iter()
@@ -454,7 +561,7 @@ mod tests {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
-            set: ThresholdArgs::default(),
+            set: ThresholdSet::default(),
         };
         let all = [
             o(&[("system", "Custody")], None),

@@ -51,25 +51,18 @@ pub fn planned(data: &[u8]) {
 /// Arbitrary bytes as a TOML configuration file: it is accepted with valid
 /// thresholds for every series, or refused with a message.
 pub fn config(data: &[u8]) {
-    use clap::Parser;
     let path = temp_file(".toml", data);
-    let cli = crate::cli::Cli::try_parse_from([
-        "shrinkwatch",
-        "scan",
-        "--config",
-        path.to_str().expect("utf-8 temp path"),
-    ])
-    .expect("command line");
-    let crate::cli::Command::Scan(args) = cli.command else {
-        unreachable!()
+    let Ok(file) = crate::config::ConfigFile::load(&path) else {
+        return;
     };
-    if let Ok(inputs) = args.input.resolve() {
-        let names = inputs.config.columns.keys.clone();
+    let none = crate::config::ThresholdSet::default();
+    if let Ok(t) = crate::config::Thresholds::resolve(&file, Some("fuzz.toml"), &none) {
+        let names = crate::config::columns(&file.columns, None, None, None, None).keys;
         for key in [
             vec!["A".to_string(), "B".to_string()],
             vec![String::new(); names.len()],
         ] {
-            let p = inputs.thresholds.for_series(&names, &key);
+            let p = t.for_series(&names, &key);
             assert!(
                 p.validate().is_ok(),
                 "accepted thresholds must be valid: {p:?}"

@@ -33,6 +33,7 @@ pub mod report;
 pub mod safefs;
 pub mod sidefile;
 pub mod state;
+pub mod tuning;
 
 use cli::{Cli, Command};
 use commands::Outcome;

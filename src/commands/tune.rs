@@ -13,116 +13,16 @@
 use super::{load, today, Outcome};
 use crate::charts;
 use crate::cli::{shipped_dir, TuneArgs};
-use crate::config::Thresholds;
 use crate::detect::DetectParams;
 use crate::evaluate::{evaluate_in, Pred};
 use crate::findings::analyze_with;
 use crate::labels;
+use crate::tuning::{better, grid, held_out, swept, with, Objective, Score, Trial};
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
-use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::Instant;
-
-/// What the recommendation optimises.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Objective {
-    /// Highest loss F1.
-    F1,
-    /// Fewest false alarms per series-year with loss recall at least this.
-    Recall(f64),
-}
-
-/// Parses `f1` or `recall=0.98`.
-pub fn parse_objective(s: &str) -> Result<Objective, String> {
-    if s == "f1" {
-        return Ok(Objective::F1);
-    }
-    match s.strip_prefix("recall=").map(str::parse::<f64>) {
-        Some(Ok(r)) if (0.0..=1.0).contains(&r) => Ok(Objective::Recall(r)),
-        _ => Err(format!(
-            "`{s}`: expected `f1` or `recall=R` with R between 0 and 1"
-        )),
-    }
-}
-
-/// Scores of one setting on one part of the series.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
-pub struct Score {
-    /// Loss precision.
-    pub precision: f64,
-    /// Loss recall.
-    pub recall: f64,
-    /// Loss F1.
-    pub f1: f64,
-    /// Loss findings that match no labelled loss, per series-year.
-    pub false_alarms_per_series_year: f64,
-    /// Mean samples from a labelled loss's start to the end of its finding.
-    pub mean_delay_samples: f64,
-}
-
-/// One setting tried.
-#[derive(Debug, Clone)]
-pub struct Trial {
-    /// The thresholds.
-    pub params: DetectParams,
-    /// Scores on the tuning part.
-    pub tune: Score,
-}
-
-/// The thresholds swept and their grids.
-fn grid() -> Vec<(&'static str, Vec<f64>)> {
-    vec![
-        ("min_drop_pct", vec![0.5, 1.0, 1.5, 2.0, 3.0, 5.0]),
-        ("alpha", vec![1e-2, 1e-3, 1e-4, 1e-6]),
-        ("max_drop_samples", vec![1.0, 2.0, 3.0, 5.0]),
-        ("recovery_samples", vec![1.0, 2.0, 3.0, 5.0]),
-        ("step_z", vec![1.5, 2.0, 3.0]),
-        ("baseline_days", vec![28.0, 56.0, 84.0, 168.0]),
-        ("planned_tolerance_pct", vec![0.0, 2.0, 5.0]),
-    ]
-}
-
-fn with(p: &DetectParams, name: &str, v: f64) -> DetectParams {
-    let mut q = p.clone();
-    match name {
-        "min_drop_pct" => q.min_drop_pct = v,
-        "alpha" => q.alpha = v,
-        "max_drop_samples" => q.max_drop_samples = v as usize,
-        "recovery_samples" => q.recovery_samples = v as usize,
-        "step_z" => q.step_z = v,
-        "baseline_days" => q.baseline_days = v,
-        "planned_tolerance_pct" => q.planned_tolerance_pct = v,
-        _ => {}
-    }
-    q
-}
-
-fn better(a: &Score, b: &Score, obj: Objective) -> bool {
-    match obj {
-        Objective::F1 => {
-            (a.f1, -a.false_alarms_per_series_year) > (b.f1, -b.false_alarms_per_series_year)
-        }
-        Objective::Recall(r) => match (a.recall >= r, b.recall >= r) {
-            (true, false) => true,
-            (false, true) => false,
-            (true, true) => {
-                (-a.false_alarms_per_series_year, a.f1) > (-b.false_alarms_per_series_year, b.f1)
-            }
-            (false, false) => (a.recall, a.f1) > (b.recall, b.f1),
-        },
-    }
-}
-
-/// A stable split: series whose name hashes below `share` are held out.
-fn held_out(name: &str, share: f64) -> bool {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325; // FNV-1a
-    for b in name.bytes() {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-    }
-    (h % 10_000) as f64 / 10_000.0 < share
-}
 
 /// Runs the sweep and writes `tune.csv`, `tune.png`, `recommended.toml`.
 pub fn run(args: &TuneArgs) -> Result<Outcome> {
@@ -146,11 +46,8 @@ pub fn run(args: &TuneArgs) -> Result<Outcome> {
         .collect();
     let tune_part: Vec<bool> = hold.iter().map(|h| !h).collect();
     let score = |p: &DetectParams, keep: &[bool]| -> Score {
-        let t = Thresholds {
-            base: p.clone(),
-            overrides: inputs.thresholds.overrides.clone(),
-            flags: Default::default(),
-        };
+        // Exactly what `scan` would give each series with `p` in the file.
+        let t = inputs.thresholds.with_base(p.clone());
         let preds: Vec<Pred> = analyze_with(set, &plans, &t, "")
             .iter()
             .map(Pred::from)
@@ -180,7 +77,7 @@ pub fn run(args: &TuneArgs) -> Result<Outcome> {
     );
     let mut best_score = base_score;
     for _round in 0..2 {
-        for (name, values) in grid() {
+        for (name, values) in grid(&inputs.thresholds.flags) {
             let candidates: Vec<DetectParams> = values
                 .iter()
                 .map(|&v| with(&best, name, v))
@@ -235,10 +132,16 @@ pub fn run(args: &TuneArgs) -> Result<Outcome> {
             Objective::Recall(r) => format!("fewest false alarms with loss recall >= {r}"),
         }
     );
-    let _ = writeln!(text, "\n| rank | min_drop_pct | alpha | max_drop_samples | recovery_samples | step_z | baseline_days | planned_tolerance_pct | precision | recall | F1 | false alarms / series-year | mean delay |");
+    let cols: Vec<&str> = swept().iter().map(|t| t.name).collect();
     let _ = writeln!(
         text,
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "\n| rank | {} | precision | recall | F1 | false alarms / series-year | mean delay |",
+        cols.join(" | ")
+    );
+    let _ = writeln!(
+        text,
+        "|---:|{}---:|---:|---:|---:|---:|",
+        "---:|".repeat(cols.len())
     );
     for (i, t) in trials.iter().take(10).enumerate() {
         row(&mut text, &(i + 1).to_string(), &t.params, &t.tune);
@@ -299,7 +202,7 @@ fn write_trials(
 ) -> Result<()> {
     let mut w =
         csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
-    let names: Vec<&str> = grid().iter().map(|g| g.0).collect();
+    let names: Vec<&str> = swept().iter().map(|t| t.name).collect();
     let mut header: Vec<String> = names.iter().map(|n| n.to_string()).collect();
     header.extend(
         [
@@ -348,16 +251,11 @@ fn write_trials(
 }
 
 fn row(text: &mut String, name: &str, p: &DetectParams, s: &Score) {
+    let values: Vec<String> = swept().iter().map(|t| (t.get)(p).to_string()).collect();
     let _ = writeln!(
         text,
-        "| {name} | {} | {} | {} | {} | {} | {} | {} | {:.3} | {:.3} | {:.3} | {:.4} | {:.2} |",
-        p.min_drop_pct,
-        p.alpha,
-        p.max_drop_samples,
-        p.recovery_samples,
-        p.step_z,
-        p.baseline_days,
-        p.planned_tolerance_pct,
+        "| {name} | {} | {:.3} | {:.3} | {:.3} | {:.4} | {:.2} |",
+        values.join(" | "),
         s.precision,
         s.recall,
         s.f1,

@@ -1,6 +1,8 @@
-//! Detection thresholds. Every field is a command-line flag and a key of the
-//! TOML configuration (see `config.rs`); [`DetectParams::validate`] rejects
-//! nonsense values at the edge with a message that names the key.
+//! Detection thresholds: the engine's parameter set and the one declarative
+//! table of them ([`THRESHOLDS`]: name, help, documentation, unit, default,
+//! valid range, tuning grid). Flags, configuration keys, validation, the
+//! default configuration and `tune`'s grid and columns are all made from it,
+//! so a threshold is written here and in the engine code that uses it.
 
 use serde::{Deserialize, Serialize};
 
@@ -49,23 +51,360 @@ pub struct DetectParams {
     pub planned_tolerance_rel: f64,
 }
 
-impl Default for DetectParams {
-    fn default() -> Self {
-        DetectParams {
-            min_drop_pct: 1.5,
-            min_drop_bytes: 0,
-            alpha: 1e-3,
-            max_drop_samples: 3,
-            recovery_samples: 3,
-            recovery_fraction: 0.9,
-            baseline_days: 84.0,
-            min_history: 14,
-            step_z: 2.0,
-            extreme_margin: 1.0,
-            weekly: true,
-            planned_tolerance_pct: 2.0,
-            planned_tolerance_rel: 0.2,
+/// A threshold's value, as written in flags and the configuration.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Value {
+    /// A real number.
+    Num(f64),
+    /// A whole number.
+    Int(u64),
+    /// true / false.
+    Bool(bool),
+}
+
+impl std::fmt::Display for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Num(x) => write!(f, "{x}"),
+            Value::Int(n) => write!(f, "{n}"),
+            Value::Bool(b) => write!(f, "{b}"),
         }
+    }
+}
+
+impl Value {
+    /// As a number (whole numbers and booleans too, for ranges and grids).
+    pub fn as_f64(self) -> f64 {
+        match self {
+            Value::Num(x) => x,
+            Value::Int(n) => n as f64,
+            Value::Bool(b) => f64::from(u8::from(b)),
+        }
+    }
+}
+
+/// What kind of value a threshold takes: how it is parsed and named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// A percentage (`PCT`).
+    Percent,
+    /// A number of bytes (`BYTES`).
+    Bytes,
+    /// A probability (`P`).
+    Probability,
+    /// A number of samples (`N`).
+    Samples,
+    /// A count (`N`).
+    Count,
+    /// A fraction (`F`).
+    Fraction,
+    /// A number of days (`DAYS`).
+    Days,
+    /// Robust standard deviations (`Z`).
+    Sigmas,
+    /// A multiple (`X`).
+    Factor,
+    /// true / false (`BOOL`).
+    Flag,
+}
+
+impl Unit {
+    /// The placeholder shown in `--help`.
+    pub fn value_name(self) -> &'static str {
+        match self {
+            Unit::Percent => "PCT",
+            Unit::Bytes => "BYTES",
+            Unit::Probability => "P",
+            Unit::Samples | Unit::Count => "N",
+            Unit::Fraction => "F",
+            Unit::Days => "DAYS",
+            Unit::Sigmas => "Z",
+            Unit::Factor => "X",
+            Unit::Flag => "BOOL",
+        }
+    }
+
+    /// Parses a value as written on the command line.
+    pub fn parse(self, s: &str) -> Result<Value, String> {
+        let s = s.trim();
+        match self {
+            Unit::Flag => match s {
+                "true" => Ok(Value::Bool(true)),
+                "false" => Ok(Value::Bool(false)),
+                _ => Err(format!("`{s}` is not true or false")),
+            },
+            Unit::Bytes | Unit::Samples | Unit::Count => s
+                .parse::<u64>()
+                .map(Value::Int)
+                .map_err(|_| format!("`{s}` is not a whole number")),
+            _ => match s.parse::<f64>() {
+                Ok(x) => Ok(Value::Num(x)),
+                Err(_) => Err(format!("`{s}` is not a number")),
+            },
+        }
+    }
+
+    /// Converts a value of another shape where that loses nothing (a
+    /// configuration file may write `3` for a real number, or `3.0` for a
+    /// whole one); `None` when it is the wrong kind.
+    pub fn coerce(self, v: Value) -> Option<Value> {
+        match (self, v) {
+            (Unit::Flag, Value::Bool(_)) => Some(v),
+            (Unit::Flag, _) | (_, Value::Bool(_)) => None,
+            (Unit::Bytes | Unit::Samples | Unit::Count, Value::Int(_)) => Some(v),
+            (Unit::Bytes | Unit::Samples | Unit::Count, Value::Num(x)) => {
+                (x.fract() == 0.0 && (0.0..1.8e19).contains(&x)).then_some(Value::Int(x as u64))
+            }
+            (_, Value::Int(n)) => Some(Value::Num(n as f64)),
+            (_, Value::Num(_)) => Some(v),
+        }
+    }
+}
+
+/// The values a threshold may take.
+#[derive(Debug, Clone, Copy)]
+pub struct Range {
+    /// Lowest value and whether it is allowed itself.
+    pub lo: (f64, bool),
+    /// Highest value and whether it is allowed itself.
+    pub hi: (f64, bool),
+    /// The range in words, for messages.
+    pub words: &'static str,
+}
+
+impl Range {
+    /// Whether `v` is inside.
+    pub fn contains(&self, v: Value) -> bool {
+        if let Value::Bool(_) = v {
+            return true;
+        }
+        let x = v.as_f64();
+        x.is_finite()
+            && (x > self.lo.0 || (self.lo.1 && x == self.lo.0))
+            && (x < self.hi.0 || (self.hi.1 && x == self.hi.0))
+    }
+}
+
+/// How `tune` treats a threshold.
+#[derive(Debug, Clone, Copy)]
+pub enum Tuning {
+    /// Swept over these values.
+    Grid(&'static [f64]),
+    /// Not swept, and why.
+    Fixed(&'static str),
+}
+
+/// One detection threshold: everything the program knows about it, written
+/// once. The command-line flags, the configuration keys and their
+/// validation, the commented default configuration, `tune`'s grid and its
+/// columns are all made from [`THRESHOLDS`].
+pub struct Threshold {
+    /// Flag (with `-` for `_`) and configuration key.
+    pub name: &'static str,
+    /// One line for `--help`.
+    pub help: &'static str,
+    /// The comment above the key in the default configuration.
+    pub doc: &'static str,
+    /// Its kind of value.
+    pub unit: Unit,
+    /// Default value.
+    pub default: Value,
+    /// Allowed values.
+    pub range: Range,
+    /// How `tune` treats it.
+    pub tuning: Tuning,
+    /// Reads it from a parameter set.
+    pub get: fn(&DetectParams) -> Value,
+    /// Writes it into a parameter set (the value has its unit's shape).
+    pub set: fn(&mut DetectParams, Value),
+}
+
+impl Threshold {
+    /// The command-line flag, `--min-drop-pct`.
+    pub fn flag(&self) -> String {
+        format!("--{}", self.name.replace('_', "-"))
+    }
+
+    /// Checks a value against the range.
+    pub fn check(&self, v: Value) -> Result<(), ParamError> {
+        if self.range.contains(v) {
+            Ok(())
+        } else {
+            Err(ParamError {
+                key: self.name,
+                value: v.to_string(),
+                allowed: self.range.words,
+            })
+        }
+    }
+}
+
+/// Looks a threshold up by name.
+pub fn threshold(name: &str) -> Option<&'static Threshold> {
+    THRESHOLDS.iter().find(|t| t.name == name)
+}
+
+/// Values of the fields' own types in and out of [`Value`].
+trait Field: Copy {
+    fn put(self) -> Value;
+    fn take(v: Value) -> Self;
+}
+
+impl Field for f64 {
+    fn put(self) -> Value {
+        Value::Num(self)
+    }
+    fn take(v: Value) -> Self {
+        v.as_f64()
+    }
+}
+
+impl Field for u64 {
+    fn put(self) -> Value {
+        Value::Int(self)
+    }
+    fn take(v: Value) -> Self {
+        match v {
+            Value::Int(n) => n,
+            other => other.as_f64() as u64,
+        }
+    }
+}
+
+impl Field for usize {
+    fn put(self) -> Value {
+        Value::Int(self as u64)
+    }
+    fn take(v: Value) -> Self {
+        usize::try_from(u64::take(v)).unwrap_or(usize::MAX)
+    }
+}
+
+impl Field for bool {
+    fn put(self) -> Value {
+        Value::Bool(self)
+    }
+    fn take(v: Value) -> Self {
+        matches!(v, Value::Bool(true))
+    }
+}
+
+/// `[lo, hi]`, `(lo, hi)` and the like.
+const fn range(lo: f64, lo_in: bool, hi: f64, hi_in: bool, words: &'static str) -> Range {
+    Range {
+        lo: (lo, lo_in),
+        hi: (hi, hi_in),
+        words,
+    }
+}
+
+macro_rules! threshold {
+    ($field:ident, $unit:ident, $default:expr, $range:expr, $tuning:expr, help: $help:literal, doc: $doc:literal) => {
+        Threshold {
+            name: stringify!($field),
+            help: $help,
+            doc: $doc,
+            unit: Unit::$unit,
+            default: $default,
+            range: $range,
+            tuning: $tuning,
+            get: |p| Field::put(p.$field),
+            set: |p, v| p.$field = Field::take(v),
+        }
+    };
+}
+
+/// Every detection threshold, in the order they are shown.
+pub static THRESHOLDS: &[Threshold] = &[
+    threshold!(min_drop_pct, Percent, Value::Num(1.5),
+        range(0.0, false, 100.0, false, "a percentage in (0, 100)"),
+        Tuning::Grid(&[0.5, 1.0, 1.5, 2.0, 3.0, 5.0]),
+        help: "Smallest reduction that counts, in percent",
+        doc: "Smallest reduction that counts, in percent of the stored bytes. Both the\nobserved drop and the drop beyond the series' normal change must reach it."),
+    threshold!(min_drop_bytes, Bytes, Value::Int(0),
+        range(0.0, true, f64::INFINITY, false, "a whole number of bytes"),
+        Tuning::Fixed("a site's own floor, not learnt from labels"),
+        help: "Smallest reduction that counts, in bytes",
+        doc: "Smallest reduction in bytes that counts (0 = no floor)."),
+    threshold!(alpha, Probability, Value::Num(1e-3),
+        range(0.0, false, 1.0, false, "a probability in (0, 1)"),
+        Tuning::Grid(&[1e-2, 1e-3, 1e-4, 1e-6]),
+        help: "Significance level of the one-sided test",
+        doc: "Significance: one-sided p-value of the shortfall against the series' own\nrecent changes must be at most this."),
+    threshold!(max_drop_samples, Samples, Value::Int(3),
+        range(1.0, true, 50.0, true, "a whole number from 1 to 50"),
+        Tuning::Grid(&[1.0, 2.0, 3.0, 5.0]),
+        help: "A sudden reduction happens within at most this many samples",
+        doc: "A sudden reduction happens within at most this many samples."),
+    threshold!(recovery_samples, Samples, Value::Int(3),
+        range(0.0, true, 1000.0, true, "a whole number from 0 to 1000"),
+        Tuning::Grid(&[1.0, 2.0, 3.0, 5.0]),
+        help: "Samples after a drop within which a recovery makes it transient",
+        doc: "A reduction that regains its level within this many samples is `transient`."),
+    threshold!(recovery_fraction, Fraction, Value::Num(0.9),
+        range(0.0, false, 1.0, true, "a fraction in (0, 1]"),
+        Tuning::Fixed("what counts as back is a definition, not a fit"),
+        help: "Share of the drop that must come back to count as recovered (0-1]",
+        doc: "Share of the drop (0-1) that must come back to count as recovered."),
+    threshold!(baseline_days, Days, Value::Num(84.0),
+        range(1.0, true, 3660.0, true, "a number of days from 1 to 3660"),
+        Tuning::Grid(&[28.0, 56.0, 84.0, 168.0]),
+        help: "Days of history used to learn each series' normal change",
+        doc: "Days of history from which each series' normal change is learned."),
+    threshold!(min_history, Count, Value::Int(14),
+        range(2.0, true, 10_000.0, true, "a whole number from 2 to 10000"),
+        Tuning::Fixed("how much history a test needs, not a fit"),
+        help: "Fewest usable changes before a series is tested",
+        doc: "Fewest usable changes in that window before anything is tested."),
+    threshold!(step_z, Sigmas, Value::Num(2.0),
+        range(0.0, true, 100.0, true, "a number from 0 to 100"),
+        Tuning::Grid(&[1.5, 2.0, 3.0]),
+        help: "Robust standard deviations below expectation for a sample to be part of a drop",
+        doc: "A sample is part of a drop when its change is this many robust standard\ndeviations below the expected change."),
+    threshold!(extreme_margin, Factor, Value::Num(1.0),
+        range(0.0, true, 100.0, true, "a number from 0 to 100"),
+        Tuning::Fixed("a guard against heavy tails, kept on"),
+        help: "A drop must be this many times worse than the worst normal change in the baseline window (0 = off)",
+        doc: "A drop must also be this many times as far below expectation as the worst\nnormal change in the baseline window (0 = off); guards heavy-tailed series."),
+    threshold!(weekly, Flag, Value::Bool(true),
+        range(0.0, true, 1.0, true, "true or false"),
+        Tuning::Fixed("a property of the data, not a fit"),
+        help: "Model the weekly pattern (true/false)",
+        doc: "Learn the expected change per weekday (hour-of-week for sub-daily data), so\nroutine weekly jobs are normal."),
+    threshold!(planned_tolerance_pct, Percent, Value::Num(2.0),
+        range(0.0, true, 100.0, true, "a percentage from 0 to 100"),
+        Tuning::Grid(&[0.0, 2.0, 5.0]),
+        help: "Percentage points a reduction may exceed its plan and still be planned",
+        doc: "Percentage points by which a reduction may exceed a planned window's\nexpected size and still count as `planned`."),
+    threshold!(planned_tolerance_rel, Fraction, Value::Num(0.2),
+        range(0.0, true, 10.0, true, "a fraction from 0 to 10"),
+        Tuning::Fixed("kept with planned_tolerance_pct, which is swept"),
+        help: "Relative tolerance on a plan's expected size (0.2 = a fifth)",
+        doc: "Relative tolerance on a plan's expected size (0.2 = it may be a fifth too\nsmall), added to planned_tolerance_pct."),
+];
+
+impl Default for DetectParams {
+    /// The defaults of [`THRESHOLDS`].
+    fn default() -> Self {
+        let mut p = DetectParams {
+            min_drop_pct: 0.0,
+            min_drop_bytes: 0,
+            alpha: 0.0,
+            max_drop_samples: 0,
+            recovery_samples: 0,
+            recovery_fraction: 0.0,
+            baseline_days: 0.0,
+            min_history: 0,
+            step_z: 0.0,
+            extreme_margin: 0.0,
+            weekly: false,
+            planned_tolerance_pct: 0.0,
+            planned_tolerance_rel: 0.0,
+        };
+        for t in THRESHOLDS {
+            (t.set)(&mut p, t.default);
+        }
+        p
     }
 }
 
@@ -81,95 +420,78 @@ pub struct ParamError {
     pub allowed: &'static str,
 }
 
-fn check(
-    ok: bool,
-    key: &'static str,
-    value: impl ToString,
-    allowed: &'static str,
-) -> Result<(), ParamError> {
-    if ok {
-        Ok(())
-    } else {
-        Err(ParamError {
-            key,
-            value: value.to_string(),
-            allowed,
-        })
+impl DetectParams {
+    /// Rejects values outside their meaningful ranges (the ranges of
+    /// [`THRESHOLDS`]), naming the first key at fault.
+    pub fn validate(&self) -> Result<(), ParamError> {
+        THRESHOLDS.iter().try_for_each(|t| t.check((t.get)(self)))
+    }
+
+    /// The value of a threshold by name.
+    pub fn get(&self, name: &str) -> Option<Value> {
+        threshold(name).map(|t| (t.get)(self))
+    }
+
+    /// A copy with one threshold set (a value of the wrong kind changes nothing).
+    pub fn with(&self, t: &Threshold, v: Value) -> DetectParams {
+        let mut p = self.clone();
+        if let Some(v) = t.unit.coerce(v) {
+            (t.set)(&mut p, v);
+        }
+        p
     }
 }
 
-impl DetectParams {
-    /// Rejects values outside their meaningful ranges.
-    pub fn validate(&self) -> Result<(), ParamError> {
-        let p = self;
-        check(
-            p.min_drop_pct.is_finite() && p.min_drop_pct > 0.0 && p.min_drop_pct < 100.0,
-            "min_drop_pct",
-            p.min_drop_pct,
-            "a percentage in (0, 100)",
-        )?;
-        check(
-            p.alpha.is_finite() && p.alpha > 0.0 && p.alpha < 1.0,
-            "alpha",
-            p.alpha,
-            "a probability in (0, 1)",
-        )?;
-        check(
-            (1..=50).contains(&p.max_drop_samples),
-            "max_drop_samples",
-            p.max_drop_samples,
-            "a whole number from 1 to 50",
-        )?;
-        check(
-            p.recovery_samples <= 1000,
-            "recovery_samples",
-            p.recovery_samples,
-            "a whole number from 0 to 1000",
-        )?;
-        check(
-            p.recovery_fraction.is_finite()
-                && p.recovery_fraction > 0.0
-                && p.recovery_fraction <= 1.0,
-            "recovery_fraction",
-            p.recovery_fraction,
-            "a fraction in (0, 1]",
-        )?;
-        check(
-            p.baseline_days.is_finite() && p.baseline_days >= 1.0 && p.baseline_days <= 3660.0,
-            "baseline_days",
-            p.baseline_days,
-            "a number of days from 1 to 3660",
-        )?;
-        check(
-            (2..=10_000).contains(&p.min_history),
-            "min_history",
-            p.min_history,
-            "a whole number from 2 to 10000",
-        )?;
-        check(
-            p.step_z.is_finite() && p.step_z >= 0.0 && p.step_z <= 100.0,
-            "step_z",
-            p.step_z,
-            "a number from 0 to 100",
-        )?;
-        check(
-            p.planned_tolerance_pct.is_finite() && (0.0..=100.0).contains(&p.planned_tolerance_pct),
-            "planned_tolerance_pct",
-            p.planned_tolerance_pct,
-            "a percentage from 0 to 100",
-        )?;
-        check(
-            p.extreme_margin.is_finite() && (0.0..=100.0).contains(&p.extreme_margin),
-            "extreme_margin",
-            p.extreme_margin,
-            "a number from 0 to 100",
-        )?;
-        check(
-            p.planned_tolerance_rel.is_finite() && (0.0..=10.0).contains(&p.planned_tolerance_rel),
-            "planned_tolerance_rel",
-            p.planned_tolerance_rel,
-            "a fraction from 0 to 10",
-        )?;
-        Ok(())
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_row_reads_and_writes_its_own_field_and_its_default_is_valid() {
+        let d = DetectParams::default();
+        d.validate().unwrap();
+        for t in THRESHOLDS {
+            assert!(t.range.contains(t.default), "{}", t.name);
+            assert_eq!((t.get)(&d), t.default, "{}", t.name);
+            // a different value lands in this field and no other
+            let other = match t.default {
+                Value::Num(x) => Value::Num(x / 2.0 + 0.125),
+                Value::Int(n) => Value::Int(n + 1),
+                Value::Bool(b) => Value::Bool(!b),
+            };
+            let q = d.with(t, other);
+            assert_eq!((t.get)(&q), other, "{}", t.name);
+            for u in THRESHOLDS.iter().filter(|u| u.name != t.name) {
+                assert_eq!((u.get)(&q), (u.get)(&d), "{} wrote {}", t.name, u.name);
+            }
+            if let Tuning::Grid(g) = t.tuning {
+                assert!(g.iter().all(|&x| t.unit.coerce(Value::Num(x)).is_some()));
+            }
+        }
+        let names: std::collections::HashSet<&str> = THRESHOLDS.iter().map(|t| t.name).collect();
+        assert_eq!(names.len(), THRESHOLDS.len());
+    }
+
+    #[test]
+    fn out_of_range_values_name_their_key() {
+        let t = threshold("max_drop_samples").unwrap();
+        let e = DetectParams::default()
+            .with(t, Value::Int(72))
+            .validate()
+            .unwrap_err();
+        assert_eq!(e.key, "max_drop_samples");
+        assert_eq!(
+            e.to_string(),
+            "invalid value 72 for `max_drop_samples`: must be a whole number from 1 to 50"
+        );
+        let a = threshold("alpha").unwrap();
+        assert!(DetectParams::default()
+            .with(a, Value::Num(1.0))
+            .validate()
+            .is_err());
+        assert!(DetectParams::default()
+            .with(a, Value::Num(f64::NAN))
+            .validate()
+            .is_err());
     }
 }
