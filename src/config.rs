@@ -512,11 +512,11 @@ pub fn default_toml() -> String {
 # Per-system or per-series thresholds, on top of [detect] (flags still win):
 # [[override]]
 # match = {{ system = "File shares" }}
-# set = {{ min_drop_pct = 3.0 }}
+# set = {{ {first} = 3.0 }}
 #
 # [[override]]
 # series = "South Yorkshire Police/Body-worn video"
-# set = {{ min_drop_pct = 1.0, alpha = 0.01 }}
+# set = {{ {first} = 1.0, {third} = 0.01 }}
 
 [columns]
 time = "{}"
@@ -533,7 +533,9 @@ value = "{}"
             .collect::<Vec<_>>()
             .join(", "),
         c.value,
-        c.count
+        c.count,
+        first = THRESHOLDS[0].name,
+        third = THRESHOLDS[2].name,
     )
 }
 

@@ -2,6 +2,7 @@
 //! that replays their corpus and every crash found (`tests/fuzz_corpus.rs`):
 //! each takes arbitrary bytes and panics only when an invariant is broken.
 
+use crate::detect::params::{Tuning, Value, THRESHOLDS};
 use crate::detect::{detect, DetectParams, Kind, PlanWindow};
 use crate::ingest::{self, ColumnNames};
 use std::io::Write;
@@ -77,14 +78,17 @@ pub fn engine(data: &[u8]) {
     if data.len() < 4 {
         return;
     }
-    let p = DetectParams {
-        min_drop_pct: 0.5 + f64::from(data[0] % 40) / 4.0,
-        max_drop_samples: 1 + usize::from(data[1] % 5),
-        recovery_samples: usize::from(data[2] % 6),
-        weekly: data[3] & 1 == 0,
-        min_history: 3 + usize::from(data[3] >> 4),
-        ..Default::default()
-    };
+    // Thresholds from the table: each swept one at a value of its grid, the
+    // weekly model on or off.
+    let mut p = DetectParams::default();
+    for (i, t) in THRESHOLDS.iter().enumerate() {
+        let pick = usize::from(data[i % 4].rotate_left(i as u32));
+        p = match (t.tuning, t.default) {
+            (Tuning::Grid(g), _) => p.with(t, Value::Num(g[pick % g.len()])),
+            (_, Value::Bool(_)) => p.with(t, Value::Bool(pick & 1 == 0)),
+            _ => p,
+        };
+    }
     let mut times = Vec::new();
     let mut bytes = Vec::new();
     let mut objects = Vec::new();

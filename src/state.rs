@@ -12,7 +12,7 @@
 //! finish leaves the previous state, so the next run alerts again (at least
 //! once, never lost).
 
-use crate::detect::Kind;
+use crate::detect::{DetectParams, Kind};
 use crate::findings::Finding;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
@@ -59,14 +59,6 @@ pub fn identity(key: &[String], start: &str) -> String {
     serde_json::to_string(&t).unwrap_or_default()
 }
 
-/// When a known loss has deepened enough to be alerted again: by more than
-/// `min_points` percentage points, or to more than half again its size
-/// (and by at least half of `min_points`, so noise on a tiny loss does not
-/// re-alert).
-pub fn deepened(was: f64, now: f64, min_points: f64) -> bool {
-    now - was > min_points || (now > 1.5 * was && now - was >= min_points / 2.0)
-}
-
 impl State {
     /// Loads the state; a missing file is an empty state. A symbolic link
     /// is refused (the state is never read or written through a link), a
@@ -108,13 +100,14 @@ impl State {
     }
 
     /// Sets each finding's `status` and `change`, and records them.
-    /// `min_points` gives the `min_drop_pct` of a finding's series: a known
-    /// loss that deepens by more (see [`deepened`]) becomes `updated`.
+    /// `params` gives the thresholds of a finding's series: a known loss
+    /// that has deepened by their measure ([`DetectParams::deepened`])
+    /// becomes `updated`.
     pub fn classify(
         &mut self,
         findings: &mut [Finding],
         now: &str,
-        min_points: &dyn Fn(&Finding) -> f64,
+        params: &dyn Fn(&Finding) -> DetectParams,
     ) {
         for f in findings.iter_mut() {
             let id = identity(&f.key, &f.start);
@@ -135,7 +128,7 @@ impl State {
                 }
                 Some(r) if r.kind == f.kind => {
                     let was = *r.drop_pct.get_or_insert(f.drop_pct);
-                    if f.kind == Kind::Loss && deepened(was, f.drop_pct, min_points(f)) {
+                    if f.kind == Kind::Loss && params(f).deepened(was, f.drop_pct) {
                         f.status = "updated".into();
                         f.change = format!(
                             "deepened from {was:.1}% to {:.1}% (first reported {})",

@@ -302,10 +302,10 @@ pub fn run(args: &MergeArgs) -> Result<Outcome> {
         flags: out,
         timings,
         wall,
-        min_drop: &|f: &Finding| {
+        params: &|f: &Finding| {
             thresholds
                 .for_series(&config.columns.keys, &f.key)
-                .min_drop_pct
+                .into_owned()
         },
     };
     publish(run, findings, &|dir, findings, only| {

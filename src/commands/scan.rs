@@ -11,6 +11,7 @@ use super::{load, load_shard, Outcome};
 use crate::charts;
 use crate::cli::{ReportArgs, ScanArgs};
 use crate::config::Config;
+use crate::detect::DetectParams;
 use crate::findings::{analyze_with, Finding};
 use crate::fmt;
 use crate::ingest::{timestamp, IngestCounts, InputFile, Rejected, Shard};
@@ -113,11 +114,11 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
         flags: out,
         timings,
         wall,
-        min_drop: &|f: &Finding| {
+        params: &|f: &Finding| {
             inputs
                 .thresholds
                 .for_series(&ing.set.key_names, &f.key)
-                .min_drop_pct
+                .into_owned()
         },
     };
     let opts = charts::ChartOptions {
@@ -189,9 +190,9 @@ pub(crate) struct Publish<'a> {
     pub flags: &'a ReportArgs,
     pub timings: BTreeMap<String, f64>,
     pub wall: Instant,
-    /// `min_drop_pct` of a finding's series (how much a known loss must
+    /// The thresholds of a finding's series (how much a known loss must
     /// deepen to be alerted again).
-    pub min_drop: &'a dyn Fn(&Finding) -> f64,
+    pub params: &'a dyn Fn(&Finding) -> DetectParams,
 }
 
 /// Draws the charts of the chosen findings into a folder and sets their `chart`.
@@ -222,11 +223,11 @@ pub(crate) fn publish(
         flags,
         mut timings,
         wall,
-        min_drop,
+        params,
     } = run;
     let detected_at = timestamp::format(now, false);
     let mut state = State::load(&dest.state)?;
-    state.classify(&mut findings, &detected_at, min_drop);
+    state.classify(&mut findings, &detected_at, params);
     let alerts = state::alerts(&findings);
     // The alerts first: they reach the operator even if a later step fails.
     if log::level() >= 1 && shard.is_none() {

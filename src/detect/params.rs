@@ -427,6 +427,35 @@ impl DetectParams {
         THRESHOLDS.iter().try_for_each(|t| t.check((t.get)(self)))
     }
 
+    /// Whether a known loss of `was` percent that now measures `now` percent
+    /// has deepened enough to be alerted again: by more than `min_drop_pct`
+    /// points, or to more than half again its size (and by at least half of
+    /// `min_drop_pct`, so noise on a tiny loss does not re-alert).
+    pub fn deepened(&self, was: f64, now: f64) -> bool {
+        let min = self.min_drop_pct;
+        now - was > min || (now > 1.5 * was && now - was >= min / 2.0)
+    }
+
+    /// The method in one paragraph with these values, for a report.
+    pub fn method(&self) -> String {
+        format!(
+            "Each series' sample-to-sample change is compared with its own normal change over the previous {} days (robust median and spread per weekday, leaving out gaps and earlier incidents). A finding is a drop within {} samples of at least {}% (both as observed and beyond the normal change) whose one-sided p-value is at most {}. A drop that comes back within {} samples is transient; one inside a planned window and within its expected size (+{}% of it, +{} percentage points) is planned. Sizes use decimal units (1 TB = 10^12 bytes); times are UTC unless marked BST/GMT.",
+            self.baseline_days,
+            self.max_drop_samples,
+            self.min_drop_pct,
+            self.alpha,
+            self.recovery_samples,
+            self.planned_tolerance_rel * 100.0,
+            self.planned_tolerance_pct
+        )
+    }
+
+    /// How a finding was tested, for a referral: "N robust standard
+    /// deviations below this store's normal change over the previous D days".
+    pub fn baseline_span(&self) -> String {
+        format!("the previous {} days", self.baseline_days)
+    }
+
     /// The value of a threshold by name.
     pub fn get(&self, name: &str) -> Option<Value> {
         threshold(name).map(|t| (t.get)(self))

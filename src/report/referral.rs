@@ -255,11 +255,7 @@ pub fn build(run: &RunInfo, findings: &[Finding]) -> Doc {
         "How these findings were made".into(),
         "method".into(),
     ));
-    let p = run.params;
-    b.push(Block::Para(vec![t(format!(
-        "Each series' sample-to-sample change is compared with its own normal change over the previous {} days (robust median and spread per weekday, leaving out gaps and earlier incidents). A finding is a drop within {} samples of at least {}% (both as observed and beyond the normal change) whose one-sided p-value is at most {}. A drop that comes back within {} samples is transient; one inside a planned window and within its expected size (+{}% of it, +{} percentage points) is planned. Sizes use decimal units (1 TB = 10^12 bytes); times are UTC unless marked BST/GMT.",
-        p.baseline_days, p.max_drop_samples, p.min_drop_pct, p.alpha, p.recovery_samples, p.planned_tolerance_rel * 100.0, p.planned_tolerance_pct
-    ))]));
+    b.push(Block::Para(vec![t(run.params.method())]));
     d
 }
 
@@ -314,9 +310,9 @@ fn referral_section(
             fmt::date_time(f.end_ts)
         ))]),
         ("How it was discovered".into(), vec![t(format!(
-            "Automated nightly storage-volume monitoring (shrinkwatch {}). The fall was {z} robust standard deviations below this store's normal change over the previous {} days (one-sided test, {}): far outside normal variation.",
+            "Automated nightly storage-volume monitoring (shrinkwatch {}). The fall was {z} robust standard deviations below this store's normal change over {} (one-sided test, {}): far outside normal variation.",
             env!("CARGO_PKG_VERSION"),
-            run.params.baseline_days,
+            run.params.baseline_span(),
             fmt::p_value(f.p_value)
         ))]),
         ("When it happened".into(), vec![t(format!("Between the last normal reading ({}) and the first reduced reading ({}).", fmt::date_time(f.before_ts), fmt::date_time(f.start_ts)))]),
