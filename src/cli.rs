@@ -3,6 +3,7 @@
 
 use crate::config::{self, Config, ConfigFile, ThresholdSet, Thresholds};
 use crate::detect::params::{Value, THRESHOLDS};
+use crate::pipeline::{shipped_dir, Inputs};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -185,6 +186,17 @@ pub struct ReportArgs {
     pub max_details: usize,
 }
 
+impl ReportArgs {
+    /// What the publishing step needs of these flags.
+    pub fn options(&self) -> crate::report::publish::Options {
+        crate::report::publish::Options {
+            no_charts: self.no_charts,
+            chart_size: self.chart_size,
+            max_details: self.max_details,
+        }
+    }
+}
+
 /// `evaluate` flags.
 #[derive(Debug, Args)]
 pub struct EvaluateArgs {
@@ -256,6 +268,11 @@ pub struct ReplayArgs {
     /// Output folder [default: reports/replay-<date>].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Also print, for each drop of this series (its key values joined by
+    /// `/`), the night it was first reported as a loss and what it was in
+    /// the end; repeatable.
+    #[arg(long, value_name = "SERIES")]
+    pub follow: Vec<String>,
 }
 
 /// `chart` flags.
@@ -334,36 +351,6 @@ pub struct ConfigArgs {
     /// Print the full default configuration as commented TOML.
     #[arg(long)]
     pub print_default: bool,
-}
-
-/// The shipped dataset folder: `datasets/` under the current directory, else
-/// the one beside the crate's sources.
-pub fn shipped_dir() -> PathBuf {
-    let local = PathBuf::from("datasets");
-    if local.join("observations.parquet").is_file() {
-        local
-    } else {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("datasets")
-    }
-}
-
-/// Inputs after defaults are applied.
-#[derive(Debug, Clone)]
-pub struct Inputs {
-    /// Observation files or folders.
-    pub paths: Vec<PathBuf>,
-    /// Planned windows file, if any.
-    pub planned: Option<PathBuf>,
-    /// True when the shipped dataset is used.
-    pub shipped: bool,
-    /// The validated configuration.
-    pub config: Config,
-    /// The thresholds per series.
-    pub thresholds: crate::config::Thresholds,
-    /// `--max-memory`, in bytes.
-    pub max_memory: Option<u64>,
-    /// The configuration file (`--config`), if any, for messages.
-    pub config_file: Option<PathBuf>,
 }
 
 impl InputArgs {

@@ -13,6 +13,7 @@
 
 pub mod charts;
 pub mod cli;
+pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod detect;
@@ -24,10 +25,12 @@ pub mod fmt;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod generate;
+pub mod hash;
 pub mod ingest;
 pub mod labels;
 pub mod lock;
 pub mod log;
+pub mod pipeline;
 pub mod planned;
 pub mod report;
 pub mod safefs;

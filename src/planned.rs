@@ -48,7 +48,7 @@ pub fn read(path: &Path, key_cols: &[String]) -> Result<Vec<PlannedRow>, SideFil
         let end_raw = day(idx[key_cols.len() + 1], "end")?;
         // A date-only end covers that whole day.
         let end = if get(idx[key_cols.len() + 1]).len() == 10 {
-            end_raw + 86_399
+            end_raw + crate::clock::END_OF_DAY
         } else {
             end_raw
         };
@@ -162,7 +162,7 @@ pub fn check_coverage(rows: &[PlannedRow], set: &SeriesSet, file: &str) -> Vec<S
         }
         // A date-only end is the last second of that day: shown as the date.
         let end = if (w.end + 1).rem_euclid(86_400) == 0 {
-            timestamp::format(w.end - 86_399, true)
+            timestamp::format(w.end - crate::clock::END_OF_DAY, true)
         } else {
             timestamp::format(w.end, false)
         };

@@ -98,9 +98,6 @@ pub fn better(a: &Score, b: &Score, obj: Objective) -> bool {
 
 /// A stable split: series whose name hashes below `share` are held out.
 pub fn held_out(name: &str, share: f64) -> bool {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325; // FNV-1a
-    for b in name.bytes() {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-    }
+    let h = crate::hash::fnv1a(name.as_bytes());
     (h % 10_000) as f64 / 10_000.0 < share
 }

@@ -140,6 +140,8 @@ fn replay_reports_each_loss_on_its_night() {
             "2023-03-01",
             "--to",
             "2023-05-31",
+            "--follow",
+            "Kent Police/Body-worn video",
             "--out",
         ])
         .arg(&out)
@@ -151,6 +153,13 @@ fn replay_reports_each_loss_on_its_night() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
+    // the followed series, and no other, gets its line
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("Kent Police / Body-worn video: drop starting 2023-04-22 first reported as a loss on the night of 2023-04-22 (delay 0 day(s))"),
+        "{stdout}"
+    );
+    assert_eq!(stdout.matches("drop starting").count(), 1, "{stdout}");
     let rows = read_csv(&out.join("replay.csv"));
     let bwv = rows
         .iter()

@@ -147,17 +147,11 @@ pub fn key_slug(key: &[String]) -> (String, bool) {
 /// preceded by its length: the same tuple always gives the same hash, and
 /// `("A-B", "C")` and `("A", "B-C")` give different ones.
 pub fn id_hash(parts: &[&str]) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |bytes: &[u8]| {
-        for &b in bytes {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    };
+    let mut fnv = crate::hash::Fnv::default();
     for p in parts {
-        eat(&(p.len() as u64).to_le_bytes());
-        eat(p.as_bytes());
+        fnv.eat(&(p.len() as u64).to_le_bytes()).eat(p.as_bytes());
     }
+    let h = fnv.finish();
     format!("{:08x}", (h ^ (h >> 32)) as u32)
 }
 

@@ -1,12 +1,13 @@
 //! `shrinkwatch chart`: one series over any date range, with its findings
 //! marked, in the same style as the report's charts (for investigations).
 
-use super::{load, Outcome};
+use super::Outcome;
 use crate::charts::{self, series::SeriesChart};
 use crate::cli::ChartArgs;
 use crate::findings::analyze_with;
 use crate::fmt;
 use crate::ingest::timestamp;
+use crate::pipeline::load;
 use crate::planned;
 use anyhow::{anyhow, Context, Result};
 use std::path::PathBuf;
@@ -32,17 +33,7 @@ pub fn run(args: &ChartArgs) -> Result<Outcome> {
     let s = ing.set.get(idx);
     let parse = |v: &Option<String>, end: bool, flag: &str| -> Result<Option<i64>> {
         v.as_deref()
-            .map(|x| {
-                timestamp::parse(x)
-                    .map(|t| {
-                        if end && x.trim().len() == 10 {
-                            t + 86_399
-                        } else {
-                            t
-                        }
-                    })
-                    .map_err(|why| anyhow!("{flag} `{}`: {why}", fmt::term(x)))
-            })
+            .map(|x| crate::clock::parse_flag(x, flag, end))
             .transpose()
     };
     let first = s.times.first().copied().unwrap_or(0);

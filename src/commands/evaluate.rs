@@ -1,11 +1,12 @@
 //! `shrinkwatch evaluate`: precision, recall, F1 and delay against labels,
 //! beside a naive rule.
 
-use super::{load, Outcome};
-use crate::cli::{shipped_dir, EvaluateArgs};
+use super::Outcome;
+use crate::cli::EvaluateArgs;
 use crate::evaluate::{evaluate, naive_preds, Evaluation, Pred};
 use crate::findings::analyze_with;
 use crate::labels;
+use crate::pipeline::load;
 use anyhow::Result;
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -23,11 +24,7 @@ struct Output<'a> {
 pub fn run(args: &EvaluateArgs) -> Result<Outcome> {
     let started = std::time::Instant::now();
     let inputs = args.input.resolve()?;
-    let labels_path = match (&args.labels, inputs.shipped) {
-        (Some(p), _) => p.clone(),
-        (None, true) => shipped_dir().join("labels.csv"),
-        (None, false) => anyhow::bail!("--labels FILE is required with --input"),
-    };
+    let labels_path = inputs.labels_required(&args.labels)?;
     let labels = labels::read(&labels_path, &inputs.config.columns.keys)?;
     let (ing, plans) = load(&inputs)?;
     let findings = analyze_with(&ing.set, &plans, &inputs.thresholds, "");

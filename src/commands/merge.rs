@@ -4,12 +4,13 @@
 //! (same files, by SHA-256), the same configuration and the same N, and
 //! their row counts must add up to the rows read, or nothing is written.
 
-use super::scan::{publish, report_date, run_time, Destination, Publish};
 use super::Outcome;
 use crate::cli::MergeArgs;
+use crate::clock;
 use crate::config::Config;
 use crate::findings::Finding;
 use crate::ingest::{timestamp, IngestCounts, InputFile, Rejected, Shard};
+use crate::report::publish::{publish, Destination, Publish};
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
@@ -144,7 +145,7 @@ fn read_rejected(dir: &Path) -> Result<Vec<Rejected>> {
 pub fn run(args: &MergeArgs) -> Result<Outcome> {
     let wall = Instant::now();
     let out = &args.report;
-    let now = run_time(out)?;
+    let now = clock::run_time(out.as_of.as_deref())?;
     let shards = args
         .shards
         .iter()
@@ -269,7 +270,7 @@ pub fn run(args: &MergeArgs) -> Result<Outcome> {
     let target = out
         .out
         .clone()
-        .unwrap_or_else(|| PathBuf::from("reports").join(report_date(now)));
+        .unwrap_or_else(|| PathBuf::from("reports").join(clock::date_of(now)));
     let dest = Destination::new(target, out.state.clone(), out.breach_log.clone());
     let _lock = dest.lock()?;
     crate::report::OutDir::clean_partials(&dest.parent);
@@ -299,7 +300,7 @@ pub fn run(args: &MergeArgs) -> Result<Outcome> {
         rejected,
         key_names: config.columns.keys.clone(),
         data_until,
-        flags: out,
+        flags: out.options(),
         timings,
         wall,
         params: &|f: &Finding| {
@@ -308,7 +309,7 @@ pub fn run(args: &MergeArgs) -> Result<Outcome> {
                 .into_owned()
         },
     };
-    publish(run, findings, &|dir, findings, only| {
+    let published = publish(run, findings, &|dir, findings, only| {
         std::fs::create_dir_all(dir.join("charts"))?;
         // The names one scan of the whole estate gives (unique in the run).
         let names = crate::charts::chart_names(findings);
@@ -324,5 +325,6 @@ pub fn run(args: &MergeArgs) -> Result<Outcome> {
             };
         }
         Ok(())
-    })
+    })?;
+    Ok(published.into())
 }

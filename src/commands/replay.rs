@@ -3,15 +3,17 @@
 //! reported and the delay from its start; with labels, also the labelled
 //! losses it never reported.
 
-use super::{load, Outcome};
-use crate::cli::{shipped_dir, ReplayArgs};
+use super::Outcome;
+use crate::cli::ReplayArgs;
+use crate::clock;
 use crate::detect::{Incremental, Kind};
 use crate::evaluate::MARGIN;
 use crate::fmt;
 use crate::ingest::timestamp;
 use crate::labels;
+use crate::pipeline::load;
 use crate::planned;
-use anyhow::{anyhow, ensure, Result};
+use anyhow::{ensure, Result};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -44,16 +46,10 @@ pub struct ReplayRow {
 pub fn run(args: &ReplayArgs) -> Result<Outcome> {
     let wall = Instant::now();
     let inputs = args.input.resolve()?;
-    let day =
-        |s: &str, flag: &str| timestamp::parse(s).map_err(|why| anyhow!("{flag} `{s}`: {why}"));
-    let from = day(&args.from, "--from")?;
-    let to = day(&args.to, "--to")?;
+    let from = clock::parse_flag(&args.from, "--from", false)?;
+    let to = clock::parse_flag(&args.to, "--to", false)?;
     ensure!(to >= from, "--to must not be before --from");
-    let labels_path = match (&args.labels, inputs.shipped) {
-        (Some(p), _) => Some(p.clone()),
-        (None, true) => Some(shipped_dir().join("labels.csv")),
-        (None, false) => None,
-    };
+    let labels_path = inputs.labels(&args.labels);
     let labels = labels_path
         .as_ref()
         .map(|p| labels::read(p, &inputs.config.columns.keys))
@@ -61,8 +57,8 @@ pub fn run(args: &ReplayArgs) -> Result<Outcome> {
     let (ing, plans) = load(&inputs)?;
     let set = &ing.set;
     let nights: Vec<i64> = (0..)
-        .map(|k| from - from.rem_euclid(86_400) + k * 86_400 + 86_399)
-        .take_while(|&t| t <= to + 86_399)
+        .map(|k| from - from.rem_euclid(86_400) + k * 86_400 + clock::END_OF_DAY)
+        .take_while(|&t| t <= to + clock::END_OF_DAY)
         .collect();
     let t0 = Instant::now();
     let per_series: Vec<Vec<ReplayRow>> = (0..set.len())
@@ -106,9 +102,10 @@ pub fn run(args: &ReplayArgs) -> Result<Outcome> {
                     ReplayRow {
                         series: s.label(),
                         start: timestamp::format(start, date_only),
-                        first_reported: timestamp::format(night - 86_399, true),
+                        first_reported: timestamp::format(night - clock::END_OF_DAY, true),
                         delay_days: Some(
-                            (night - 86_399 - (start - start.rem_euclid(86_400))) / 86_400,
+                            (night - clock::END_OF_DAY - (start - start.rem_euclid(86_400)))
+                                / 86_400,
                         ),
                         final_kind: last
                             .iter()
@@ -131,7 +128,7 @@ pub fn run(args: &ReplayArgs) -> Result<Outcome> {
     if let Some(labels) = &labels {
         for l in labels
             .iter()
-            .filter(|l| l.kind == "loss" && l.ts >= from && l.ts <= to + 86_399)
+            .filter(|l| l.kind == "loss" && l.ts >= from && l.ts <= to + clock::END_OF_DAY)
         {
             let name = l.key.join("/");
             let Some(si) = set.find(&name) else { continue };
@@ -172,6 +169,7 @@ pub fn run(args: &ReplayArgs) -> Result<Outcome> {
         missed,
         nights.len(),
         replay_secs,
+        &args.follow,
     );
     print!("{summary}");
     super::write_folder(&args.out, "replay", wall, |dir| {
@@ -188,6 +186,7 @@ fn render_summary(
     missed: usize,
     nights: usize,
     secs: f64,
+    follow: &[String],
 ) -> String {
     let reported: Vec<&ReplayRow> = rows.iter().filter(|r| r.delay_days.is_some()).collect();
     let losses: Vec<&&ReplayRow> = reported.iter().filter(|r| r.final_kind == "loss").collect();
@@ -209,13 +208,13 @@ fn render_summary(
             labelled - missed
         ));
     }
-    for r in rows.iter().filter(|r| {
-        r.series
-            .starts_with("South Yorkshire Police/Body-worn video")
-            && r.delay_days.is_some()
-    }) {
+    for r in rows
+        .iter()
+        .filter(|r| follow.contains(&r.series) && r.delay_days.is_some())
+    {
         s.push_str(&format!(
-            "South Yorkshire Police / Body-worn video: drop starting {} first reported as a loss on the night of {} (delay {} day(s)){}; in the end: {}\n",
+            "{}: drop starting {} first reported as a loss on the night of {} (delay {} day(s)){}; in the end: {}\n",
+            crate::fmt::term(&r.series.replace('/', " / ")),
             r.start,
             r.first_reported,
             r.delay_days.unwrap_or(0),

@@ -10,13 +10,15 @@
 //! recommended settings are scored on it, so a user sees whether the tuning
 //! generalises.
 
-use super::{load, today, Outcome};
+use super::Outcome;
 use crate::charts;
-use crate::cli::{shipped_dir, TuneArgs};
+use crate::cli::TuneArgs;
+use crate::clock::today;
 use crate::detect::DetectParams;
 use crate::evaluate::{evaluate_in, Pred};
 use crate::findings::analyze_with;
 use crate::labels;
+use crate::pipeline::load;
 use crate::tuning::{better, grid, held_out, swept, with, Objective, Score, Trial};
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
@@ -31,11 +33,7 @@ pub fn run(args: &TuneArgs) -> Result<Outcome> {
     if !(0.0..0.9).contains(&args.holdout) {
         bail!("--holdout must be a share from 0 to 0.9 (0 = no held-out part)");
     }
-    let labels_path = match (&args.labels, inputs.shipped) {
-        (Some(p), _) => p.clone(),
-        (None, true) => shipped_dir().join("labels.csv"),
-        (None, false) => bail!("--labels FILE is required with --input"),
-    };
+    let labels_path = inputs.labels_required(&args.labels)?;
     let labels = labels::read(&labels_path, &inputs.config.columns.keys)?;
     let (ing, plans) = load(&inputs)?;
     let set = &ing.set;

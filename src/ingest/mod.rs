@@ -97,12 +97,7 @@ impl std::fmt::Display for Shard {
 /// FNV-1a, 64 bit, of the length-prefixed key string: stable across
 /// machines, platforms and versions (the shard of a series never moves).
 pub fn key_hash(flat: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in flat.as_bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
+    crate::hash::fnv1a(flat.as_bytes())
 }
 
 /// A problem that stops the run (exit code 2).

@@ -8,6 +8,7 @@ pub mod breach_log;
 pub mod doc;
 pub mod folder;
 pub mod manifest;
+pub mod publish;
 pub mod referral;
 
 use crate::findings::Finding;

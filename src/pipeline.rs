@@ -1,0 +1,182 @@
+//! The pipeline between the commands and the parts: the inputs of a run
+//! after defaults ([`Inputs`], made by the command line), and loading them
+//! (observations, planned windows, whole-estate checks). Commands are
+//! argument glue around it; the engine runs over every series in
+//! `findings::analyze_with`, and a run is published by `report::publish`.
+
+use crate::config::{Config, Thresholds};
+use crate::ingest::{self, Ingested};
+use crate::planned::{self, PlannedRow};
+use anyhow::bail;
+use anyhow::Result;
+use std::path::PathBuf;
+
+/// The shipped dataset folder: `datasets/` under the current directory, else
+/// the one beside the crate's sources.
+pub fn shipped_dir() -> PathBuf {
+    let local = PathBuf::from("datasets");
+    if local.join("observations.parquet").is_file() {
+        local
+    } else {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("datasets")
+    }
+}
+
+/// Inputs after defaults are applied.
+#[derive(Debug, Clone)]
+pub struct Inputs {
+    /// Observation files or folders.
+    pub paths: Vec<PathBuf>,
+    /// Planned windows file, if any.
+    pub planned: Option<PathBuf>,
+    /// True when the shipped dataset is used.
+    pub shipped: bool,
+    /// The validated configuration.
+    pub config: Config,
+    /// The thresholds per series.
+    pub thresholds: Thresholds,
+    /// `--max-memory`, in bytes.
+    pub max_memory: Option<u64>,
+    /// The configuration file (`--config`), if any, for messages.
+    pub config_file: Option<PathBuf>,
+}
+
+/// Reads observations and planned windows for a command.
+pub fn load(inputs: &Inputs) -> Result<(Ingested, Vec<PlannedRow>)> {
+    load_shard(inputs, None)
+}
+
+/// [`load`] for one shard of the series (all of them for `None`).
+///
+/// Stops with an error (exit 2) when no row of the input is usable, and
+/// warns, even under `-q`, about planned windows that cover most of the data
+/// and overrides that match no series (whole-estate checks: not for a shard).
+pub fn load_shard(
+    inputs: &Inputs,
+    shard: Option<ingest::Shard>,
+) -> Result<(Ingested, Vec<PlannedRow>)> {
+    let files = ingest::expand_inputs(&inputs.paths)?;
+    ingest::limits::check(&files, shard, inputs.max_memory)?;
+    let ing = ingest::ingest_files(&files, &inputs.config.columns, shard)?;
+    no_usable_row(&ing, shard)?;
+    let plans = match &inputs.planned {
+        Some(p) => planned::read(p, &inputs.config.columns.keys)?,
+        None => Vec::new(),
+    };
+    // A shard sees only its own series: the whole-estate checks are for one run.
+    if shard.is_some() {
+        return Ok((ing, plans));
+    }
+    const SHOWN: usize = 10;
+    let show = |warnings: Vec<String>, about: &str, say: fn(String)| {
+        let n = warnings.len();
+        for w in warnings.into_iter().take(SHOWN) {
+            say(w);
+        }
+        if n > SHOWN {
+            say(format!("… and {} more warnings about {about}", n - SHOWN));
+        }
+    };
+    let alarm = |m: String| crate::log::alarm(m);
+    let warn = |m: String| crate::log::warn(m);
+    if let Some(p) = &inputs.planned {
+        let file = p.display().to_string();
+        show(
+            planned::check_coverage(&plans, &ing.set, &file),
+            &file,
+            alarm,
+        );
+        show(planned::check(&plans, &ing.set.keys, &file), &file, warn);
+    }
+    if !inputs.config.overrides.is_empty() {
+        let file = inputs
+            .config_file
+            .as_ref()
+            .map_or("(none)".to_string(), |p| p.display().to_string());
+        let w = crate::config::unmatched_overrides(
+            &inputs.config.overrides,
+            &ing.set.key_names,
+            &ing.set.keys,
+            &file,
+        );
+        show(w, &file, alarm);
+    }
+    Ok((ing, plans))
+}
+
+/// An error when the input gave no row to analyse: no data rows at all, or
+/// every row rejected (then with the first reasons, since no report, and so
+/// no `rejected.csv`, is written). A shard whose rows all belong to other
+/// shards is not an error.
+fn no_usable_row(ing: &Ingested, shard: Option<ingest::Shard>) -> Result<()> {
+    const SHOWN: usize = 5;
+    let c = &ing.counts;
+    if c.rows_kept > 0 || (c.rejected == 0 && c.other_shards > 0) {
+        return Ok(());
+    }
+    let files = if ing.files.len() == 1 {
+        ing.files[0].path.clone()
+    } else {
+        format!("{} input files", ing.files.len())
+    };
+    if c.rows_read == 0 {
+        anyhow::bail!(
+            "no usable row in the input ({}): no data rows at all (a header only?)",
+            crate::fmt::term(&files)
+        );
+    }
+    let whose = match shard {
+        Some(s) if c.other_shards > 0 => format!(" of shard {s}"),
+        _ => String::new(),
+    };
+    // Names and values from the data, shown with control characters escaped.
+    let t = |s: &str| crate::fmt::term(s).into_owned();
+    let mut msg = format!(
+        "no usable row in the input ({}): all {} rows{whose} were rejected; the first:",
+        t(&files),
+        c.rejected
+    );
+    for r in ing.rejected.iter().take(SHOWN) {
+        let column = if r.column.is_empty() {
+            String::new()
+        } else {
+            format!(", column `{}`", t(&r.column))
+        };
+        let value = if r.value.is_empty() {
+            String::new()
+        } else {
+            format!(" (value `{}`)", t(&r.value))
+        };
+        msg.push_str(&format!(
+            "\n  {}, line {}{column}: {}{value}",
+            t(&r.file),
+            r.line,
+            r.reason
+        ));
+    }
+    if ing.rejected.len() > SHOWN {
+        msg.push_str(&format!("\n  … and {} more", ing.rejected.len() - SHOWN));
+    }
+    msg.push_str("\nCheck the input and the column names (--time-col, --key-cols, --value-col, [columns] in --config)");
+    Err(anyhow::anyhow!(msg))
+}
+
+impl Inputs {
+    /// The labels file: the one given, else the shipped labels with the
+    /// shipped data, else none.
+    pub fn labels(&self, given: &Option<PathBuf>) -> Option<PathBuf> {
+        match (given, self.shipped) {
+            (Some(p), _) => Some(p.clone()),
+            (None, true) => Some(shipped_dir().join("labels.csv")),
+            (None, false) => None,
+        }
+    }
+
+    /// [`Inputs::labels`] for a command that cannot work without them.
+    pub fn labels_required(&self, given: &Option<PathBuf>) -> Result<PathBuf> {
+        match self.labels(given) {
+            Some(p) => Ok(p),
+            None => bail!("--labels FILE is required with --input"),
+        }
+    }
+}
