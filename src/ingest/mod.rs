@@ -5,10 +5,15 @@
 //! Nothing is silently dropped: every row read is either kept, counted as an
 //! exact duplicate, or written to `rejected.csv`.
 
+mod columns;
+pub mod keys;
 pub mod limits;
-mod read;
+mod pieces;
 pub mod series;
 pub mod timestamp;
+mod validate;
+
+pub use keys::{key_hash, Shard};
 
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -40,64 +45,6 @@ impl Default for ColumnNames {
             count_required: false,
         }
     }
-}
-
-/// One part of an estate split across several runs (`scan --shard I/N`):
-/// the series whose stable key hash modulo `count` is `index`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub struct Shard {
-    /// 0-based shard number.
-    pub index: u32,
-    /// Number of shards.
-    pub count: u32,
-}
-
-impl Shard {
-    /// Parses `I/N` (1-based I, as written on the command line).
-    pub fn parse(s: &str) -> Result<Shard, String> {
-        let (i, n) = s
-            .split_once('/')
-            .ok_or_else(|| format!("`{s}`: expected I/N, e.g. 2/8"))?;
-        let i: u32 = i
-            .trim()
-            .parse()
-            .map_err(|_| format!("`{s}`: I is not a number"))?;
-        let n: u32 = n
-            .trim()
-            .parse()
-            .map_err(|_| format!("`{s}`: N is not a number"))?;
-        if n == 0 || i == 0 || i > n {
-            return Err(format!("`{s}`: need 1 ≤ I ≤ N"));
-        }
-        Ok(Shard {
-            index: i - 1,
-            count: n,
-        })
-    }
-
-    /// True when the series with these key values belongs to this shard.
-    pub fn holds(&self, key: &[&str]) -> bool {
-        let mut flat = String::new();
-        read::flat_key(key, &mut flat);
-        key_hash(&flat) % u64::from(self.count) == u64::from(self.index)
-    }
-
-    /// True for the shard that reports rows without a usable key.
-    pub fn first(&self) -> bool {
-        self.index == 0
-    }
-}
-
-impl std::fmt::Display for Shard {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.index + 1, self.count)
-    }
-}
-
-/// FNV-1a, 64 bit, of the length-prefixed key string: stable across
-/// machines, platforms and versions (the shard of a series never moves).
-pub fn key_hash(flat: &str) -> u64 {
-    crate::hash::fnv1a(flat.as_bytes())
 }
 
 /// A problem that stops the run (exit code 2).
@@ -200,7 +147,7 @@ pub(crate) struct RawRows {
     pub objects: Vec<f64>,
     pub line: Vec<u32>,
     pub file_start: Vec<usize>,
-    pub keys: read::KeyTable,
+    pub keys: keys::KeyTable,
     pub has_objects: bool,
     /// Rows left to other shards.
     pub other_shards: u64,
@@ -400,12 +347,12 @@ pub fn ingest_files(
     let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
     for (fi, path) in files.iter().enumerate() {
         raw.file_start.push(raw.sid.len());
-        let ctx = read::Ctx {
+        let ctx = pieces::Ctx {
             fname: &names[fi],
             cols,
             shard,
         };
-        infos.push(read::read_file(path, &ctx, &mut raw, &mut rejected)?);
+        infos.push(pieces::read_file(path, &ctx, &mut raw, &mut rejected)?);
     }
     let rows_read: u64 = infos.iter().map(|f| f.rows).sum();
     crate::log::debug(format!(
