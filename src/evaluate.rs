@@ -28,14 +28,16 @@ pub struct Pred {
     pub end_idx: usize,
 }
 
-impl From<&Finding> for Pred {
-    fn from(f: &Finding) -> Pred {
-        Pred {
-            series: f.series,
+impl Pred {
+    /// The prediction a finding of this run's engine makes (a finding read
+    /// back from a file, with no [`crate::findings::Trace`], makes none).
+    pub fn of(f: &Finding) -> Option<Pred> {
+        f.trace.as_ref().map(|t| Pred {
+            series: t.series,
             kind: f.kind.as_str().to_string(),
-            start_idx: f.start_idx,
-            end_idx: f.end_idx,
-        }
+            start_idx: t.start_idx,
+            end_idx: t.end_idx,
+        })
     }
 }
 

@@ -54,36 +54,114 @@ impl Severity {
     }
 }
 
-/// One finding: a sudden, substantial reduction in one series.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Finding {
-    /// Values of the key columns (written under their own names).
-    #[serde(skip)]
-    pub key: Vec<String>,
+/// A finding against what earlier runs reported (the state).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Not reported before (also every finding when no state is kept).
+    New,
+    /// Reported by an earlier run, unchanged.
+    Known,
+    /// Reported before, and its kind changed or the loss deepened.
+    Updated,
+}
+
+impl Status {
+    /// Name as written in files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::New => "new",
+            Status::Known => "known",
+            Status::Updated => "updated",
+        }
+    }
+}
+
+/// Where a finding sits in the series this run's engine read: for charts
+/// and scoring. A finding read back from a report folder (`merge`) has
+/// none, rather than made-up zeros.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trace {
     /// Index of the series in the ingested set.
-    #[serde(skip)]
     pub series: usize,
-    /// `start` in seconds since the epoch.
-    #[serde(skip)]
-    pub start_ts: i64,
-    /// `end` in seconds since the epoch.
-    #[serde(skip)]
-    pub end_ts: i64,
     /// Index of the first reduced sample in the series.
-    #[serde(skip)]
     pub start_idx: usize,
     /// Index of the last sample of the drop.
-    #[serde(skip)]
     pub end_idx: usize,
-    /// Timestamp of the last sample before the drop.
-    #[serde(skip)]
-    pub before_ts: i64,
-    /// Expected log-change per interval and its σ, from the baseline (charts).
-    #[serde(skip)]
+    /// Expected log-change per interval, from the baseline (charts).
     pub expected_step_log: f64,
-    /// See `expected_step_log`.
-    #[serde(skip)]
+    /// Robust σ of one interval's log-change (charts).
     pub step_sigma_log: f64,
+}
+
+/// One finding: a sudden, substantial reduction in one series, as the
+/// program uses it. Its file form is [`FindingRow`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    /// Values of the key columns.
+    pub key: Vec<String>,
+    /// `start` in seconds since the epoch.
+    pub start_ts: i64,
+    /// `end` in seconds since the epoch.
+    pub end_ts: i64,
+    /// `before_at` in seconds since the epoch.
+    pub before_ts: i64,
+    /// `recovered_at` in seconds since the epoch (transients).
+    pub recovered_ts: Option<i64>,
+    /// Where it sits in this run's series, when this run found it.
+    pub trace: Option<Trace>,
+    /// `loss`, `transient` or `planned`.
+    pub kind: Kind,
+    /// Timestamp of the first reduced observation, as written.
+    pub start: String,
+    /// Timestamp of the last sample of the drop, as written.
+    pub end: String,
+    /// When this run saw it (RFC 3339, UTC).
+    pub detected_at: String,
+    /// Bytes at the last sample before the drop.
+    pub before_bytes: u64,
+    /// Bytes at the last sample of the drop.
+    pub after_bytes: u64,
+    /// `before_bytes − after_bytes`.
+    pub drop_bytes: i64,
+    /// Observed reduction in percent of `before_bytes`.
+    pub drop_pct: f64,
+    /// Objects lost (net of normal growth), when the input has an object count.
+    pub objects_lost: Option<u64>,
+    /// One-sided p-value of the drop against the series' normal change.
+    pub p_value: f64,
+    /// How urgent it is.
+    pub severity: Severity,
+    /// The planned window the drop fell in (its reason), if any.
+    pub planned_reason: String,
+    /// Chart file, relative to the report folder (empty without charts).
+    pub chart: String,
+    /// Against the state.
+    pub status: Status,
+    /// For `updated`: what changed.
+    pub change: String,
+    /// Reduction beyond the series' normal change, in percent.
+    pub excess_pct: f64,
+    /// Shortfall in robust standard deviations.
+    pub z_score: f64,
+    /// For a drop inside a planned window: true when it exceeded the plan.
+    pub exceeded_plan: bool,
+    /// Timestamp at which the level came back (transients), as written.
+    pub recovered_at: String,
+    /// Observations after the drop at the time of the run.
+    pub samples_after: usize,
+    /// Timestamp of the last observation before the drop, as written.
+    pub before_at: String,
+    /// Inferred sampling interval of the series, in seconds.
+    pub interval_secs: i64,
+}
+
+/// A finding as `findings.csv` and `findings.json` hold it (SPEC "Output
+/// of scan"), after the key columns. Every field is documented because this
+/// struct *is* that schema. [`FindingRow::from`] and
+/// [`FindingRow::into_finding`] are the one conversion each way.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FindingRow {
     /// `loss`, `transient` or `planned`.
     pub kind: Kind,
     /// Timestamp of the first reduced observation.
@@ -111,8 +189,9 @@ pub struct Finding {
     /// Chart file, relative to the report folder (empty without charts).
     pub chart: String,
     /// `new`, `known` (reported by an earlier run) or `updated` (its kind
-    /// changed since it was reported); `new` when no state is kept.
-    pub status: String,
+    /// changed, or the loss deepened, since it was reported); `new` when no
+    /// state is kept.
+    pub status: Status,
     /// For `updated`: what changed.
     pub change: String,
     /// Reduction beyond the series' normal change, in percent.
@@ -130,6 +209,111 @@ pub struct Finding {
     pub before_at: String,
     /// Inferred sampling interval of the series, in seconds.
     pub interval_secs: i64,
+}
+
+impl From<&Finding> for FindingRow {
+    fn from(f: &Finding) -> FindingRow {
+        FindingRow {
+            kind: f.kind,
+            start: f.start.clone(),
+            end: f.end.clone(),
+            detected_at: f.detected_at.clone(),
+            before_bytes: f.before_bytes,
+            after_bytes: f.after_bytes,
+            drop_bytes: f.drop_bytes,
+            drop_pct: f.drop_pct,
+            objects_lost: f.objects_lost,
+            p_value: f.p_value,
+            severity: f.severity,
+            planned_reason: f.planned_reason.clone(),
+            chart: f.chart.clone(),
+            status: f.status,
+            change: f.change.clone(),
+            excess_pct: f.excess_pct,
+            z_score: f.z_score,
+            exceeded_plan: f.exceeded_plan,
+            recovered_at: f.recovered_at.clone(),
+            samples_after: f.samples_after,
+            before_at: f.before_at.clone(),
+            interval_secs: f.interval_secs,
+        }
+    }
+}
+
+impl FindingRow {
+    /// The finding this row was written from, with its key values: times
+    /// are read back from their text; it has no [`Trace`] (the series it
+    /// came from is not at hand).
+    pub fn into_finding(self, key: Vec<String>) -> Result<Finding, String> {
+        let ts = |s: &str| timestamp::parse(s).map_err(|e| format!("time `{s}`: {e}"));
+        let recovered_ts = if self.recovered_at.is_empty() {
+            None
+        } else {
+            Some(ts(&self.recovered_at)?)
+        };
+        Ok(Finding {
+            key,
+            start_ts: ts(&self.start)?,
+            end_ts: ts(&self.end)?,
+            before_ts: ts(&self.before_at)?,
+            recovered_ts,
+            trace: None,
+            kind: self.kind,
+            start: self.start,
+            end: self.end,
+            detected_at: self.detected_at,
+            before_bytes: self.before_bytes,
+            after_bytes: self.after_bytes,
+            drop_bytes: self.drop_bytes,
+            drop_pct: self.drop_pct,
+            objects_lost: self.objects_lost,
+            p_value: self.p_value,
+            severity: self.severity,
+            planned_reason: self.planned_reason,
+            chart: self.chart,
+            status: self.status,
+            change: self.change,
+            excess_pct: self.excess_pct,
+            z_score: self.z_score,
+            exceeded_plan: self.exceeded_plan,
+            recovered_at: self.recovered_at,
+            samples_after: self.samples_after,
+            before_at: self.before_at,
+            interval_secs: self.interval_secs,
+        })
+    }
+
+    /// The column names, in order.
+    pub fn columns() -> Vec<String> {
+        let any = FindingRow {
+            kind: Kind::Loss,
+            start: String::new(),
+            end: String::new(),
+            detected_at: String::new(),
+            before_bytes: 0,
+            after_bytes: 0,
+            drop_bytes: 0,
+            drop_pct: 0.0,
+            objects_lost: None,
+            p_value: 0.0,
+            severity: Severity::Info,
+            planned_reason: String::new(),
+            chart: String::new(),
+            status: Status::New,
+            change: String::new(),
+            excess_pct: 0.0,
+            z_score: 0.0,
+            exceeded_plan: false,
+            recovered_at: String::new(),
+            samples_after: 0,
+            before_at: String::new(),
+            interval_secs: 0,
+        };
+        match serde_json::to_value(&any) {
+            Ok(serde_json::Value::Object(m)) => m.keys().cloned().collect(),
+            _ => Vec::new(),
+        }
+    }
 }
 
 impl Finding {
@@ -176,14 +360,17 @@ pub fn analyze_with(
                     let fmt = |idx: usize| timestamp::format(s.times[idx], date_only);
                     Finding {
                         key: s.key.to_vec(),
-                        series: i,
                         start_ts: s.times[d.start_idx],
                         end_ts: s.times[d.end_idx],
-                        start_idx: d.start_idx,
-                        end_idx: d.end_idx,
                         before_ts: s.times[d.before_idx],
-                        expected_step_log: d.expected_step_log,
-                        step_sigma_log: d.step_sigma_log,
+                        recovered_ts: d.recovered_idx.map(|i| s.times[i]),
+                        trace: Some(Trace {
+                            series: i,
+                            start_idx: d.start_idx,
+                            end_idx: d.end_idx,
+                            expected_step_log: d.expected_step_log,
+                            step_sigma_log: d.step_sigma_log,
+                        }),
                         kind: d.kind,
                         start: fmt(d.start_idx),
                         end: fmt(d.end_idx),
@@ -200,7 +387,7 @@ pub fn analyze_with(
                             .map(|w| windows[w].reason.clone())
                             .unwrap_or_default(),
                         chart: String::new(),
-                        status: "new".into(),
+                        status: Status::New,
                         change: String::new(),
                         excess_pct: round(d.excess_pct, 3),
                         z_score: round(d.z, 2),
@@ -239,7 +426,7 @@ fn sig(p: f64) -> f64 {
 /// transients, then planned reductions; within each, in the given order
 /// (most severe first).
 pub fn detailed(findings: &[Finding], max: usize) -> Vec<bool> {
-    let rank = |f: &Finding| match (f.kind, f.status == "known") {
+    let rank = |f: &Finding| match (f.kind, f.status == Status::Known) {
         (Kind::Loss, false) => 0,
         (Kind::Loss, true) => 1,
         (Kind::Transient, _) => 2,

@@ -13,7 +13,7 @@
 //! once, never lost).
 
 use crate::detect::{DetectParams, Kind};
-use crate::findings::Finding;
+use crate::findings::{Finding, Status};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -113,7 +113,7 @@ impl State {
             let id = identity(&f.key, &f.start);
             match self.findings.get_mut(&id) {
                 None => {
-                    f.status = "new".into();
+                    f.status = Status::New;
                     self.findings.insert(
                         id,
                         Reported {
@@ -129,7 +129,7 @@ impl State {
                 Some(r) if r.kind == f.kind => {
                     let was = *r.drop_pct.get_or_insert(f.drop_pct);
                     if f.kind == Kind::Loss && params(f).deepened(was, f.drop_pct) {
-                        f.status = "updated".into();
+                        f.status = Status::Updated;
                         f.change = format!(
                             "deepened from {was:.1}% to {:.1}% (first reported {})",
                             f.drop_pct, r.first_reported
@@ -137,11 +137,11 @@ impl State {
                         r.drop_pct = Some(f.drop_pct);
                         r.last_changed = now.into();
                     } else {
-                        f.status = "known".into();
+                        f.status = Status::Known;
                     }
                 }
                 Some(r) => {
-                    f.status = "updated".into();
+                    f.status = Status::Updated;
                     f.change = format!(
                         "was {}, now {} (first reported {})",
                         r.kind.as_str(),
@@ -185,6 +185,6 @@ const MAX_STATE_BYTES: u64 = 4 << 30;
 pub fn alerts(findings: &[Finding]) -> usize {
     findings
         .iter()
-        .filter(|f| f.kind == Kind::Loss && (f.status == "new" || f.status == "updated"))
+        .filter(|f| f.kind == Kind::Loss && (f.status == Status::New || f.status == Status::Updated))
         .count()
 }

@@ -271,18 +271,10 @@ pub fn finding_title(f: &Finding) -> String {
         Kind::Loss => format!("{who}: {what}{files} lost on {when}"),
         Kind::Transient => format!(
             "{who}: {what}{files} unavailable on {when}, back {}",
-            if f.recovered_at.is_empty() {
-                "later".to_string()
-            } else {
-                fmt::date(parse_ts(&f.recovered_at))
-            }
+            f.recovered_ts.map_or("later".to_string(), fmt::date)
         ),
         Kind::Planned => format!("{who}: {what}{files} removed on {when} (planned)"),
     }
-}
-
-fn parse_ts(s: &str) -> i64 {
-    crate::ingest::timestamp::parse(s).unwrap_or(0)
 }
 
 /// The lines under the title: the test, the planned window, and when the
@@ -349,7 +341,9 @@ pub fn render_findings(
     let mut by_series: std::collections::HashMap<usize, Vec<&Finding>> =
         std::collections::HashMap::new();
     for g in &snapshot {
-        by_series.entry(g.series).or_default().push(g);
+        if let Some(t) = &g.trace {
+            by_series.entry(t.series).or_default().push(g);
+        }
     }
     snapshot
         .par_iter()
@@ -357,11 +351,15 @@ pub fn render_findings(
         .enumerate()
         .filter(|(i, _)| only.get(*i).copied().unwrap_or(true))
         .try_for_each(|(_, (f, name))| {
-            let s = set.get(f.series);
+            // Only a finding this run's engine made can be drawn from the series.
+            let Some(trace) = &f.trace else {
+                return Ok(());
+            };
+            let s = set.get(trace.series);
             let step = f.interval_secs.max(1);
             let from = f.before_ts - (90 * 86_400).max(60 * step);
             let to = f.end_ts + (30 * 86_400).max(20 * step);
-            let same: Vec<&Finding> = by_series.get(&f.series).cloned().unwrap_or_default();
+            let same: Vec<&Finding> = by_series.get(&trace.series).cloned().unwrap_or_default();
             let to = to.min(s.times.last().copied().unwrap_or(to)).max(f.end_ts);
             let chart = series::SeriesChart {
                 title: finding_title(f),
@@ -382,7 +380,7 @@ pub fn render_findings(
             r
         })?;
     for (i, (f, name)) in findings.iter_mut().zip(names).enumerate() {
-        if only.get(i).copied().unwrap_or(true) {
+        if only.get(i).copied().unwrap_or(true) && f.trace.is_some() {
             f.chart = name;
         }
     }

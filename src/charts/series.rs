@@ -385,11 +385,14 @@ fn expected_band(f: &Finding, c: &SeriesChart) -> Vec<(f64, f64, f64)> {
     let step = c.step_secs.max(1) as f64;
     let span = (f.end_ts - f.before_ts) as f64 + c.recovery_samples as f64 * step;
     let n = ((span / step).ceil() as usize).clamp(1, 2_000);
+    let Some(trace) = &f.trace else {
+        return Vec::new();
+    };
     (0..=n)
         .map(|k| {
             let t = f.before_ts as f64 + k as f64 * step;
-            let mean = f.before_bytes as f64 * (f.expected_step_log * k as f64).exp();
-            let w = 3.0 * f.step_sigma_log * (k.max(1) as f64).sqrt();
+            let mean = f.before_bytes as f64 * (trace.expected_step_log * k as f64).exp();
+            let w = 3.0 * trace.step_sigma_log * (k.max(1) as f64).sqrt();
             (t, mean * (-w).exp(), mean * w.exp())
         })
         .collect()

@@ -44,7 +44,7 @@ pub fn run(args: &ChartArgs) -> Result<Outcome> {
     // Findings use the whole history (the baseline needs it); only those in range are drawn.
     let findings: Vec<_> = analyze_with(&ing.set, &plans, &inputs.thresholds, "")
         .into_iter()
-        .filter(|f| f.series == idx)
+        .filter(|f| f.trace.as_ref().is_some_and(|t| t.series == idx))
         .collect();
     let in_range = findings
         .iter()

@@ -28,7 +28,7 @@ pub fn run(args: &EvaluateArgs) -> Result<Outcome> {
     let labels = labels::read(&labels_path, &inputs.config.columns.keys)?;
     let (ing, plans) = load(&inputs)?;
     let findings = analyze_with(&ing.set, &plans, &inputs.thresholds, "");
-    let preds: Vec<Pred> = findings.iter().map(Pred::from).collect();
+    let preds: Vec<Pred> = findings.iter().filter_map(Pred::of).collect();
     let ev = evaluate(&ing.set, &preds, &labels);
     let naive = evaluate(&ing.set, &naive_preds(&ing.set, args.naive_pct), &labels);
     let text = render(&ev, &naive, args.naive_pct);

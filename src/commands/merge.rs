@@ -8,7 +8,7 @@ use super::Outcome;
 use crate::cli::MergeArgs;
 use crate::clock;
 use crate::config::Config;
-use crate::findings::Finding;
+use crate::findings::{Finding, FindingRow};
 use crate::ingest::{timestamp, IngestCounts, InputFile, Rejected, Shard};
 use crate::report::publish::{publish, Destination, Publish};
 use anyhow::{bail, Context, Result};
@@ -82,12 +82,8 @@ fn read_findings(d: &ShardDir) -> Result<Vec<(Finding, Option<PathBuf>)>> {
                         .ok_or_else(|| bad(&format!("no key `{k}`")))
                 })
                 .collect::<Result<Vec<_>>>()?;
-            let mut f: Finding = serde_json::from_value(v).map_err(|e| bad(&e.to_string()))?;
-            let ts = |s: &str| timestamp::parse(s).map_err(|e| bad(&format!("time `{s}`: {e}")));
-            f.key = key;
-            f.start_ts = ts(&f.start)?;
-            f.end_ts = ts(&f.end)?;
-            f.before_ts = ts(&f.before_at)?;
+            let row: FindingRow = serde_json::from_value(v).map_err(|e| bad(&e.to_string()))?;
+            let f = row.into_finding(key).map_err(|e| bad(&e))?;
             let chart = if f.chart.is_empty() {
                 None
             } else {

@@ -48,7 +48,7 @@ pub fn run(args: &TuneArgs) -> Result<Outcome> {
         let t = inputs.thresholds.with_base(p.clone());
         let preds: Vec<Pred> = analyze_with(set, &plans, &t, "")
             .iter()
-            .map(Pred::from)
+            .filter_map(Pred::of)
             .collect();
         let ev = evaluate_in(set, &preds, &labels, keep);
         let k = ev.kinds.get("loss").cloned().unwrap_or_default();

@@ -5,7 +5,7 @@
 //! changes (a transient that turns out persistent) or a loss that deepens
 //! gets a second row; existing rows are never rewritten.
 
-use crate::findings::Finding;
+use crate::findings::{Finding, Status};
 use crate::fmt;
 use anyhow::{bail, Context, Result};
 use std::collections::HashSet;
@@ -106,7 +106,7 @@ pub fn append(
         let mut with_pct = id.clone();
         with_pct.push(f.drop_pct.to_string());
         let first = seen.insert(id);
-        let follow_up = f.status == "updated" && seen_pct.insert(with_pct);
+        let follow_up = f.status == Status::Updated && seen_pct.insert(with_pct);
         if !first && !follow_up {
             continue;
         }

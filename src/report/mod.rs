@@ -11,7 +11,7 @@ pub mod manifest;
 pub mod publish;
 pub mod referral;
 
-use crate::findings::Finding;
+use crate::findings::{Finding, FindingRow};
 use crate::fmt;
 use crate::ingest::Rejected;
 use anyhow::{Context, Result};
@@ -61,7 +61,7 @@ pub fn finding_json(f: &Finding, key_names: &[String]) -> Result<Value> {
     for (k, v) in key_names.iter().zip(&f.key) {
         m.insert(k.clone(), Value::String(v.clone()));
     }
-    if let Value::Object(rest) = serde_json::to_value(f)? {
+    if let Value::Object(rest) = serde_json::to_value(FindingRow::from(f))? {
         m.extend(rest);
     }
     Ok(Value::Object(m))
@@ -98,46 +98,9 @@ pub fn write_rejected(path: &Path, rows: &[Rejected]) -> Result<()> {
     write_csv(path, rows)
 }
 
-/// The serialised field names of [`Finding`], in order.
+/// The column names of a finding after its key columns, in order.
 pub fn field_names() -> Vec<String> {
-    // Serialising a blank finding gives the names in declaration order.
-    let blank = Finding {
-        key: vec![],
-        series: 0,
-        start_ts: 0,
-        end_ts: 0,
-        start_idx: 0,
-        end_idx: 0,
-        before_ts: 0,
-        expected_step_log: 0.0,
-        step_sigma_log: 0.0,
-        kind: crate::detect::Kind::Loss,
-        start: String::new(),
-        end: String::new(),
-        detected_at: String::new(),
-        before_bytes: 0,
-        after_bytes: 0,
-        drop_bytes: 0,
-        drop_pct: 0.0,
-        objects_lost: None,
-        p_value: 0.0,
-        severity: crate::findings::Severity::Info,
-        planned_reason: String::new(),
-        chart: String::new(),
-        status: String::new(),
-        change: String::new(),
-        excess_pct: 0.0,
-        z_score: 0.0,
-        exceeded_plan: false,
-        recovered_at: String::new(),
-        samples_after: 0,
-        before_at: String::new(),
-        interval_secs: 0,
-    };
-    match serde_json::to_value(&blank) {
-        Ok(Value::Object(m)) => m.keys().cloned().collect(),
-        _ => Vec::new(),
-    }
+    FindingRow::columns()
 }
 
 /// A findings.csv cell: text made spreadsheet-safe, numbers as JSON writes them.

@@ -12,7 +12,7 @@
 use crate::charts;
 use crate::config::Config;
 use crate::detect::DetectParams;
-use crate::findings::Finding;
+use crate::findings::{Finding, Status};
 use crate::fmt;
 use crate::ingest::{timestamp, IngestCounts, InputFile, Rejected, Shard};
 use crate::lock::Lock;
@@ -139,7 +139,7 @@ pub fn publish(run: Publish, mut findings: Vec<Finding>, draw: &DrawCharts) -> R
     if log::level() >= 1 && shard.is_none() {
         print_alerts(&findings, alerts);
     }
-    let fresh = findings.iter().filter(|f| f.status != "known").count();
+    let fresh = findings.iter().filter(|f| f.status != Status::Known).count();
     let detailed = crate::findings::detailed(&findings, flags.max_details);
     let out = OutDir::create(&dest.target)?;
     let t = Instant::now();
@@ -262,7 +262,7 @@ fn print_alerts(findings: &[Finding], alerts: usize) {
     const SHOWN: usize = 20;
     for (shown, f) in findings
         .iter()
-        .filter(|f| f.is_loss() && f.status != "known")
+        .filter(|f| f.is_loss() && f.status != Status::Known)
         .enumerate()
     {
         if shown == SHOWN {
@@ -278,7 +278,7 @@ fn print_alerts(findings: &[Finding], alerts: usize) {
         } else {
             format!(" during planned window: {}", f.planned_reason)
         };
-        let what = if f.status == "updated" {
+        let what = if f.status == Status::Updated {
             format!("LOSS ({})", f.change)
         } else {
             "NEW LOSS".to_string()
