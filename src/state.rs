@@ -185,6 +185,8 @@ const MAX_STATE_BYTES: u64 = 4 << 30;
 pub fn alerts(findings: &[Finding]) -> usize {
     findings
         .iter()
-        .filter(|f| f.kind == Kind::Loss && (f.status == Status::New || f.status == Status::Updated))
+        .filter(|f| {
+            f.kind == Kind::Loss && (f.status == Status::New || f.status == Status::Updated)
+        })
         .count()
 }

@@ -347,7 +347,7 @@ pub fn ingest_files(
     let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
     for (fi, path) in files.iter().enumerate() {
         raw.file_start.push(raw.sid.len());
-        let ctx = pieces::Ctx {
+        let ctx = validate::Ctx {
             fname: &names[fi],
             cols,
             shard,

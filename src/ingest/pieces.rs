@@ -5,8 +5,8 @@
 //! [`RawRows`]; the piece's data frame is dropped before the next one is
 //! read, so memory holds the compact rows plus one piece, not the file.
 
-use super::validate::process;
-use super::{ColumnNames, IngestError, InputFile, RawRows, Rejected};
+use super::validate::{process, Ctx, Lines};
+use super::{IngestError, InputFile, RawRows, Rejected};
 
 use polars::prelude::*;
 use sha2::{Digest, Sha256};
@@ -17,39 +17,6 @@ use std::path::Path;
 pub(crate) const CSV_BLOCK: usize = 32 << 20;
 /// Rows of Parquet read at a time (whole row groups; at least one group).
 const PARQUET_ROWS: usize = 4 << 20;
-
-/// What is being read, for messages and rejected rows.
-pub(super) struct Ctx<'a> {
-    pub fname: &'a str,
-    pub cols: &'a ColumnNames,
-    pub shard: Option<super::Shard>,
-}
-
-impl Ctx<'_> {
-    pub(super) fn unreadable(&self, reason: impl Into<String>) -> IngestError {
-        IngestError::Unreadable {
-            file: self.fname.to_string(),
-            reason: reason.into(),
-        }
-    }
-}
-
-/// Line (CSV, header = 1) or row (Parquet, first = 1) of each record of a piece.
-pub(super) enum Lines {
-    /// One record per line from this line on.
-    From(u64),
-    /// Explicit line of each record (quoted newlines or blank lines).
-    Map(Vec<u64>),
-}
-
-impl Lines {
-    pub(super) fn of(&self, i: usize) -> u64 {
-        match self {
-            Lines::From(first) => first + i as u64,
-            Lines::Map(m) => m.get(i).copied().unwrap_or(0),
-        }
-    }
-}
 
 fn sha_hex(h: Sha256) -> String {
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()

@@ -4,10 +4,42 @@
 
 use super::columns::{NumCol, NumView, TimeCol, TimeView};
 use super::keys::{KeyCache, KeyTable};
-use super::pieces::{Ctx, Lines};
-use super::{timestamp, IngestError, RawRows, Rejected};
+use super::{timestamp, ColumnNames, IngestError, RawRows, Rejected};
 use polars::prelude::*;
 use polars_arrow::array::Utf8ViewArray;
+
+/// What is being read, for messages and rejected rows.
+pub(super) struct Ctx<'a> {
+    pub fname: &'a str,
+    pub cols: &'a ColumnNames,
+    pub shard: Option<super::Shard>,
+}
+
+impl Ctx<'_> {
+    pub(super) fn unreadable(&self, reason: impl Into<String>) -> IngestError {
+        IngestError::Unreadable {
+            file: self.fname.to_string(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Line (CSV, header = 1) or row (Parquet, first = 1) of each record of a piece.
+pub(super) enum Lines {
+    /// One record per line from this line on.
+    From(u64),
+    /// Explicit line of each record (quoted newlines or blank lines).
+    Map(Vec<u64>),
+}
+
+impl Lines {
+    pub(super) fn of(&self, i: usize) -> u64 {
+        match self {
+            Lines::From(first) => first + i as u64,
+            Lines::Map(m) => m.get(i).copied().unwrap_or(0),
+        }
+    }
+}
 
 /// Validates the rows of one piece and appends the good ones to `raw`.
 /// Returns the number of rows read.

@@ -139,7 +139,10 @@ pub fn publish(run: Publish, mut findings: Vec<Finding>, draw: &DrawCharts) -> R
     if log::level() >= 1 && shard.is_none() {
         print_alerts(&findings, alerts);
     }
-    let fresh = findings.iter().filter(|f| f.status != Status::Known).count();
+    let fresh = findings
+        .iter()
+        .filter(|f| f.status != Status::Known)
+        .count();
     let detailed = crate::findings::detailed(&findings, flags.max_details);
     let out = OutDir::create(&dest.target)?;
     let t = Instant::now();
