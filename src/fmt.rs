@@ -171,6 +171,17 @@ pub fn term(s: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// Text for either renderer: line breaks and tabs become spaces (a name
+/// cannot start a new line, heading or table row), other control characters
+/// and bidirectional overrides are shown escaped ([`term`]).
+pub fn plain(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains(['\n', '\r', '\t']) {
+        std::borrow::Cow::Owned(term(&s.replace(['\n', '\r', '\t'], " ")).into_owned())
+    } else {
+        term(s)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -260,7 +260,7 @@ pub fn anchors(findings: &[Finding]) -> Vec<String> {
 /// A title a person understands (on one line: names from the data have
 /// line breaks as spaces and control characters shown escaped).
 pub fn finding_title(f: &Finding) -> String {
-    let who = crate::report::doc::plain(&f.key.join(" — ")).into_owned();
+    let who = crate::fmt::plain(&f.key.join(" — ")).into_owned();
     let files = f
         .objects_lost
         .map(|o| format!(" ({} files)", fmt::count(o)))
@@ -296,7 +296,7 @@ pub fn finding_subtitle(f: &Finding, detected_at: i64, chart_to: i64) -> String 
     if detected_at > chart_to {
         first.push_str(&format!("; detected {}", fmt::date_time(detected_at)));
     }
-    let reason = crate::report::doc::plain(&f.planned_reason);
+    let reason = crate::fmt::plain(&f.planned_reason);
     let second = if reason.is_empty() {
         "No planned window covers it.".to_string()
     } else if f.exceeded_plan {

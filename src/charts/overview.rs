@@ -79,7 +79,7 @@ pub fn render(
         .map(|f| {
             format!(
                 "{}, {}",
-                crate::report::doc::plain(&f.key.join(" — ")),
+                crate::fmt::plain(&f.key.join(" — ")),
                 fmt::date(f.start_ts)
             )
         })

@@ -161,7 +161,7 @@ pub fn render(path: &Path, c: &SeriesChart, size: (u32, u32)) -> Result<Layout, 
             .map_err(draw_err)?
             .label(format!(
                 "planned: {}",
-                shorten(&crate::report::doc::plain(&w.reason), 60)
+                shorten(&crate::fmt::plain(&w.reason), 60)
             ))
             .legend(|(x, y)| {
                 Rectangle::new(

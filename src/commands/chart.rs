@@ -57,7 +57,7 @@ pub fn run(args: &ChartArgs) -> Result<Outcome> {
     let chart = SeriesChart {
         title: format!(
             "{} — stored data, {} to {}",
-            crate::report::doc::plain(&s.key.join(" — ")),
+            crate::fmt::plain(&s.key.join(" — ")),
             fmt::date(from),
             fmt::date(to)
         ),

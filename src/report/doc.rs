@@ -12,7 +12,6 @@
 //! `javascript:`. The one piece of markup, code such as a command, is
 //! [`Span::Code`], written only by the tool.
 
-use crate::fmt;
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
@@ -76,16 +75,7 @@ pub struct Doc {
     pub blocks: Vec<Block>,
 }
 
-/// Text for either renderer: line breaks and tabs become spaces (a name
-/// cannot start a new line, heading or table row), other control characters
-/// and bidirectional overrides are shown escaped ([`fmt::term`]).
-pub fn plain(s: &str) -> Cow<'_, str> {
-    if s.contains(['\n', '\r', '\t']) {
-        Cow::Owned(fmt::term(&s.replace(['\n', '\r', '\t'], " ")).into_owned())
-    } else {
-        fmt::term(s)
-    }
-}
+pub use crate::fmt::plain;
 
 /// Text as Markdown inline content that renders as exactly that text: no
 /// raw HTML (`<` before a tag or autolink becomes `&lt;`, `>` `&gt;`, `&`
