@@ -52,8 +52,9 @@ fn explain(path: &Path, e: io::Error) -> io::Error {
     e
 }
 
-/// What a non-regular file is, for messages.
-fn kind_of(m: &std::fs::Metadata) -> &'static str {
+/// What a non-regular file is, for messages ("a FIFO (named pipe)", "a
+/// device", "a socket", "a folder").
+pub fn kind_of(m: &std::fs::Metadata) -> &'static str {
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileTypeExt;
@@ -71,7 +72,7 @@ fn kind_of(m: &std::fs::Metadata) -> &'static str {
     if m.is_dir() {
         "a folder"
     } else {
-        "not a regular file"
+        "a special file"
     }
 }
 

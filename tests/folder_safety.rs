@@ -34,6 +34,21 @@ fn run_in(cwd: &Path, args: &[&str]) -> Run {
     )
 }
 
+/// `scan --no-charts --input INPUT --out reports/tonight` run in `work`.
+fn tonight(work: &Path, input: &Path) -> Run {
+    run_in(
+        work,
+        &[
+            "scan",
+            "--no-charts",
+            "--input",
+            input.to_str().unwrap(),
+            "--out",
+            "reports/tonight",
+        ],
+    )
+}
+
 /// A folder outside the work folder with one file in it.
 fn victim(base: &Path) -> std::path::PathBuf {
     let v = base.join("victim");
@@ -105,17 +120,7 @@ fn a_lock_file_that_is_a_link_is_refused_and_its_target_kept() {
     let v = victim(base.path());
     symlink(v.join("evidence.txt"), work.join("reports/state.json.lock")).unwrap();
     let input = loss_csv(&work);
-    let (code, out, err) = run_in(
-        &work,
-        &[
-            "scan",
-            "--no-charts",
-            "--input",
-            input.to_str().unwrap(),
-            "--out",
-            "reports/tonight",
-        ],
-    );
+    let (code, out, err) = tonight(&work, &input);
     assert_eq!(code, 2, "{out}{err}");
     assert!(err.contains("symbolic link"), "{err}");
     intact(&v);
@@ -140,17 +145,7 @@ fn links_planted_at_temporary_state_names_are_never_followed() {
         .unwrap();
     }
     let input = loss_csv(&work);
-    let (code, out, err) = run_in(
-        &work,
-        &[
-            "scan",
-            "--no-charts",
-            "--input",
-            input.to_str().unwrap(),
-            "--out",
-            "reports/tonight",
-        ],
-    );
+    let (code, out, err) = tonight(&work, &input);
     assert_eq!(code, 1, "{out}{err}");
     intact(&v);
     let m = std::fs::symlink_metadata(work.join("reports/state.json")).unwrap();
@@ -165,17 +160,7 @@ fn a_state_file_that_is_a_link_is_refused() {
     let v = victim(base.path());
     symlink(v.join("evidence.txt"), work.join("reports/state.json")).unwrap();
     let input = loss_csv(&work);
-    let (code, _, err) = run_in(
-        &work,
-        &[
-            "scan",
-            "--no-charts",
-            "--input",
-            input.to_str().unwrap(),
-            "--out",
-            "reports/tonight",
-        ],
-    );
+    let (code, _, err) = tonight(&work, &input);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("symbolic link"), "{err}");
     intact(&v);
@@ -191,17 +176,7 @@ fn a_runs_folder_that_is_a_link_is_refused() {
     std::fs::write(v.join("x.partial/keep.txt"), "keep").unwrap();
     symlink(&v, work.join("reports/.shrinkwatch-runs")).unwrap();
     let input = loss_csv(&work);
-    let (code, out, err) = run_in(
-        &work,
-        &[
-            "scan",
-            "--no-charts",
-            "--input",
-            input.to_str().unwrap(),
-            "--out",
-            "reports/tonight",
-        ],
-    );
+    let (code, out, err) = tonight(&work, &input);
     assert_eq!(code, 2, "{out}{err}");
     assert!(
         err.contains(".shrinkwatch-runs is a symbolic link"),
@@ -235,33 +210,13 @@ fn a_breach_log_that_is_a_link_is_refused_and_nothing_written_outside() {
         }],
         DAYS,
     );
-    let (code, out, err) = run_in(
-        &work,
-        &[
-            "scan",
-            "--no-charts",
-            "--input",
-            input.to_str().unwrap(),
-            "--out",
-            "reports/tonight",
-        ],
-    );
+    let (code, out, err) = tonight(&work, &input);
     assert_eq!(code, 2, "{out}{err}");
     assert!(err.contains("symbolic link"), "{err}");
     assert!(!outside.exists(), "the link's target was created");
     // the state did not advance: the next run (link removed) alerts again
     std::fs::remove_file(work.join("reports/breach-log.csv")).unwrap();
-    let (code, out, _) = run_in(
-        &work,
-        &[
-            "scan",
-            "--no-charts",
-            "--input",
-            input.to_str().unwrap(),
-            "--out",
-            "reports/tonight",
-        ],
-    );
+    let (code, out, _) = tonight(&work, &input);
     assert_eq!(code, 1, "{out}");
 }
 

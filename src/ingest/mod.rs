@@ -224,31 +224,8 @@ pub fn regular_file(path: &Path) -> Result<u64, String> {
     if m.is_file() {
         return Ok(m.len());
     }
-    let what = if m.is_dir() {
-        "a folder"
-    } else {
-        special_kind(&m)
-    };
+    let what = crate::safefs::kind_of(&m);
     Err(format!("it is {what}, not a regular file"))
-}
-
-fn special_kind(m: &std::fs::Metadata) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        let t = m.file_type();
-        if t.is_fifo() {
-            return "a FIFO (named pipe)";
-        }
-        if t.is_char_device() || t.is_block_device() {
-            return "a device";
-        }
-        if t.is_socket() {
-            return "a socket";
-        }
-    }
-    let _ = m;
-    "a special file"
 }
 
 /// The message of an I/O error on `path` without the path itself (the
