@@ -184,12 +184,20 @@ pub struct ReportArgs {
     /// findings.csv and findings.json.
     #[arg(long, value_name = "N", default_value_t = 200)]
     pub max_details: usize,
+    /// A command (run by `sh -c`) that gets summary.txt on its standard
+    /// input when there is something new (a new or changed finding), e.g.
+    /// `mail -s "shrinkwatch" dpo@example.org`; the report folder is in
+    /// SHRINKWATCH_REPORT. If it fails, the run exits 2 and the next run
+    /// notifies again.
+    #[arg(long, value_name = "CMD")]
+    pub notify_cmd: Option<String>,
 }
 
 impl ReportArgs {
     /// What the publishing step needs of these flags.
     pub fn options(&self) -> crate::report::publish::Options {
         crate::report::publish::Options {
+            notify_cmd: self.notify_cmd.clone(),
             no_charts: self.no_charts,
             chart_size: self.chart_size,
             max_details: self.max_details,

@@ -422,18 +422,22 @@ fn sig(p: f64) -> f64 {
 }
 
 /// Which findings get a chart and a report section of their own, when at
-/// most `max` can: new or updated losses first, then known losses, then
-/// transients, then planned reductions; within each, in the given order
-/// (most severe first).
-pub fn detailed(findings: &[Finding], max: usize) -> Vec<bool> {
-    let rank = |f: &Finding| match (f.kind, f.status == Status::Known) {
-        (Kind::Loss, false) => 0,
-        (Kind::Loss, true) => 1,
-        (Kind::Transient, _) => 2,
-        (Kind::Planned, _) => 3,
+/// most `max` can. On a nightly run (an earlier state exists) only tonight's
+/// news does: new and updated findings, losses first; known findings were
+/// drawn by the report that first carried them. On a first run (no state)
+/// everything is history: losses first, then transients, then planned
+/// reductions. Within each kind, the most recent first: those are the ones
+/// still inside, or near, their 72-hour window.
+pub fn detailed(findings: &[Finding], max: usize, first_run: bool) -> Vec<bool> {
+    let rank = |f: &Finding| match f.kind {
+        Kind::Loss => 0,
+        Kind::Transient => 1,
+        Kind::Planned => 2,
     };
-    let mut idx: Vec<usize> = (0..findings.len()).collect();
-    idx.sort_by_key(|&i| rank(&findings[i]));
+    let mut idx: Vec<usize> = (0..findings.len())
+        .filter(|&i| first_run || findings[i].status != Status::Known)
+        .collect();
+    idx.sort_by_key(|&i| (rank(&findings[i]), std::cmp::Reverse(findings[i].start_ts)));
     let mut out = vec![false; findings.len()];
     for &i in idx.iter().take(max) {
         out[i] = true;

@@ -156,6 +156,13 @@ impl State {
         }
     }
 
+    /// When a finding was first reported (as the state records it).
+    pub fn first_reported(&self, key: &[String], start: &str) -> Option<&str> {
+        self.findings
+            .get(&identity(key, start))
+            .map(|r| r.first_reported.as_str())
+    }
+
     /// Writes the state atomically: a temporary file created exclusively
     /// (unpredictable name) beside it, fsync, rename, fsync of the folder.
     /// A symbolic link in the state's place is replaced, with a warning;

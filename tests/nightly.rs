@@ -250,7 +250,7 @@ fn kill_9_at_any_moment_leaves_a_complete_report_and_a_valid_state() {
             "findings.json",
             "report.md",
             "report.html",
-            "overview.png",
+            "summary.txt",
         ] {
             assert!(link.join(f).is_file(), "kill {i}: {f} missing");
         }

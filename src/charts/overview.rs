@@ -13,10 +13,12 @@ use std::path::Path;
 /// Most bars shown.
 pub const MAX_BARS: usize = 25;
 
-/// Renders the overview of `findings` (already sorted or not).
+/// Renders the overview of `findings` (already sorted or not); those marked
+/// in `tonight` come first and are labelled NEW, the rest are context.
 pub fn render(
     path: &Path,
     findings: &[Finding],
+    tonight: &[bool],
     subtitle: &str,
     size: (u32, u32),
 ) -> Result<(), ChartError> {
@@ -42,12 +44,20 @@ pub fn render(
 
     // Losses first, biggest first; remaining room for the biggest transient
     // and planned reductions.
-    let mut ranked: Vec<&Finding> = findings.iter().filter(|f| f.drop_bytes > 0).collect();
-    ranked.sort_by(|a, b| {
-        (a.kind != Kind::Loss)
-            .cmp(&(b.kind != Kind::Loss))
-            .then(b.drop_bytes.cmp(&a.drop_bytes))
+    let is_new = |i: usize| tonight.get(i).copied().unwrap_or(false);
+    let mut order: Vec<usize> = (0..findings.len())
+        .filter(|&i| findings[i].drop_bytes > 0)
+        .collect();
+    order.sort_by(|&a, &b| {
+        let (fa, fb) = (&findings[a], &findings[b]);
+        (!is_new(a))
+            .cmp(&!is_new(b))
+            .then((fa.kind != Kind::Loss).cmp(&(fb.kind != Kind::Loss)))
+            .then(fb.drop_bytes.cmp(&fa.drop_bytes))
     });
+    order.truncate(MAX_BARS);
+    let new_flags: Vec<bool> = order.iter().map(|&i| is_new(i)).collect();
+    let mut ranked: Vec<&Finding> = order.iter().map(|&i| &findings[i]).collect();
     ranked.truncate(MAX_BARS);
     if ranked.is_empty() {
         body.draw(&Text::new(
@@ -76,9 +86,11 @@ pub fn render(
     let x1 = max * 6.0;
     let names: Vec<String> = ranked
         .iter()
-        .map(|f| {
+        .zip(&new_flags)
+        .map(|(f, new)| {
             format!(
-                "{}, {}",
+                "{}{}, {}",
+                if *new { "NEW " } else { "" },
                 crate::fmt::plain(&f.key.join(" — ")),
                 fmt::date(f.start_ts)
             )
@@ -114,9 +126,15 @@ pub fn render(
         .label_style((FONT, label_px).into_font().color(&colour::INK))
         .draw()
         .map_err(draw_err)?;
+    let any_new = new_flags.iter().any(|n| *n);
     for (i, f) in ranked.iter().enumerate() {
         let y = (rows - 1 - i) as f64;
-        let colr = kind_colour(f.kind);
+        // Tonight's findings in full colour, earlier ones faded as context.
+        let colr = if any_new && !new_flags[i] {
+            kind_colour(f.kind).mix(0.35)
+        } else {
+            kind_colour(f.kind).mix(1.0)
+        };
         chart
             .draw_series(std::iter::once(Rectangle::new(
                 [(x0, y - 0.36), (f.drop_bytes as f64, y + 0.36)],

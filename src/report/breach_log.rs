@@ -100,9 +100,7 @@ pub fn append(
     }
     let mut rows = Vec::new();
     for f in findings {
-        let mut id: Vec<String> = f.key.iter().map(|k| safe(k)).collect();
-        id.push(f.kind.as_str().to_string());
-        id.push(f.start.clone());
+        let id = log_id(f);
         let mut with_pct = id.clone();
         with_pct.push(f.drop_pct.to_string());
         let first = seen.insert(id);
@@ -162,3 +160,55 @@ pub fn append(
 
 /// Largest breach log read (a million rows is ~300 MB).
 const MAX_LOG_BYTES: u64 = 1 << 30;
+
+/// The decisions people recorded in the log: for each finding (key values
+/// as the log writes them, kind, start) with a non-empty `decision`, that
+/// decision and who made it. A missing or unreadable log has none (the
+/// append that follows reports its problem).
+pub fn decisions(
+    path: &Path,
+    key_names: &[String],
+) -> std::collections::HashMap<Vec<String>, String> {
+    let mut out = std::collections::HashMap::new();
+    let Ok(text) = crate::safefs::read_regular(path, MAX_LOG_BYTES) else {
+        return out;
+    };
+    let mut r = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let Ok(headers) = r.headers().cloned() else {
+        return out;
+    };
+    let col = |name: &str| headers.iter().position(|h| h == name);
+    let (Some(dec), by) = (col("decision"), col("decided_by")) else {
+        return out;
+    };
+    let nk = key_names.len();
+    for rec in r.records().flatten() {
+        let decision = rec.get(dec).unwrap_or_default().trim();
+        if decision.is_empty() {
+            continue;
+        }
+        let id: Vec<String> = rec.iter().skip(1).take(nk + 2).map(String::from).collect();
+        let who = by
+            .and_then(|b| rec.get(b))
+            .map(str::trim)
+            .filter(|w| !w.is_empty())
+            .map(|w| format!(" ({w})"))
+            .unwrap_or_default();
+        out.insert(id, format!("{decision}{who}"));
+    }
+    out
+}
+
+/// A finding's identity in the log: key values as written there, kind, start.
+pub fn log_id(f: &Finding) -> Vec<String> {
+    let mut id: Vec<String> = f
+        .key
+        .iter()
+        .map(|k| fmt::csv_safe(k).into_owned())
+        .collect();
+    id.push(f.kind.as_str().to_string());
+    id.push(f.start.clone());
+    id
+}

@@ -10,6 +10,7 @@ pub mod folder;
 pub mod manifest;
 pub mod publish;
 pub mod referral;
+pub mod summary;
 
 use crate::findings::{Finding, FindingRow};
 use crate::fmt;

@@ -17,16 +17,20 @@ use crate::fmt;
 use crate::ingest::{timestamp, IngestCounts, InputFile, Rejected, Shard};
 use crate::lock::Lock;
 use crate::log;
-use crate::report::{self, breach_log, manifest::Manifest, referral, OutDir};
+use crate::report::{self, breach_log, manifest::Manifest, referral, summary, OutDir};
 use crate::state::{self, State};
 use anyhow::{Context, Result};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-/// How much of a report to draw (`--no-charts`, `--chart-size`, `--max-details`).
-#[derive(Debug, Clone, Copy)]
+/// How much of a report to draw (`--no-charts`, `--chart-size`,
+/// `--max-details`) and whom to tell (`--notify-cmd`).
+#[derive(Debug, Clone)]
 pub struct Options {
+    /// A shell command run with `summary.txt` on its standard input when
+    /// there is something new.
+    pub notify_cmd: Option<String>,
     /// No charts at all.
     pub no_charts: bool,
     /// Chart size in pixels.
@@ -133,6 +137,8 @@ pub fn publish(run: Publish, mut findings: Vec<Finding>, draw: &DrawCharts) -> R
     } = run;
     let detected_at = timestamp::format(now, false);
     let mut state = State::load(&dest.state)?;
+    // No earlier state: the report is a history report.
+    let first_run = state.findings.is_empty();
     state.classify(&mut findings, &detected_at, params);
     let alerts = state::alerts(&findings);
     // The alerts first: they reach the operator even if a later step fails.
@@ -143,23 +149,55 @@ pub fn publish(run: Publish, mut findings: Vec<Finding>, draw: &DrawCharts) -> R
         .iter()
         .filter(|f| f.status != Status::Known)
         .count();
-    let detailed = crate::findings::detailed(&findings, flags.max_details);
+    let detailed = crate::findings::detailed(&findings, flags.max_details, first_run);
+    // Tonight's news, or everything on a first run; a quiet night draws nothing.
+    let news = first_run || fresh > 0;
+    let decided = if shard.is_none() {
+        breach_log::decisions(&dest.breach_log, &key_names)
+    } else {
+        Default::default()
+    };
+    let decisions: Vec<Option<String>> = findings
+        .iter()
+        .map(|f| decided.get(&breach_log::log_id(f)).cloned())
+        .collect();
+    let first_reported: Vec<Option<String>> = findings
+        .iter()
+        .map(|f| {
+            state
+                .first_reported(&f.key, &f.start)
+                .and_then(|t| timestamp::parse(t).ok())
+                .map(crate::clock::date_of)
+        })
+        .collect();
+    let open_losses = findings
+        .iter()
+        .zip(&decisions)
+        .filter(|(f, d)| !first_run && f.status == Status::Known && f.is_loss() && d.is_none())
+        .count();
     let out = OutDir::create(&dest.target)?;
     let t = Instant::now();
     if !flags.no_charts {
         crate::failpoint::hit("charts").context("drawing the charts")?;
         draw(out.path(), &mut findings, &detailed)?;
-        let sub = format!(
-            "Largest losses first, by bytes dropped; {} series scanned, data until {}",
-            counts.series,
-            data_until.map_or("no data".into(), fmt::date_time)
-        );
-        charts::overview::render(
-            &out.path().join("overview.png"),
-            &findings,
-            &sub,
-            flags.chart_size,
-        )?;
+        if news {
+            let sub = format!(
+                "Tonight's findings first, then the largest earlier losses; {} series scanned, data until {}",
+                counts.series,
+                data_until.map_or("no data".into(), fmt::date_time)
+            );
+            let tonight: Vec<bool> = findings
+                .iter()
+                .map(|f| !first_run && f.status != Status::Known)
+                .collect();
+            charts::overview::render(
+                &out.path().join("overview.png"),
+                &findings,
+                &tonight,
+                &sub,
+                flags.chart_size,
+            )?;
+        }
     }
     timings.insert("charts".to_string(), t.elapsed().as_secs_f64());
     log::debug(format!(
@@ -184,12 +222,24 @@ pub fn publish(run: Publish, mut findings: Vec<Finding>, draw: &DrawCharts) -> R
         key_names: keys,
         new_since_last: Some(fresh),
         detailed: &detailed,
+        first_run,
+        decisions: &decisions,
+        first_reported: &first_reported,
+        overview: news && !flags.no_charts,
     };
     let doc = referral::build(&info, &findings);
     crate::report::write_file(out.path().join("report.md"), doc.to_markdown())?;
     let dir = out.path().to_path_buf();
     let html = doc.to_html(&|p| std::fs::read(dir.join(p)).ok());
     crate::report::write_file(out.path().join("report.html"), html)?;
+    let summary = summary::render(&summary::Summary {
+        started_at: now,
+        first_run,
+        findings: &findings,
+        open_losses,
+        report: dest.target.join("report.html").display().to_string(),
+    });
+    crate::report::write_file(out.path().join("summary.txt"), &summary)?;
     timings.insert("write".to_string(), t.elapsed().as_secs_f64());
     let by_kind = count_kinds(&findings);
     let manifest = Manifest {
@@ -224,6 +274,11 @@ pub fn publish(run: Publish, mut findings: Vec<Finding>, draw: &DrawCharts) -> R
                 "{logged} finding(s) appended to {}",
                 dest.breach_log.display()
             ));
+        }
+        // The notification is an alerting output too: a failed one leaves the
+        // state as it was, so the next run notifies again.
+        if let (Some(cmd), true) = (&flags.notify_cmd, fresh > 0) {
+            notify(cmd, &summary, &dir)?;
         }
         // Last: once the state is saved, these findings are never alerted again.
         state.save(&dest.state)?;
@@ -308,4 +363,32 @@ pub fn count_kinds(findings: &[Finding]) -> BTreeMap<String, usize> {
         *m.entry(f.kind.as_str().to_string()).or_default() += 1;
     }
     m
+}
+
+/// Runs the `--notify-cmd` (through `sh -c`) with the summary on its
+/// standard input and `SHRINKWATCH_REPORT` naming the report folder; a
+/// command that cannot start or fails is an error naming it.
+fn notify(cmd: &str, summary: &str, report: &Path) -> Result<()> {
+    use std::io::Write;
+    let mut child = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .env("SHRINKWATCH_REPORT", report)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .with_context(|| format!("--notify-cmd `{}` cannot start", fmt::term(cmd)))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        // A command that does not read its input is not an error.
+        let _ = stdin.write_all(summary.as_bytes());
+    }
+    let status = child
+        .wait()
+        .with_context(|| format!("--notify-cmd `{}`", fmt::term(cmd)))?;
+    if !status.success() {
+        anyhow::bail!(
+            "--notify-cmd `{}` failed ({status}); the state is left as it was, so the next run notifies again",
+            fmt::term(cmd)
+        );
+    }
+    Ok(())
 }

@@ -1,11 +1,14 @@
-//! `report.md` / `report.html`: the run summary, every finding, and for each
-//! loss a section laid out in the order of the ICO's personal data breach
-//! report form (DOMAIN.md), with the 72-hour deadline counted from detection
-//! and the fields only a person can answer clearly marked to complete.
+//! `report.md` / `report.html`, laid out for the data protection officer who
+//! opens it in the morning with a 72-hour clock: tonight's news first (a
+//! headline, then new and changed findings, each new loss with a section in
+//! the order of the ICO's personal data breach report form (DOMAIN.md), the
+//! deadline counted from detection and the fields only a person can answer
+//! marked to complete), then the losses still awaiting a decision in the
+//! breach log, then the rest of the history as a compact table.
 
 use super::doc::{Block, Cell, Doc, Span};
 use crate::detect::{DetectParams, Kind};
-use crate::findings::Finding;
+use crate::findings::{Finding, Status};
 use crate::fmt;
 use crate::ingest::IngestCounts;
 
@@ -24,9 +27,16 @@ pub struct RunInfo<'a> {
     pub key_names: &'a [String],
     /// Findings not reported by an earlier run (`None` when no state is kept).
     pub new_since_last: Option<usize>,
-    /// Which findings get a section of their own (`findings::detailed`;
-    /// empty = all).
+    /// Which findings get a section of their own (`findings::detailed`).
     pub detailed: &'a [bool],
+    /// No earlier state: the report is a history report.
+    pub first_run: bool,
+    /// Per finding: the decision a person recorded in the breach log, if any.
+    pub decisions: &'a [Option<String>],
+    /// Per finding: the date (`YYYY-MM-DD`) of the run that first reported it.
+    pub first_reported: &'a [Option<String>],
+    /// Whether `overview.png` was drawn.
+    pub overview: bool,
 }
 
 fn t(s: impl Into<String>) -> Span {
@@ -44,7 +54,11 @@ pub fn anchors(findings: &[Finding]) -> Vec<String> {
     crate::charts::anchors(findings)
 }
 
-/// Builds the report.
+/// Builds the report, tonight's news first: a one-line headline, the run
+/// summary, tonight's new and changed findings with a referral section and
+/// chart for each new loss, then the losses still awaiting a decision in the
+/// breach log, then the rest of the history as a compact table. A first run
+/// (no earlier state) is a history report and says so.
 pub fn build(run: &RunInfo, findings: &[Finding]) -> Doc {
     let mut d = Doc {
         title: format!("shrinkwatch report — {}", fmt::date(run.started_at)),
@@ -52,14 +66,135 @@ pub fn build(run: &RunInfo, findings: &[Finding]) -> Doc {
     };
     let b = &mut d.blocks;
     let ids = anchors(findings);
+    let all: Vec<usize> = (0..findings.len()).collect();
+    let is_news = |i: &usize| run.first_run || findings[*i].status != Status::Known;
+    let decided = |i: usize| run.decisions.get(i).and_then(|d| d.as_deref());
+    let news: Vec<usize> = all.iter().copied().filter(is_news).collect();
+    let open: Vec<usize> = all
+        .iter()
+        .copied()
+        .filter(|i| !is_news(i) && findings[*i].kind == Kind::Loss && decided(*i).is_none())
+        .collect();
+    let history: Vec<usize> = all
+        .iter()
+        .copied()
+        .filter(|i| !is_news(i) && !open.contains(i))
+        .collect();
     let count = |k: Kind| findings.iter().filter(|f| f.kind == k).count();
     let (losses, transients, planned) = (
         count(Kind::Loss),
         count(Kind::Transient),
         count(Kind::Planned),
     );
+    let new_losses: Vec<usize> = news
+        .iter()
+        .copied()
+        .filter(|&i| findings[i].kind == Kind::Loss)
+        .collect();
+
+    b.push(Block::Para(vec![t(headline(
+        run,
+        findings,
+        &news,
+        &new_losses,
+        open.len(),
+    ))]));
+    if !new_losses.is_empty() {
+        b.push(Block::Para(vec![t("A loss of personal data is a personal data breach (an availability breach), even if temporary. Law-enforcement processing: Data Protection Act 2018, Part 3, section 67; other processing: UK GDPR Article 33. Notify the ICO without undue delay and, where feasible, within 72 hours of becoming aware; record every breach in the breach log (s.67(6)), reported or not.")]));
+    }
+    // Tonight's news.
+    let (heading, id) = if run.first_run {
+        ("All findings (first run: the history)", "all-findings")
+    } else {
+        ("Tonight: new and changed findings", "tonight")
+    };
+    b.push(Block::Heading(2, heading.into(), id.into()));
+    if news.is_empty() {
+        b.push(Block::Para(vec![t(
+            "Nothing new or changed since the last run.",
+        )]));
+    } else {
+        b.push(full_table(run, findings, &ids, &news));
+    }
+    let shown = |i: usize| run.detailed.get(i).copied().unwrap_or(false);
+    let omitted = news.iter().filter(|&&i| !shown(i)).count();
+    if omitted > 0 {
+        b.push(Block::Para(vec![
+            t(format!(
+                "{omitted} of these {} findings have no section or chart of their own below (at most {} do: losses first, the most recent first). All are in the table above, findings.csv and findings.json;",
+                news.len(),
+                news.len() - omitted
+            )),
+            Span::Code("scan --max-details N".into()),
+            t("shows more."),
+        ]));
+    }
+    // Sections in the order `detailed` ranks them: losses first, most recent first.
+    let mut order: Vec<usize> = news.iter().copied().filter(|&i| shown(i)).collect();
+    order.sort_by_key(|&i| {
+        (
+            findings[i].kind != Kind::Loss,
+            std::cmp::Reverse(findings[i].start_ts),
+        )
+    });
+    let loss_list: Vec<usize> = order
+        .iter()
+        .copied()
+        .filter(|&i| findings[i].kind == Kind::Loss)
+        .collect();
+    if !loss_list.is_empty() {
+        b.push(Block::Heading(
+            2,
+            if run.first_run {
+                "Losses: details for referral to the ICO, the most recent first".into()
+            } else {
+                "Tonight's losses: details for referral to the ICO".into()
+            },
+            "losses".into(),
+        ));
+        b.push(Block::Para(vec![t("Each section follows the order of the ICO's personal data breach report form. Facts come from the monitoring data; everything marked \"to complete\" needs a person who knows the system and its data. Nothing there is guessed by the tool.")]));
+        for (n, &i) in loss_list.iter().enumerate() {
+            referral_section(b, run, &findings[i], &ids[i], n + 1, loss_list.len());
+        }
+    }
+    for (kind, heading, id, intro) in [
+        (Kind::Transient, "Temporary losses of availability (transients)", "transients", "Each of these drops came back within the recovery window: a restore, or a collection glitch such as a zero reading. A temporary loss of availability is still a personal data breach if personal data was unavailable: record each in the breach log with its facts, and decide whether it is notifiable."),
+        (Kind::Planned, "Planned reductions (for the breach log)", "planned", "These reductions fell inside a planned window (disposal, migration, tiering) and within its expected size. They are listed so the record shows what was removed and when."),
+    ] {
+        let list: Vec<usize> = order.iter().copied().filter(|&i| findings[i].kind == kind).collect();
+        if list.is_empty() {
+            continue;
+        }
+        b.push(Block::Heading(2, heading.into(), id.into()));
+        b.push(Block::Para(vec![t(intro)]));
+        for i in list {
+            let f = &findings[i];
+            b.push(Block::Heading(3, format!("{} — {}", f.key.join(" — "), fmt::date_time(f.start_ts)), ids[i].clone()));
+            let back = if f.recovered_at.is_empty() { String::new() } else { format!(", back on {}", f.recovered_at) };
+            b.push(Block::Para(vec![t(format!(
+                "{} ({:.1}%{}) between {} and {}{back}. {}",
+                fmt::bytes(f.drop_bytes as f64),
+                f.drop_pct,
+                f.objects_lost.map(|o| format!(", {} files", fmt::count(o))).unwrap_or_default(),
+                fmt::date_time(f.before_ts),
+                fmt::date_time(f.end_ts),
+                if f.planned_reason.is_empty() { String::new() } else { format!("Planned window: {}.", f.planned_reason) }
+            ))]));
+            if !f.chart.is_empty() {
+                b.push(Block::Image(f.chart.clone(), crate::charts::finding_title(f)));
+            }
+        }
+    }
+
+    if run.overview {
+        b.push(Block::Image(
+            "overview.png".into(),
+            "Overview: tonight's findings, with the largest earlier losses for context".into(),
+        ));
+    }
+
     let c = run.counts;
-    b.push(Block::Heading(2, "Summary".into(), "summary".into()));
+    b.push(Block::Heading(2, "The run".into(), "summary".into()));
     b.push(Block::Fields(
         false,
         vec![
@@ -92,162 +227,97 @@ pub fn build(run: &RunInfo, findings: &[Finding]) -> Doc {
                 ))],
             ),
             (
-                "Findings".into(),
+                "Findings in the data".into(),
                 vec![t(format!(
                     "{losses} loss, {transients} transient, {planned} planned"
                 ))],
             ),
             (
-                "New since the last run".into(),
-                vec![t(run.new_since_last.map_or(
-                    "not tracked (no state file): every finding is listed".to_string(),
-                    |n| n.to_string(),
+                "New or changed tonight".into(),
+                vec![t(if run.first_run {
+                    "first run (no earlier state): every finding is listed as new".to_string()
+                } else {
+                    news.len().to_string()
+                })],
+            ),
+            (
+                "Losses awaiting a decision".into(),
+                vec![t(format!(
+                    "{} (known losses whose decision column in the breach log is empty)",
+                    open.len()
                 ))],
             ),
         ],
     ));
-    if losses > 0 {
-        b.push(Block::Para(vec![t(format!(
-            "{losses} sudden, substantial and unexplained reduction{} of stored data {} found. A loss of personal data is a personal data breach (an availability breach), even if temporary. Law-enforcement processing: Data Protection Act 2018, Part 3, section 67; other processing: UK GDPR Article 33. Notify the ICO without undue delay and, where feasible, within 72 hours of becoming aware; record every breach in the breach log (s.67(6)), reported or not.",
-            if losses == 1 { "" } else { "s" },
-            if losses == 1 { "was" } else { "were" }
-        ))]));
-    } else {
-        b.push(Block::Para(vec![t(
-            "No loss was found: no sudden, substantial, unexplained reduction of stored data.",
-        )]));
-    }
-    b.push(Block::Image(
-        "overview.png".into(),
-        "Overview: the largest reductions of this run".into(),
-    ));
 
-    b.push(Block::Heading(
-        2,
-        "All findings".into(),
-        "all-findings".into(),
-    ));
-    if findings.is_empty() {
-        b.push(Block::Para(vec![t("None.")]));
-    } else {
-        let mut header = vec!["#".to_string(), "severity".into(), "kind".into()];
-        header.extend(run.key_names.iter().cloned());
-        header.extend(
-            [
-                "start",
-                "dropped",
-                "%",
-                "files lost",
-                "p-value",
-                "planned window",
-                "chart",
-            ]
-            .map(String::from),
-        );
-        let rows = findings
-            .iter()
-            .enumerate()
-            .map(|(i, f)| {
-                let mut r: Vec<Cell> = vec![
-                    Cell {
-                        text: (i + 1).to_string(),
-                        link: Some((format!("#{}", ids[i]), format!("#{}", ids[i]))),
-                    },
-                    f.severity.as_str().into(),
-                    f.kind.as_str().into(),
-                ];
-                r.extend(f.key.iter().map(|k| Cell::from(k.as_str())));
-                r.push(fmt::date_time(f.start_ts).into());
-                r.push(fmt::bytes(f.drop_bytes as f64).into());
-                r.push(format!("{:.1}", f.drop_pct).into());
-                r.push(f.objects_lost.map_or("unknown".into(), fmt::count).into());
-                r.push(fmt::p_value(f.p_value).into());
-                r.push(
-                    if f.planned_reason.is_empty() {
-                        "—".to_string()
-                    } else if f.exceeded_plan {
-                        format!("{} (exceeded)", f.planned_reason)
-                    } else {
-                        f.planned_reason.clone()
-                    }
-                    .into(),
-                );
-                r.push(if f.chart.is_empty() {
-                    Cell::from("—")
-                } else {
-                    Cell {
-                        text: "chart".into(),
-                        link: Some((f.chart.clone(), format!("#{}", ids[i]))),
-                    }
-                });
-                r
-            })
-            .collect();
-        b.push(Block::Table(header, rows));
-    }
-
-    let shown = |i: usize| run.detailed.get(i).copied().unwrap_or(true);
-    let omitted = (0..findings.len()).filter(|&i| !shown(i)).count();
-    if omitted > 0 {
-        b.push(Block::Para(vec![
-            t(format!(
-                "{omitted} of {} findings have no section or chart of their own below (at most {} do: new losses first, then known losses, transients and planned reductions, most severe first). All are in the table above, findings.csv and findings.json;",
-                findings.len(),
-                findings.len() - omitted
-            )),
-            Span::Code("scan --max-details N".into()),
-            t("shows more."),
-        ]));
-    }
-    let loss_list: Vec<(&Finding, &str)> = findings
-        .iter()
-        .zip(&ids)
-        .enumerate()
-        .filter(|&(i, (f, _))| f.kind == Kind::Loss && shown(i))
-        .map(|(_, (f, id))| (f, id.as_str()))
-        .collect();
-    if !loss_list.is_empty() {
+    // Losses reported before and not yet decided.
+    if !run.first_run {
         b.push(Block::Heading(
             2,
-            "Losses: details for referral to the ICO".into(),
-            "losses".into(),
+            "Open losses awaiting a decision".into(),
+            "open".into(),
         ));
-        b.push(Block::Para(vec![t("Each section follows the order of the ICO's personal data breach report form. Facts come from the monitoring data; everything marked \"to complete\" needs a person who knows the system and its data. Nothing there is guessed by the tool.")]));
-        for (i, (f, id)) in loss_list.iter().enumerate() {
-            referral_section(b, run, f, id, i + 1, losses);
+        if open.is_empty() {
+            b.push(Block::Para(vec![t(
+                "None: every loss reported so far has a decision in the breach log.",
+            )]));
+        } else {
+            b.push(Block::Para(vec![t("Losses an earlier run reported whose decision column in the breach log is still empty (reported to the ICO, or not reportable, and why). Each links to the report that first carried it.")]));
+            let mut header = vec!["status".to_string(), "severity".into()];
+            header.extend(run.key_names.iter().cloned());
+            header.extend(
+                ["start", "dropped", "%", "files lost", "first reported"].map(String::from),
+            );
+            let rows = open
+                .iter()
+                .map(|&i| {
+                    let f = &findings[i];
+                    let mut r: Vec<Cell> =
+                        vec![f.status.as_str().into(), f.severity.as_str().into()];
+                    r.extend(f.key.iter().map(|k| Cell::from(k.as_str())));
+                    r.push(fmt::date_time(f.start_ts).into());
+                    r.push(fmt::bytes(f.drop_bytes as f64).into());
+                    r.push(format!("{:.1}", f.drop_pct).into());
+                    r.push(f.objects_lost.map_or("unknown".into(), fmt::count).into());
+                    r.push(match run.first_reported.get(i).and_then(|d| d.as_deref()) {
+                        Some(date) => Cell {
+                            text: date.to_string(),
+                            link: Some((
+                                format!("../{date}/report.md#{}", ids[i]),
+                                format!("../{date}/report.html#{}", ids[i]),
+                            )),
+                        },
+                        None => Cell::from("—"),
+                    });
+                    r
+                })
+                .collect();
+            b.push(Block::Table(header, rows));
         }
-    }
-    for (kind, heading, id, intro) in [
-        (Kind::Transient, "Temporary losses of availability (transients)", "transients", "Each of these drops came back within the recovery window: a restore, or a collection glitch such as a zero reading. A temporary loss of availability is still a personal data breach if personal data was unavailable: record each in the breach log with its facts, and decide whether it is notifiable."),
-        (Kind::Planned, "Planned reductions (for the breach log)", "planned", "These reductions fell inside a planned window (disposal, migration, tiering) and within its expected size. They are listed so the record shows what was removed and when."),
-    ] {
-        let list: Vec<(&Finding, &String)> = findings
-            .iter()
-            .zip(&ids)
-            .enumerate()
-            .filter(|&(i, (f, _))| f.kind == kind && shown(i))
-            .map(|(_, fi)| fi)
-            .collect();
-        if list.is_empty() {
-            continue;
-        }
-        b.push(Block::Heading(2, heading.into(), id.into()));
-        b.push(Block::Para(vec![t(intro)]));
-        for (f, anchor) in list {
-            b.push(Block::Heading(3, format!("{} — {}", f.key.join(" — "), fmt::date_time(f.start_ts)), anchor.clone()));
-            let back = if f.recovered_at.is_empty() { String::new() } else { format!(", back on {}", f.recovered_at) };
-            b.push(Block::Para(vec![t(format!(
-                "{} ({:.1}%{}) between {} and {}{back}. {}",
-                fmt::bytes(f.drop_bytes as f64),
-                f.drop_pct,
-                f.objects_lost.map(|o| format!(", {} files", fmt::count(o))).unwrap_or_default(),
-                fmt::date_time(f.before_ts),
-                fmt::date_time(f.end_ts),
-                if f.planned_reason.is_empty() { String::new() } else { format!("Planned window: {}.", f.planned_reason) }
-            ))]));
-            if !f.chart.is_empty() {
-                b.push(Block::Image(f.chart.clone(), crate::charts::finding_title(f)));
-            }
+        b.push(Block::Heading(2, "History".into(), "history".into()));
+        if history.is_empty() {
+            b.push(Block::Para(vec![t("Nothing else.")]));
+        } else {
+            b.push(Block::Para(vec![t(
+                "Every other finding in the data, already reported by an earlier run.",
+            )]));
+            let mut header = vec!["status".to_string(), "kind".into()];
+            header.extend(run.key_names.iter().cloned());
+            header.extend(["start", "dropped", "%", "decision"].map(String::from));
+            let rows = history
+                .iter()
+                .map(|&i| {
+                    let f = &findings[i];
+                    let mut r: Vec<Cell> = vec![f.status.as_str().into(), f.kind.as_str().into()];
+                    r.extend(f.key.iter().map(|k| Cell::from(k.as_str())));
+                    r.push(fmt::date_time(f.start_ts).into());
+                    r.push(fmt::bytes(f.drop_bytes as f64).into());
+                    r.push(format!("{:.1}", f.drop_pct).into());
+                    r.push(decided(i).unwrap_or("—").into());
+                    r
+                })
+                .collect();
+            b.push(Block::Table(header, rows));
         }
     }
     b.push(Block::Heading(
@@ -257,6 +327,128 @@ pub fn build(run: &RunInfo, findings: &[Finding]) -> Doc {
     ));
     b.push(Block::Para(vec![t(run.params.method())]));
     d
+}
+
+/// The first line a reader meets: what is new tonight.
+fn headline(
+    run: &RunInfo,
+    findings: &[Finding],
+    news: &[usize],
+    new_losses: &[usize],
+    open: usize,
+) -> String {
+    let still_open = if open > 0 {
+        format!(
+            " {open} earlier loss{} still await{} a decision in the breach log.",
+            if open == 1 { "" } else { "es" },
+            if open == 1 { "s" } else { "" }
+        )
+    } else {
+        String::new()
+    };
+    if run.first_run {
+        return format!(
+            "First run (no earlier state): this is a history report of everything in the data, {} finding{}; the most recent losses come first.",
+            findings.len(),
+            if findings.len() == 1 { "" } else { "s" }
+        );
+    }
+    let Some(&first) = new_losses.iter().max_by_key(|&&i| findings[i].start_ts) else {
+        return if news.is_empty() {
+            format!("Nothing new tonight.{still_open}")
+        } else {
+            format!(
+                "No new loss tonight; {} finding{} changed (see below).{still_open}",
+                news.len(),
+                if news.len() == 1 { "" } else { "s" }
+            )
+        };
+    };
+    let f = &findings[first];
+    let files = f
+        .objects_lost
+        .map(|o| format!(", {} files", fmt::count(o)))
+        .unwrap_or_default();
+    let more = if new_losses.len() > 1 {
+        format!(" and {} more", new_losses.len() - 1)
+    } else {
+        String::new()
+    };
+    format!(
+        "{} new loss{} tonight: {}, {} ({:.1}%{files}) from {}{more}. Tell the ICO by {} unless it is decided not reportable.{still_open}",
+        new_losses.len(),
+        if new_losses.len() == 1 { "" } else { "es" },
+        f.key.join(" — "),
+        fmt::bytes(f.drop_bytes as f64),
+        f.drop_pct,
+        fmt::date_time(f.start_ts),
+        fmt::uk_time(fmt::deadline_72h(run.started_at)),
+    )
+}
+
+/// The full table of some findings, with their status.
+fn full_table(run: &RunInfo, findings: &[Finding], ids: &[String], which: &[usize]) -> Block {
+    let mut header = vec![
+        "#".to_string(),
+        "status".into(),
+        "severity".into(),
+        "kind".into(),
+    ];
+    header.extend(run.key_names.iter().cloned());
+    header.extend(
+        [
+            "start",
+            "dropped",
+            "%",
+            "files lost",
+            "p-value",
+            "planned window",
+            "chart",
+        ]
+        .map(String::from),
+    );
+    let rows = which
+        .iter()
+        .enumerate()
+        .map(|(n, &i)| {
+            let f = &findings[i];
+            let mut r: Vec<Cell> = vec![
+                Cell {
+                    text: (n + 1).to_string(),
+                    link: Some((format!("#{}", ids[i]), format!("#{}", ids[i]))),
+                },
+                f.status.as_str().into(),
+                f.severity.as_str().into(),
+                f.kind.as_str().into(),
+            ];
+            r.extend(f.key.iter().map(|k| Cell::from(k.as_str())));
+            r.push(fmt::date_time(f.start_ts).into());
+            r.push(fmt::bytes(f.drop_bytes as f64).into());
+            r.push(format!("{:.1}", f.drop_pct).into());
+            r.push(f.objects_lost.map_or("unknown".into(), fmt::count).into());
+            r.push(fmt::p_value(f.p_value).into());
+            r.push(
+                if f.planned_reason.is_empty() {
+                    "—".to_string()
+                } else if f.exceeded_plan {
+                    format!("{} (exceeded)", f.planned_reason)
+                } else {
+                    f.planned_reason.clone()
+                }
+                .into(),
+            );
+            r.push(if f.chart.is_empty() {
+                Cell::from("—")
+            } else {
+                Cell {
+                    text: "chart".into(),
+                    link: Some((f.chart.clone(), format!("#{}", ids[i]))),
+                }
+            });
+            r
+        })
+        .collect();
+    Block::Table(header, rows)
 }
 
 fn referral_section(
@@ -273,6 +465,13 @@ fn referral_section(
         format!("Loss {n} of {of}: {who}, {}", fmt::date_time(f.start_ts)),
         anchor.to_string(),
     ));
+    // The chart first: what happened, at a glance, before the form.
+    if !f.chart.is_empty() {
+        b.push(Block::Image(
+            f.chart.clone(),
+            crate::charts::finding_title(f),
+        ));
+    }
     let detected = run.started_at;
     let deadline = fmt::deadline_72h(detected);
     let files = f
@@ -331,10 +530,4 @@ fn referral_section(
         ("Who else has been told".into(), vec![todo("e.g. supplier, CPS, other forces, data subjects")]),
         ("Contact details".into(), vec![todo("Data Protection Officer: name, email, telephone")]),
     ]));
-    if !f.chart.is_empty() {
-        b.push(Block::Image(
-            f.chart.clone(),
-            crate::charts::finding_title(f),
-        ));
-    }
 }
