@@ -1,0 +1,295 @@
+//! The morning report leads with tonight's news: the order new → changed →
+//! open → history, the status column, the small quiet-night report,
+//! summary.txt on a night with a new loss and on a quiet night, a decision
+//! filled in the breach log, `--notify-cmd`, and reproducible `--as-of`
+//! reports.
+
+mod common;
+
+use common::{nightly, write_series, Run, Spec};
+use std::path::{Path, PathBuf};
+
+const DAYS: usize = 120;
+
+fn spec<'a>(force: &'a str, system: &'a str, loss: Option<(usize, f64)>) -> Spec<'a> {
+    Spec {
+        key: [force, system],
+        loss,
+    }
+}
+
+/// Night 1: Kent's loss (day 90). Night 2 adds Essex's loss (day 110).
+fn nights(dir: &Path) -> (PathBuf, PathBuf) {
+    let one = write_series(
+        dir,
+        "one.csv",
+        &[
+            spec("Kent Police", "Custody", Some((90, 0.2))),
+            spec("Essex Police", "Records", None),
+        ],
+        DAYS,
+    );
+    let two = write_series(
+        dir,
+        "two.csv",
+        &[
+            spec("Kent Police", "Custody", Some((90, 0.2))),
+            spec("Essex Police", "Records", Some((110, 0.3))),
+        ],
+        DAYS,
+    );
+    (one, two)
+}
+
+fn report(dir: &Path, name: &str) -> String {
+    std::fs::read_to_string(dir.join("reports/tonight").join(name)).unwrap()
+}
+
+fn pos(text: &str, needle: &str) -> usize {
+    text.find(needle)
+        .unwrap_or_else(|| panic!("`{needle}` not in:\n{text}"))
+}
+
+fn run_night(dir: &Path, input: &Path, extra: &[&str]) -> Run {
+    nightly(dir, input, extra, &[])
+}
+
+#[test]
+fn news_first_then_open_losses_then_history_with_status_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (one, two) = nights(d);
+    // a first run is a history report and says so
+    assert_eq!(run_night(d, &one, &[]).0, 1);
+    let md = report(d, "report.md");
+    assert!(
+        md.contains("First run (no earlier state): this is a history report"),
+        "{md}"
+    );
+    // night 2: Essex is new, Kent is an open loss
+    let (code, out, err) = run_night(d, &two, &[]);
+    assert_eq!(code, 1, "{out}{err}");
+    let md = report(d, "report.md");
+    let first_line = md.lines().nth(2).unwrap();
+    assert!(
+        first_line.starts_with("1 new loss tonight: Essex Police — Records"),
+        "{first_line}"
+    );
+    let tonight = pos(&md, "## Tonight: new and changed findings");
+    let section = pos(&md, "### Loss 1 of 1: Essex Police — Records");
+    let open = pos(&md, "## Open losses awaiting a decision");
+    let history = pos(&md, "## History");
+    assert!(
+        tonight < section && section < open && open < history,
+        "order"
+    );
+    // the first finding a reader meets is the new loss
+    assert!(pos(&md, "Essex Police") < md.find("Kent Police").unwrap());
+    // Kent is listed as open, with status, not as news
+    let open_part = &md[open..history];
+    assert!(
+        open_part.contains("| known | critical | Kent Police | Custody |"),
+        "{open_part}"
+    );
+    assert!(!md[tonight..open].contains("Kent Police"));
+    // every table has a status column
+    for table in md
+        .split("\n\n")
+        .filter(|b| b.starts_with("| ") && b.contains("|---"))
+    {
+        let header = table.lines().next().unwrap();
+        if header.contains("question") || header.starts_with("| | |") {
+            continue; // the referral form and the run's facts
+        }
+        assert!(header.contains("| status |"), "{header}");
+    }
+    // the HTML says the same in the same order
+    let html = report(d, "report.html");
+    assert!(html.find("Essex Police").unwrap() < html.find("Kent Police").unwrap());
+}
+
+#[test]
+fn a_changed_finding_is_news_with_status_updated() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // night 1: a drop on the last day; night 2: it came back (a transient)
+    let text = common::series_csv(&[spec("Kent Police", "Custody", None)], DAYS);
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let drop = |line: &str| {
+        let mut c: Vec<String> = line.split(',').map(String::from).collect();
+        for v in c.iter_mut().skip(3) {
+            *v = format!("{:.0}", v.parse::<f64>().unwrap() * 0.5);
+        }
+        c.join(",")
+    };
+    lines[101] = drop(&lines[101]);
+    let one = d.join("one.csv");
+    std::fs::write(&one, lines[..102].join("\n") + "\n").unwrap();
+    let two = d.join("two.csv");
+    std::fs::write(&two, lines[..106].join("\n") + "\n").unwrap();
+    assert_eq!(run_night(d, &one, &[]).0, 1);
+    let (code, out, _) = run_night(d, &two, &[]);
+    assert_eq!(code, 0, "{out}");
+    let md = report(d, "report.md");
+    assert!(
+        md.contains("No new loss tonight; 1 finding changed"),
+        "{md}"
+    );
+    let tonight = pos(&md, "## Tonight: new and changed findings");
+    assert!(
+        md[tonight..].contains("| updated | low | transient | Kent Police | Custody |"),
+        "{md}"
+    );
+    let summary = report(d, "summary.txt");
+    assert!(
+        summary.contains("CHANGED  Kent Police / Custody"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn a_quiet_night_writes_a_small_report_without_charts() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (_, two) = nights(d);
+    assert_eq!(run_night(d, &two, &[]).0, 1);
+    let busy = std::fs::metadata(d.join("reports/tonight/report.html"))
+        .unwrap()
+        .len();
+    let (code, out, _) = run_night(d, &two, &[]);
+    assert_eq!(code, 0, "{out}");
+    let md = report(d, "report.md");
+    assert_eq!(
+        md.lines().nth(2).unwrap(),
+        "Nothing new tonight. 2 earlier losses still await a decision in the breach log."
+    );
+    assert!(
+        !md.contains("### Loss"),
+        "no referral section on a quiet night"
+    );
+    let folder = d.join("reports/tonight");
+    assert!(!folder.join("overview.png").exists());
+    let charts = std::fs::read_dir(folder.join("charts")).map_or(0, |r| r.count());
+    assert_eq!(charts, 0, "no chart redrawn for known findings");
+    let quiet = std::fs::metadata(folder.join("report.html")).unwrap().len();
+    assert!(quiet < 100_000 && quiet * 10 < busy, "{quiet} vs {busy}");
+}
+
+#[test]
+fn summary_txt_for_a_new_loss_and_for_a_quiet_night() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (one, two) = nights(d);
+    assert_eq!(run_night(d, &one, &[]).0, 1);
+    assert_eq!(run_night(d, &two, &[]).0, 1);
+    let s = report(d, "summary.txt");
+    for line in s.lines() {
+        assert!(line.chars().count() <= 80, "too wide: {line}");
+    }
+    assert!(s.contains("1 new loss tonight."), "{s}");
+    assert!(s.contains("NEW LOSS  Essex Police / Records\n"), "{s}");
+    assert!(s.contains(", from 21 Apr 2021\n"), "{s}");
+    assert!(s.contains("  Tell the ICO by "), "{s}");
+    assert!(
+        s.contains("Losses awaiting a decision in the breach log: 1\n"),
+        "{s}"
+    );
+    assert!(
+        s.contains("Report: ") && s.contains("tonight/report.html"),
+        "{s}"
+    );
+    assert_eq!(run_night(d, &two, &[]).0, 0);
+    let s = report(d, "summary.txt");
+    assert!(s.contains("Nothing new tonight."), "{s}");
+    assert!(!s.contains("NEW LOSS"), "{s}");
+    assert!(
+        s.contains("Losses awaiting a decision in the breach log: 2\n"),
+        "{s}"
+    );
+}
+
+#[test]
+fn a_decision_in_the_breach_log_shows_in_the_next_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (one, two) = nights(d);
+    assert_eq!(run_night(d, &one, &[]).0, 1);
+    // the DPO decides Kent's loss
+    let log = d.join("reports/breach-log.csv");
+    let text = std::fs::read_to_string(&log).unwrap();
+    let row = text.lines().nth(1).unwrap();
+    assert!(
+        row.contains("Kent Police") && row.ends_with(",,,,,"),
+        "{row}"
+    );
+    let decided = format!(
+        "{},not reportable,restored from backup,J. Smith DPO,,",
+        &row[..row.len() - 5]
+    );
+    std::fs::write(&log, text.replace(row, &decided)).unwrap();
+    assert_eq!(run_night(d, &two, &[]).0, 1);
+    let md = report(d, "report.md");
+    let open = pos(&md, "## Open losses awaiting a decision");
+    let history = pos(&md, "## History");
+    assert!(
+        !md[open..history].contains("Kent Police"),
+        "decided is not open"
+    );
+    assert!(
+        md[history..].contains("| known | loss | Kent Police | Custody |")
+            && md[history..].contains("not reportable (J. Smith DPO)"),
+        "{}",
+        &md[history..]
+    );
+    let s = report(d, "summary.txt");
+    assert!(
+        s.contains("Losses awaiting a decision in the breach log: 0\n"),
+        "{s}"
+    );
+}
+
+#[test]
+fn notify_cmd_gets_the_summary_when_there_is_news_and_a_failure_is_retried() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (one, two) = nights(d);
+    let got = d.join("mail.txt");
+    let cmd = format!("cat > '{}'", got.display());
+    assert_eq!(run_night(d, &one, &["--notify-cmd", &cmd]).0, 1);
+    let body = std::fs::read_to_string(&got).unwrap();
+    assert_eq!(body, report(d, "summary.txt"));
+    // a quiet night notifies nobody
+    std::fs::remove_file(&got).unwrap();
+    assert_eq!(run_night(d, &one, &["--notify-cmd", &cmd]).0, 0);
+    assert!(!got.exists());
+    // a failed notification: exit 2, and the next run notifies again
+    let (code, out, err) = run_night(d, &two, &["--notify-cmd", "exit 3"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("--notify-cmd `exit 3` failed"), "{err}");
+    let (code, out, _) = run_night(d, &two, &["--notify-cmd", &cmd]);
+    assert_eq!(code, 1, "{out}");
+    assert!(std::fs::read_to_string(&got)
+        .unwrap()
+        .contains("NEW LOSS  Essex Police / Records"));
+}
+
+#[test]
+fn as_of_reports_are_reproducible() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (_, two) = nights(d);
+    let mut reports = Vec::new();
+    for n in 0..2 {
+        let sub = d.join(format!("run{n}"));
+        std::fs::create_dir_all(&sub).unwrap();
+        assert_eq!(run_night(&sub, &two, &["--as-of", "2021-04-15"]).0, 1);
+        assert_eq!(run_night(&sub, &two, &["--as-of", "2021-04-30"]).0, 1);
+        // the same text but for where the report is
+        let summary: String = report(&sub, "summary.txt")
+            .lines()
+            .filter(|l| !l.starts_with("Report: "))
+            .collect();
+        reports.push((report(&sub, "report.md"), summary));
+    }
+    assert_eq!(reports[0], reports[1]);
+}
