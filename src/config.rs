@@ -60,9 +60,10 @@ impl Override {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigFile {
-    /// Detection thresholds.
-    #[serde(default)]
-    pub detect: DetectParams,
+    /// Detection thresholds (`[detect]`): any of the table's keys, on top
+    /// of the defaults.
+    #[serde(default, skip_serializing_if = "ThresholdSet::is_empty")]
+    pub detect: ThresholdSet,
     /// Input column names.
     #[serde(default)]
     pub columns: ColumnsFile,
@@ -154,6 +155,11 @@ impl ThresholdSet {
         self.0.contains_key(name)
     }
 
+    /// Every threshold of `p` (a whole configuration, e.g. tune's recommendation).
+    pub fn of(p: &DetectParams) -> ThresholdSet {
+        ThresholdSet(THRESHOLDS.iter().map(|t| (t.name, (t.get)(p))).collect())
+    }
+
     /// Whether it sets nothing.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
@@ -178,6 +184,7 @@ impl Serialize for ThresholdSet {
                 Some(Value::Num(x)) => m.serialize_entry(t.name, x)?,
                 Some(Value::Int(n)) => m.serialize_entry(t.name, n)?,
                 Some(Value::Bool(b)) => m.serialize_entry(t.name, b)?,
+                Some(v @ Value::Secs(_)) => m.serialize_entry(t.name, &v.to_string())?,
                 None => {}
             }
         }
@@ -185,8 +192,30 @@ impl Serialize for ThresholdSet {
     }
 }
 
-impl<'de> Deserialize<'de> for ThresholdSet {
+/// A threshold's name in a file: an unknown one is an error at the key
+/// (so the file's parser names its line and column).
+struct Name(&'static Threshold);
+
+impl<'de> Deserialize<'de> for Name {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let k = String::deserialize(d)?;
+        threshold(&k).map(Name).ok_or_else(|| {
+            let names: Vec<String> = THRESHOLDS.iter().map(|t| format!("`{}`", t.name)).collect();
+            serde::de::Error::custom(format!(
+                "unknown field `{k}`, expected one of {}",
+                names.join(", ")
+            ))
+        })
+    }
+}
+
+/// A threshold's value in a file, checked against its kind at the value.
+struct Typed(&'static Threshold);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Typed {
+    type Value = Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
         /// A value as any format writes it.
         #[derive(Deserialize)]
         #[serde(untagged)]
@@ -194,32 +223,42 @@ impl<'de> Deserialize<'de> for ThresholdSet {
             Bool(bool),
             Int(u64),
             Num(f64),
+            Text(String),
         }
-        let raw: BTreeMap<String, Raw> = BTreeMap::deserialize(d)?;
-        let mut set = ThresholdSet::default();
-        for (k, v) in raw {
-            let Some(t) = threshold(&k) else {
-                let names: Vec<String> =
-                    THRESHOLDS.iter().map(|t| format!("`{}`", t.name)).collect();
-                return Err(serde::de::Error::custom(format!(
-                    "unknown field `{k}`, expected one of {}",
-                    names.join(", ")
-                )));
-            };
-            let v = match v {
-                Raw::Bool(b) => Value::Bool(b),
-                Raw::Int(n) => Value::Int(n),
-                Raw::Num(x) => Value::Num(x),
-            };
-            let Some(v) = t.unit.coerce(v) else {
-                return Err(serde::de::Error::custom(format!(
-                    "`{k}`: `{v}` is not {}",
-                    t.range.words
-                )));
-            };
-            set.0.insert(t.name, v);
+        let t = self.0;
+        let v = match Raw::deserialize(d)? {
+            Raw::Bool(b) => Value::Bool(b),
+            Raw::Int(n) => Value::Int(n),
+            Raw::Num(x) => Value::Num(x),
+            Raw::Text(text) => t.unit.parse(&text).map_err(serde::de::Error::custom)?,
+        };
+        t.unit.coerce(v).ok_or_else(|| {
+            serde::de::Error::custom(format!("`{}`: `{v}` is not {}", t.name, t.range.words))
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for ThresholdSet {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = ThresholdSet;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a table of thresholds")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<ThresholdSet, A::Error> {
+                let mut set = ThresholdSet::default();
+                while let Some(Name(t)) = m.next_key()? {
+                    let v = m.next_value_seed(Typed(t))?;
+                    set.0.insert(t.name, v);
+                }
+                Ok(set)
+            }
         }
-        Ok(set)
+        d.deserialize_map(Visit)
     }
 }
 
@@ -246,7 +285,8 @@ impl Thresholds {
         file_name: Option<&str>,
         flags: &ThresholdSet,
     ) -> Result<Thresholds, ConfigError> {
-        let mut base = file.detect.clone();
+        let mut base = DetectParams::default();
+        file.detect.apply(&mut base);
         flags.apply(&mut base);
         let t = Thresholds {
             base,
@@ -546,7 +586,10 @@ mod tests {
     #[test]
     fn default_toml_round_trips() {
         let f: ConfigFile = toml::from_str(&default_toml()).unwrap();
-        assert_eq!(f.detect, DetectParams::default());
+        let mut p = DetectParams::default();
+        f.detect.apply(&mut p);
+        assert_eq!(p, DetectParams::default());
+        assert_eq!(f.detect, ThresholdSet::of(&DetectParams::default()));
         assert_eq!(
             columns(&f.columns, None, None, None, None).keys,
             vec!["force", "system"]

@@ -171,7 +171,7 @@ pub fn run(args: &TuneArgs) -> Result<Outcome> {
             args.chart_size,
         )?;
         let rec = crate::config::ConfigFile {
-            detect: best.clone(),
+            detect: crate::config::ThresholdSet::of(&best),
             columns: Default::default(),
             overrides: inputs.thresholds.overrides.clone(),
         };

@@ -60,6 +60,8 @@ pub enum Value {
     Int(u64),
     /// true / false.
     Bool(bool),
+    /// A duration in seconds (written `36h`, `3d`, `2w`).
+    Secs(i64),
 }
 
 impl std::fmt::Display for Value {
@@ -68,7 +70,54 @@ impl std::fmt::Display for Value {
             Value::Num(x) => write!(f, "{x}"),
             Value::Int(n) => write!(f, "{n}"),
             Value::Bool(b) => write!(f, "{b}"),
+            Value::Secs(s) => f.write_str(&duration_text(*s)),
         }
+    }
+}
+
+/// Seconds in a day.
+pub const DAY: i64 = 86_400;
+
+/// `3d`, `36h`, `2w`, `90m`, `45s`: the largest unit that writes it exactly.
+pub fn duration_text(secs: i64) -> String {
+    for (unit, size) in [("w", 7 * DAY), ("d", DAY), ("h", 3600), ("m", 60)] {
+        if secs != 0 && secs % size == 0 {
+            return format!("{}{unit}", secs / size);
+        }
+    }
+    format!("{secs}s")
+}
+
+/// Parses a duration: a number with `s`, `m`, `h`, `d` or `w` (`36h`,
+/// `1.5d`); a bare number is a number of days (what the sample counts of
+/// earlier versions meant on daily data).
+pub fn parse_duration(s: &str) -> Result<i64, String> {
+    let s = s.trim();
+    let (num, size) = match s.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let size = match c {
+                's' => 1,
+                'm' => 60,
+                'h' => 3600,
+                'd' => DAY,
+                'w' => 7 * DAY,
+                _ => {
+                    return Err(format!(
+                        "`{s}`: unknown unit `{c}` (use s, m, h, d or w, e.g. 36h or 3d)"
+                    ))
+                }
+            };
+            (&s[..i], size)
+        }
+        _ => (s, DAY),
+    };
+    match num.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() && x >= 0.0 && x * (size as f64) < 1e12 => {
+            Ok((x * size as f64).round() as i64)
+        }
+        _ => Err(format!(
+            "`{s}` is not a duration (e.g. 36h, 3d, 2w; a bare number is days)"
+        )),
     }
 }
 
@@ -79,6 +128,7 @@ impl Value {
             Value::Num(x) => x,
             Value::Int(n) => n as f64,
             Value::Bool(b) => f64::from(u8::from(b)),
+            Value::Secs(s) => s as f64,
         }
     }
 }
@@ -106,6 +156,8 @@ pub enum Unit {
     Factor,
     /// true / false (`BOOL`).
     Flag,
+    /// A span of time (`DURATION`: `36h`, `3d`, `2w`).
+    Duration,
 }
 
 impl Unit {
@@ -121,6 +173,7 @@ impl Unit {
             Unit::Sigmas => "Z",
             Unit::Factor => "X",
             Unit::Flag => "BOOL",
+            Unit::Duration => "DURATION",
         }
     }
 
@@ -133,6 +186,7 @@ impl Unit {
                 "false" => Ok(Value::Bool(false)),
                 _ => Err(format!("`{s}` is not true or false")),
             },
+            Unit::Duration => parse_duration(s).map(Value::Secs),
             Unit::Bytes | Unit::Samples | Unit::Count => s
                 .parse::<u64>()
                 .map(Value::Int)
@@ -149,6 +203,12 @@ impl Unit {
     /// whole one); `None` when it is the wrong kind.
     pub fn coerce(self, v: Value) -> Option<Value> {
         match (self, v) {
+            (Unit::Duration, Value::Secs(_)) => Some(v),
+            // a bare number of days
+            (Unit::Duration, Value::Num(x)) => parse_duration(&x.to_string()).ok().map(Value::Secs),
+            (Unit::Duration, Value::Int(n)) => Some(Value::Secs(n as i64 * DAY)),
+            (Unit::Duration, Value::Bool(_)) => None,
+            (_, Value::Secs(_)) => None,
             (Unit::Flag, Value::Bool(_)) => Some(v),
             (Unit::Flag, _) | (_, Value::Bool(_)) => None,
             (Unit::Bytes | Unit::Samples | Unit::Count, Value::Int(_)) => Some(v),
@@ -277,6 +337,18 @@ impl Field for usize {
     }
     fn take(v: Value) -> Self {
         usize::try_from(u64::take(v)).unwrap_or(usize::MAX)
+    }
+}
+
+impl Field for i64 {
+    fn put(self) -> Value {
+        Value::Secs(self)
+    }
+    fn take(v: Value) -> Self {
+        match v {
+            Value::Secs(s) => s,
+            other => other.as_f64() as i64,
+        }
     }
 }
 
@@ -487,6 +559,7 @@ mod tests {
                 Value::Num(x) => Value::Num(x / 2.0 + 0.125),
                 Value::Int(n) => Value::Int(n + 1),
                 Value::Bool(b) => Value::Bool(!b),
+                Value::Secs(s) => Value::Secs(s + 3600),
             };
             let q = d.with(t, other);
             assert_eq!((t.get)(&q), other, "{}", t.name);
@@ -499,6 +572,30 @@ mod tests {
         }
         let names: std::collections::HashSet<&str> = THRESHOLDS.iter().map(|t| t.name).collect();
         assert_eq!(names.len(), THRESHOLDS.len());
+    }
+
+    #[test]
+    fn durations_read_and_write() {
+        assert_eq!(parse_duration("36h"), Ok(36 * 3600));
+        assert_eq!(parse_duration("3d"), Ok(3 * DAY));
+        assert_eq!(parse_duration("2w"), Ok(14 * DAY));
+        assert_eq!(parse_duration("1.5d"), Ok(36 * 3600));
+        assert_eq!(parse_duration("3"), Ok(3 * DAY));
+        assert_eq!(parse_duration("90m"), Ok(5400));
+        assert!(parse_duration("3x").unwrap_err().contains("unknown unit"));
+        assert!(parse_duration("-1d").is_err());
+        assert_eq!(duration_text(3 * DAY), "3d");
+        assert_eq!(duration_text(36 * 3600), "36h");
+        assert_eq!(duration_text(14 * DAY), "2w");
+        assert_eq!(duration_text(45), "45s");
+        assert_eq!(
+            Unit::Duration.coerce(Value::Int(2)),
+            Some(Value::Secs(2 * DAY))
+        );
+        assert_eq!(
+            Unit::Duration.coerce(Value::Num(0.5)),
+            Some(Value::Secs(DAY / 2))
+        );
     }
 
     #[test]
