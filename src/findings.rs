@@ -154,6 +154,16 @@ pub struct Finding {
     pub before_at: String,
     /// Inferred sampling interval of the series, in seconds.
     pub interval_secs: i64,
+    /// For a migration (`moved_to` in the planned window): where the data went.
+    pub moved_to: String,
+    /// Bytes that arrived in the targets beyond their normal growth.
+    pub arrived_bytes: Option<i64>,
+    /// Objects that arrived, when every store counts them.
+    pub arrived_objects: Option<i64>,
+    /// Bytes that left the source and never arrived.
+    pub shortfall_bytes: Option<i64>,
+    /// Objects that left and never arrived.
+    pub shortfall_objects: Option<i64>,
 }
 
 /// A finding as `findings.csv` and `findings.json` hold it (SPEC "Output
@@ -209,6 +219,17 @@ pub struct FindingRow {
     pub before_at: String,
     /// Inferred sampling interval of the series, in seconds.
     pub interval_secs: i64,
+    /// For a migration: the series the data was moved to (`FORCE/SYSTEM`,
+    /// several separated by `; `); empty otherwise.
+    pub moved_to: String,
+    /// For a migration: bytes that arrived in the targets beyond their normal growth.
+    pub arrived_bytes: Option<i64>,
+    /// For a migration: objects that arrived, when every store counts them.
+    pub arrived_objects: Option<i64>,
+    /// For a migration: bytes that left the source and never arrived.
+    pub shortfall_bytes: Option<i64>,
+    /// For a migration: objects that left and never arrived.
+    pub shortfall_objects: Option<i64>,
 }
 
 impl From<&Finding> for FindingRow {
@@ -236,6 +257,11 @@ impl From<&Finding> for FindingRow {
             samples_after: f.samples_after,
             before_at: f.before_at.clone(),
             interval_secs: f.interval_secs,
+            moved_to: f.moved_to.clone(),
+            arrived_bytes: f.arrived_bytes,
+            arrived_objects: f.arrived_objects,
+            shortfall_bytes: f.shortfall_bytes,
+            shortfall_objects: f.shortfall_objects,
         }
     }
 }
@@ -280,6 +306,11 @@ impl FindingRow {
             samples_after: self.samples_after,
             before_at: self.before_at,
             interval_secs: self.interval_secs,
+            moved_to: self.moved_to,
+            arrived_bytes: self.arrived_bytes,
+            arrived_objects: self.arrived_objects,
+            shortfall_bytes: self.shortfall_bytes,
+            shortfall_objects: self.shortfall_objects,
         })
     }
 
@@ -308,6 +339,11 @@ impl FindingRow {
             samples_after: 0,
             before_at: String::new(),
             interval_secs: 0,
+            moved_to: String::new(),
+            arrived_bytes: None,
+            arrived_objects: None,
+            shortfall_bytes: None,
+            shortfall_objects: None,
         };
         match serde_json::to_value(&any) {
             Ok(serde_json::Value::Object(m)) => m.keys().cloned().collect(),
@@ -396,11 +432,18 @@ pub fn analyze_with(
                         samples_after: d.samples_after,
                         before_at: fmt(d.before_idx),
                         interval_secs: r.step_secs,
+                        moved_to: String::new(),
+                        arrived_bytes: None,
+                        arrived_objects: None,
+                        shortfall_bytes: None,
+                        shortfall_objects: None,
                     }
                 })
                 .collect::<Vec<_>>()
         })
         .collect();
+    // Migrations: what left a source must arrive in its targets.
+    crate::moves::apply(set, plans, thresholds, detected_at, &mut all);
     all.sort_by(|a, b| (a.severity, a.start_ts, &a.key).cmp(&(b.severity, b.start_ts, &b.key)));
     all
 }

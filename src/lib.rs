@@ -30,6 +30,7 @@ pub mod ingest;
 pub mod labels;
 pub mod lock;
 pub mod log;
+pub mod moves;
 pub mod pipeline;
 pub mod planned;
 pub mod report;

@@ -1,6 +1,7 @@
 //! Planned windows (`--planned FILE`, SPEC "Input: planned windows"):
-//! `force,system,start,end,expected_drop_pct,reason`, key columns as
-//! configured, `*` matching every value, dates inclusive.
+//! `force,system,start,end,expected_drop_pct,reason[,moved_to]`, key columns
+//! as configured, `*` matching every value, dates inclusive; `moved_to`
+//! names where a migration moves the data (see `moves`).
 
 use crate::detect::PlanWindow;
 use crate::ingest::{timestamp, SeriesSet};
@@ -16,6 +17,9 @@ pub struct PlannedRow {
     pub window: PlanWindow,
     /// Line in the file.
     pub line: u64,
+    /// Where a migration moves the data (`moved_to`: `FORCE/SYSTEM`, or
+    /// `SYSTEM` within the same force; several separated by `;`).
+    pub moved_to: Vec<String>,
 }
 
 /// Reads a planned-windows file.
@@ -24,6 +28,7 @@ pub fn read(path: &Path, key_cols: &[String]) -> Result<Vec<PlannedRow>, SideFil
     let idx = f.require(key_cols.iter().map(String::as_str).chain(["start", "end"]))?;
     let exp_col = f.column("expected_drop_pct");
     let reason_col = f.column("reason");
+    let moved_col = f.column("moved_to");
     let mut out = Vec::new();
     for (i, rec) in reader.records().enumerate() {
         let line = i as u64 + 2;
@@ -71,6 +76,21 @@ pub fn read(path: &Path, key_cols: &[String]) -> Result<Vec<PlannedRow>, SideFil
             },
         };
         let reason = reason_col.map(get).unwrap_or("").to_string();
+        let moved_to: Vec<String> = moved_col
+            .map(get)
+            .unwrap_or("")
+            .split(';')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect();
+        if !moved_to.is_empty() && key.iter().any(|k| k == "*") {
+            return Err(f.error(
+                line,
+                "moved_to",
+                "a move needs one source series (no `*` in its key)".into(),
+            ));
+        }
         out.push(PlannedRow {
             key,
             window: PlanWindow {
@@ -80,6 +100,7 @@ pub fn read(path: &Path, key_cols: &[String]) -> Result<Vec<PlannedRow>, SideFil
                 reason,
             },
             line,
+            moved_to,
         });
     }
     Ok(out)
@@ -283,6 +304,7 @@ mod tests {
                 reason: String::new(),
             },
             line,
+            moved_to: Vec::new(),
         }
     }
 

@@ -478,7 +478,17 @@ fn referral_section(
         .objects_lost
         .map(|o| format!("; about {} files are no longer there", fmt::count(o)))
         .unwrap_or_default();
-    let plan = if f.planned_reason.is_empty() {
+    let plan = if let (Some(short), false) = (f.shortfall_bytes, f.moved_to.is_empty()) {
+        format!(
+            "It happened during the migration \"{}\": {}{} left {} but never arrived in {} ({} arrived there beyond its normal growth).",
+            f.planned_reason,
+            fmt::bytes(short as f64),
+            f.shortfall_objects.map(|o| format!(" / {} files", fmt::count(o.max(0) as u64))).unwrap_or_default(),
+            f.key.join("/"),
+            f.moved_to,
+            fmt::bytes(f.arrived_bytes.unwrap_or(0) as f64),
+        )
+    } else if f.planned_reason.is_empty() {
         "No planned disposal or migration covers it.".to_string()
     } else {
         format!("It happened during the planned window \"{}\", and went beyond what that plan expected.", f.planned_reason)

@@ -1,0 +1,333 @@
+//! Migrations that must arrive: a planned window whose `moved_to` names the
+//! store(s) the data goes to is reconciled over the whole window, not night
+//! by night. What left the source (its level before the window less its
+//! level at the window's end) is compared with what arrived in the targets
+//! (their rise over the same window beyond their normal growth, measured on
+//! the first reading after the window when a target is only measured late),
+//! in bytes and, where every store counts them, objects. A migration is
+//! planned to lose nothing, so a shortfall beyond the targets' own noise
+//! (2σ of their daily changes over the window) and at least half of the
+//! source's `min_drop_pct` (and `min_drop_bytes`) is a `loss` attributed to
+//! the migration; a move where everything arrived is reported
+//! for the record (`planned`, with what arrived), even when the source was
+//! emptied or fell by more than the plan said. A window still open reports
+//! what has left and arrived so far and is judged when it closes.
+
+use crate::config::Thresholds;
+use crate::detect::Kind;
+use crate::findings::{Finding, Severity};
+use crate::ingest::series::Series;
+use crate::ingest::{timestamp, SeriesSet};
+use crate::planned::PlannedRow;
+
+/// Days of a target's history from which its normal growth is learned.
+const GROWTH_DAYS: i64 = 28;
+/// Longest wait after a window's end for a target's first reading.
+const LATE_DAYS: i64 = 7;
+
+/// What left one source and arrived in its targets over a window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reconciled {
+    /// Bytes that left the source.
+    pub left_bytes: f64,
+    /// Bytes that arrived beyond the targets' normal growth.
+    pub arrived_bytes: f64,
+    /// Objects that left, when every store counts them.
+    pub left_objects: Option<f64>,
+    /// Objects that arrived beyond normal growth.
+    pub arrived_objects: Option<f64>,
+    /// Noise of the arrived estimate, in bytes (the targets' spread).
+    pub noise_bytes: f64,
+    /// The source's level before the window.
+    pub before_bytes: f64,
+    /// The source's object count before the window, when counted.
+    pub before_objects: Option<f64>,
+    /// Index of the source's last reading before the window.
+    pub before_idx: usize,
+    /// Index of its last reading in the window.
+    pub end_idx: usize,
+    /// The data ends before the window does.
+    pub open: bool,
+}
+
+impl Reconciled {
+    /// Bytes that left and never arrived (never negative).
+    pub fn shortfall_bytes(&self) -> f64 {
+        (self.left_bytes - self.arrived_bytes).max(0.0)
+    }
+
+    /// Objects that left and never arrived.
+    pub fn shortfall_objects(&self) -> Option<f64> {
+        Some((self.left_objects? - self.arrived_objects?).max(0.0))
+    }
+
+    /// The object shortfall in percent of the source's count before the
+    /// window, when both are known.
+    pub fn shortfall_objects_pct(&self) -> Option<f64> {
+        Some(100.0 * self.shortfall_objects()? / self.before_objects?)
+    }
+
+    /// The shortfall in percent of the source's level before the window.
+    pub fn shortfall_pct(&self) -> f64 {
+        if self.before_bytes > 0.0 {
+            100.0 * self.shortfall_bytes() / self.before_bytes
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Last index with a time before `t`.
+fn last_before(times: &[i64], t: i64) -> Option<usize> {
+    times.partition_point(|&x| x < t).checked_sub(1)
+}
+
+/// Last index with a time at or before `t`.
+fn last_at(times: &[i64], t: i64) -> Option<usize> {
+    times.partition_point(|&x| x <= t).checked_sub(1)
+}
+
+/// A target's rise over `[start, end]` beyond its normal growth, in
+/// `values`, and the noise of that estimate (the target's own robust spread
+/// of daily changes over the same span).
+fn arrived(s: &Series, values: &[f64], start: i64, end: i64) -> Option<(f64, f64)> {
+    let b = last_before(s.times, start)?;
+    // at the end of the window, or (measured late) the first reading after it
+    let a = match last_at(s.times, end) {
+        Some(a) if a > b => a,
+        _ => {
+            let i = s.times.partition_point(|&x| x <= end);
+            (i < s.times.len() && s.times[i] <= end + LATE_DAYS * 86_400).then_some(i)?
+        }
+    };
+    let (vb, va) = (values[b], values[a]);
+    if !vb.is_finite() || !va.is_finite() || vb <= 0.0 {
+        return None;
+    }
+    // normal growth: median daily log-change over the weeks before the window
+    let from = s.times[b] - GROWTH_DAYS * 86_400;
+    let mut rates: Vec<f64> = (1..=b)
+        .filter(|&i| s.times[i - 1] >= from && values[i - 1] > 0.0 && values[i] > 0.0)
+        .map(|i| {
+            let days = (s.times[i] - s.times[i - 1]) as f64 / 86_400.0;
+            (values[i] / values[i - 1]).ln() / days.max(1e-9)
+        })
+        .filter(|r| r.is_finite())
+        .collect();
+    rates.sort_by(f64::total_cmp);
+    let rate = rates.get(rates.len() / 2).copied().unwrap_or(0.0).max(0.0);
+    let mut dev: Vec<f64> = rates.iter().map(|r| (r - rate).abs()).collect();
+    dev.sort_by(f64::total_cmp);
+    let sigma = 1.4826 * dev.get(dev.len() / 2).copied().unwrap_or(0.0);
+    let days = (s.times[a] - s.times[b]) as f64 / 86_400.0;
+    let expected = vb * ((rate * days).exp() - 1.0);
+    Some((va - vb - expected, vb * sigma * days.max(1.0).sqrt()))
+}
+
+/// Reconciles one window of `source` into `targets`.
+pub fn reconcile(source: &Series, targets: &[Series], start: i64, end: i64) -> Option<Reconciled> {
+    let b = last_before(source.times, start)?;
+    let e = last_at(source.times, end)?;
+    if e <= b {
+        return None;
+    }
+    let left = (source.bytes[b] - source.bytes[e]).max(0.0);
+    let mut arrived_bytes = 0.0;
+    let mut noise2 = 0.0;
+    for t in targets {
+        let (got, noise) = arrived(t, t.bytes, start, end).unwrap_or((0.0, 0.0));
+        arrived_bytes += got.max(0.0);
+        noise2 += noise * noise;
+    }
+    let (left_objects, arrived_objects) = match source.objects {
+        Some(o)
+            if targets.iter().all(|t| t.objects.is_some())
+                && o[b].is_finite()
+                && o[e].is_finite() =>
+        {
+            let got: Option<f64> = targets
+                .iter()
+                .map(|t| arrived(t, t.objects.unwrap_or(&[]), start, end).map(|x| x.0.max(0.0)))
+                .sum();
+            (Some((o[b] - o[e]).max(0.0)), got)
+        }
+        _ => (None, None),
+    };
+    Some(Reconciled {
+        left_bytes: left,
+        arrived_bytes,
+        left_objects,
+        arrived_objects,
+        noise_bytes: noise2.sqrt(),
+        before_bytes: source.bytes[b],
+        before_objects: source
+            .objects
+            .map(|o| o[b])
+            .filter(|o| o.is_finite() && *o > 0.0),
+        before_idx: b,
+        end_idx: e,
+        open: source.times.last().copied().unwrap_or(i64::MIN) < end,
+    })
+}
+
+/// The series a `moved_to` entry names: `FORCE/SYSTEM`, or `SYSTEM` within
+/// the source's force (the first key column), matched exactly.
+fn resolve(set: &SeriesSet, source_key: &[String], name: &str) -> Option<usize> {
+    let name = name.trim();
+    if source_key.len() >= 2 {
+        let mut same_force = source_key[..source_key.len() - 1].to_vec();
+        same_force.push(name.to_string());
+        if let Some(i) = set.keys.iter().position(|k| *k == same_force) {
+            return Some(i);
+        }
+    }
+    set.find(name)
+}
+
+/// Applies every move of `plans` to the findings of a run (see the module
+/// documentation); warns about targets that name no series.
+pub fn apply(
+    set: &SeriesSet,
+    plans: &[PlannedRow],
+    thresholds: &Thresholds,
+    detected_at: &str,
+    findings: &mut Vec<Finding>,
+) {
+    for row in plans.iter().filter(|r| !r.moved_to.is_empty()) {
+        let Some(src) = set.keys.iter().position(|k| *k == row.key) else {
+            continue;
+        };
+        let source = set.get(src);
+        let mut names = Vec::new();
+        let mut targets = Vec::new();
+        for name in &row.moved_to {
+            match resolve(set, source.key, name) {
+                Some(i) if i != src => {
+                    names.push(set.keys[i].join("/"));
+                    targets.push(set.get(i));
+                }
+                _ => crate::log::alarm(format!(
+                    "planned window (line {}): moved_to `{}` names no other series in the input; the move cannot be reconciled",
+                    row.line, name
+                )),
+            }
+        }
+        if targets.is_empty() {
+            continue;
+        }
+        let w = &row.window;
+        let Some(r) = reconcile(&source, &targets, w.start, w.end) else {
+            continue;
+        };
+        let moved_to = names.join("; ");
+        let p = thresholds.for_series(&set.key_names, source.key);
+        // A migration is planned to lose nothing: a shortfall is a loss when
+        // it is beyond the targets' own noise (2σ), at least half of
+        // `min_drop_pct` of the source (and `min_drop_bytes`), and, where
+        // every store counts files, short in files too (a small move into a
+        // large, fast-growing store is lost in its byte noise; its file
+        // count still shows what arrived).
+        let floor = p.min_drop_pct / 2.0;
+        let lost = !r.open
+            && r.shortfall_bytes() > 2.0 * r.noise_bytes
+            && r.shortfall_pct() >= floor
+            && r.shortfall_bytes() >= p.min_drop_bytes as f64
+            && r.shortfall_objects_pct().is_none_or(|o| o >= floor);
+        // the source's findings in the window
+        let inside: Vec<usize> = findings
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.key == source.key && f.start_ts >= w.start && f.start_ts <= w.end)
+            .map(|(i, _)| i)
+            .collect();
+        let record = |f: &mut Finding| {
+            f.moved_to = moved_to.clone();
+            f.arrived_bytes = Some(r.arrived_bytes.round() as i64);
+            f.arrived_objects = r.arrived_objects.map(|o| o.round() as i64);
+            f.shortfall_bytes = Some(r.shortfall_bytes().round() as i64);
+            f.shortfall_objects = r.shortfall_objects().map(|o| o.round() as i64);
+        };
+        if lost {
+            let first = inside.first().copied();
+            let mut f = match first {
+                Some(i) => findings.remove(i),
+                None => new_finding(&source, &r, detected_at, &w.reason),
+            };
+            let shortfall = r.shortfall_bytes();
+            f.kind = Kind::Loss;
+            f.exceeded_plan = true;
+            f.planned_reason = w.reason.clone();
+            f.before_ts = source.times[r.before_idx];
+            f.before_bytes = r.before_bytes as u64;
+            f.drop_bytes = shortfall.round() as i64;
+            f.drop_pct = (r.shortfall_pct() * 1000.0).round() / 1000.0;
+            f.objects_lost = r.shortfall_objects().map(|o| o.round() as u64);
+            f.severity =
+                if f.drop_pct >= 10.0 || f.objects_lost.unwrap_or(0) >= 10_000 || shortfall >= 1e12
+                {
+                    Severity::Critical
+                } else {
+                    Severity::High
+                };
+            record(&mut f);
+            // the other drops of the source in the window are part of the move
+            findings
+                .retain(|g| !(g.key == source.key && g.start_ts >= w.start && g.start_ts <= w.end));
+            findings.push(f);
+        } else {
+            for &i in &inside {
+                let f = &mut findings[i];
+                if f.kind == Kind::Loss && !r.open {
+                    // everything that left arrived: a move, not a loss
+                    f.kind = Kind::Planned;
+                    f.exceeded_plan = false;
+                    f.severity = Severity::Info;
+                }
+                record(f);
+            }
+        }
+    }
+}
+
+/// A finding for a shortfall the engine saw no drop for (a move spread over
+/// days, each night's part within the plan).
+fn new_finding(source: &Series, r: &Reconciled, detected_at: &str, reason: &str) -> Finding {
+    let date_only = source.times.iter().all(|t| t % 86_400 == 0);
+    let at = |i: usize| timestamp::format(source.times[i], date_only);
+    let start = r.before_idx + 1;
+    Finding {
+        key: source.key.to_vec(),
+        start_ts: source.times[start],
+        end_ts: source.times[r.end_idx],
+        before_ts: source.times[r.before_idx],
+        recovered_ts: None,
+        trace: None,
+        kind: Kind::Loss,
+        start: at(start),
+        end: at(r.end_idx),
+        detected_at: detected_at.to_string(),
+        before_bytes: r.before_bytes as u64,
+        after_bytes: source.bytes[r.end_idx].max(0.0) as u64,
+        drop_bytes: 0,
+        drop_pct: 0.0,
+        objects_lost: None,
+        p_value: 0.0,
+        severity: Severity::High,
+        planned_reason: reason.to_string(),
+        chart: String::new(),
+        status: crate::findings::Status::New,
+        change: String::new(),
+        excess_pct: 0.0,
+        z_score: 0.0,
+        exceeded_plan: true,
+        recovered_at: String::new(),
+        samples_after: source.times.len().saturating_sub(r.end_idx + 1),
+        before_at: at(r.before_idx),
+        interval_secs: 86_400,
+        moved_to: String::new(),
+        arrived_bytes: None,
+        arrived_objects: None,
+        shortfall_bytes: None,
+        shortfall_objects: None,
+    }
+}
