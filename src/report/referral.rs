@@ -180,6 +180,18 @@ pub fn build(run: &RunInfo, findings: &[Finding]) -> Doc {
                 fmt::date_time(f.end_ts),
                 if f.planned_reason.is_empty() { String::new() } else { format!("Planned window: {}.", f.planned_reason) }
             ))]));
+            if !f.moved_to.is_empty() {
+                b.push(Block::Para(vec![t(format!(
+                    "Moved to {}: {} arrived there beyond its normal growth{}{}.",
+                    f.moved_to,
+                    fmt::bytes(f.arrived_bytes.unwrap_or(0) as f64),
+                    f.arrived_objects.map(|o| format!(" ({} files)", fmt::count(o.max(0) as u64))).unwrap_or_default(),
+                    match f.shortfall_bytes {
+                        Some(s) if s > 0 => format!("; {} has not arrived (within the noise of the target's own changes, or the window is still open)", fmt::bytes(s as f64)),
+                        _ => String::new(),
+                    }
+                ))]));
+            }
             if !f.chart.is_empty() {
                 b.push(Block::Image(f.chart.clone(), crate::charts::finding_title(f)));
             }
