@@ -406,14 +406,28 @@ impl Table {
         raw.reserve(raw.sid.len() + this.rows.len());
         let mut n = 0u64;
         for piece in this.rows.chunks(PIECE) {
-            let time: Vec<String> = piece
-                .iter()
-                .map(|r| match &r.time {
-                    Ok(ts) => super::timestamp::format(*ts, false),
-                    Err(t) => t.clone(),
-                })
-                .collect();
-            let mut columns = vec![Column::new(cols.time.as_str().into(), time)];
+            // Times already read go as date-times (no text round trip);
+            // a piece with a time that is not one goes as text, to be
+            // rejected with it.
+            let time = if piece.iter().all(|r| r.time.is_ok()) {
+                let ms: Vec<i64> = piece
+                    .iter()
+                    .map(|r| r.time.as_ref().map_or(0, |t| t.saturating_mul(1000)))
+                    .collect();
+                Column::new(cols.time.as_str().into(), ms)
+                    .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))
+                    .map_err(|e| ctx.unreadable(e.to_string()))?
+            } else {
+                let text: Vec<String> = piece
+                    .iter()
+                    .map(|r| match &r.time {
+                        Ok(ts) => super::timestamp::format(*ts, false),
+                        Err(t) => t.clone(),
+                    })
+                    .collect();
+                Column::new(cols.time.as_str().into(), text)
+            };
+            let mut columns = vec![time];
             for (i, k) in cols.keys.iter().enumerate() {
                 let v: Vec<&str> = piece
                     .iter()
