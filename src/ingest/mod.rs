@@ -299,12 +299,11 @@ pub fn limit_text(max: u64) -> String {
     }
 }
 
+/// Files read from a folder. A `.json` export is read when named with
+/// `--input`, not from a folder, where other JSON files (reports, state)
+/// often sit.
 fn is_data_file(p: &Path) -> bool {
-    matches!(extension(p).as_str(), "csv" | "parquet" | "json")
-        && !matches!(
-            p.file_name().and_then(|n| n.to_str()),
-            Some("manifest.json" | "findings.json" | "state.json")
-        )
+    matches!(extension(p).as_str(), "csv" | "parquet")
 }
 
 /// A file's extension in lower case (empty when it has none).
