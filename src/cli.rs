@@ -3,6 +3,8 @@
 
 use crate::config::{self, Config, ConfigFile, ThresholdSet, Thresholds};
 use crate::detect::params::{Value, THRESHOLDS};
+use crate::ingest::sources::prometheus_api::{Live, TOKEN_ENV};
+use crate::ingest::sources::SourceOptions;
 use crate::pipeline::{shipped_dir, Inputs};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -77,9 +79,67 @@ pub struct InputArgs {
     /// [default: 90% of the memory available when the run starts]
     #[arg(long, value_name = "SIZE", value_parser = crate::ingest::limits::parse_size)]
     pub max_memory: Option<u64>,
+    /// Read from a live Prometheus server (its base URL, e.g.
+    /// http://prometheus:9090) with the range query --query, besides any
+    /// --input files.
+    #[arg(long, value_name = "URL", requires = "query")]
+    pub prometheus: Option<String>,
+    /// PromQL giving bytes per series (with --prometheus), e.g.
+    /// 'sum by (force, system) (storage_used_bytes)'.
+    #[arg(long, value_name = "PROMQL", requires = "prometheus")]
+    pub query: Option<String>,
+    /// PromQL giving the object count per series (with --prometheus).
+    #[arg(long, value_name = "PROMQL", requires = "prometheus")]
+    pub count_query: Option<String>,
+    /// Resolution of the range query (30s, 15m, 1h, 1d).
+    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = crate::ingest::sources::parse_duration)]
+    pub step: i64,
+    /// How far back the range query reaches (e.g. 120d, 1y).
+    #[arg(long, value_name = "DURATION", default_value = "120d", value_parser = crate::ingest::sources::parse_duration)]
+    pub lookback: i64,
+    /// End of the range query (YYYY-MM-DD or RFC 3339) [default: now].
+    #[arg(long, value_name = "TIME", requires = "prometheus", value_parser = parse_time)]
+    pub query_end: Option<i64>,
+    /// File holding a bearer token for --prometheus (else the environment
+    /// variable SHRINKWATCH_PROMETHEUS_TOKEN, if set). Never on the command line.
+    #[arg(long, value_name = "FILE", requires = "prometheus")]
+    pub bearer_token_file: Option<PathBuf>,
+    /// PEM file of the certificate authorities to trust for --prometheus over
+    /// https [default: the system's roots].
+    #[arg(long, value_name = "FILE", requires = "prometheus")]
+    pub ca_file: Option<PathBuf>,
+    /// Time allowed for one request to --prometheus.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = crate::ingest::sources::parse_duration)]
+    pub prometheus_timeout: i64,
+    /// Further attempts after a request to --prometheus fails in a way that
+    /// may pass (no answer, a 5xx status).
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub prometheus_retries: u32,
+    /// Key columns read from other labels (monitoring exports and
+    /// --prometheus), e.g. force=job,system=mountpoint [default: labels named
+    /// like the key columns].
+    #[arg(long, value_name = "COL=LABEL,…", value_parser = parse_key_labels)]
+    pub key_labels: Option<KeyLabels>,
+    /// CloudWatch exports: one series per bucket and storage class
+    /// (`bucket (StandardIAStorage)`) instead of one per bucket.
+    #[arg(long)]
+    pub keep_storage_classes: bool,
     /// Detection thresholds.
     #[command(flatten)]
     pub thresholds: ThresholdFlags,
+}
+
+/// `--key-labels` pairs (key column, label).
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyLabels(pub Vec<(String, String)>);
+
+fn parse_key_labels(s: &str) -> Result<KeyLabels, String> {
+    crate::ingest::sources::parse_key_labels(s).map(KeyLabels)
+}
+
+fn parse_time(s: &str) -> Result<i64, String> {
+    crate::ingest::timestamp::parse(s)
+        .map_err(|why| format!("`{s}`: {why} (expected YYYY-MM-DD or an RFC 3339 date-time)"))
 }
 
 /// Every detection threshold as a flag (`--min-drop-pct PCT`, …), made from
@@ -377,11 +437,29 @@ impl InputArgs {
             self.value_col.as_deref(),
             self.count_col.as_deref(),
         );
-        let shipped = self.input.is_empty();
+        let shipped = self.input.is_empty() && self.prometheus.is_none();
         let paths = if shipped {
             vec![shipped_dir().join("observations.parquet")]
         } else {
             self.input.clone()
+        };
+        let prometheus = match (&self.prometheus, &self.query) {
+            (Some(url), Some(query)) => Some(Live {
+                url: url.clone(),
+                query: query.clone(),
+                count_query: self.count_query.clone(),
+                step: self.step,
+                lookback: self.lookback,
+                end: self.query_end,
+                token: std::env::var(TOKEN_ENV)
+                    .ok()
+                    .filter(|t| !t.trim().is_empty()),
+                token_file: self.bearer_token_file.clone(),
+                ca_file: self.ca_file.clone(),
+                timeout: std::time::Duration::from_secs(self.prometheus_timeout as u64),
+                retries: self.prometheus_retries,
+            }),
+            _ => None,
         };
         let planned = match (&self.planned, shipped) {
             (Some(p), _) => Some(p.clone()),
@@ -400,6 +478,11 @@ impl InputArgs {
             thresholds,
             max_memory: self.max_memory,
             config_file: self.config.clone(),
+            prometheus,
+            sources: SourceOptions {
+                key_labels: self.key_labels.clone().map(|k| k.0).unwrap_or_default(),
+                keep_storage_classes: self.keep_storage_classes,
+            },
         })
     }
 }

@@ -39,6 +39,10 @@ pub struct Inputs {
     pub max_memory: Option<u64>,
     /// The configuration file (`--config`), if any, for messages.
     pub config_file: Option<PathBuf>,
+    /// A live Prometheus range query (`--prometheus`), read after the files.
+    pub prometheus: Option<ingest::sources::prometheus_api::Live>,
+    /// Options of the monitoring-system formats (`--key-labels`, …).
+    pub sources: ingest::sources::SourceOptions,
 }
 
 /// Reads observations and planned windows for a command.
@@ -55,9 +59,19 @@ pub fn load_shard(
     inputs: &Inputs,
     shard: Option<ingest::Shard>,
 ) -> Result<(Ingested, Vec<PlannedRow>)> {
-    let files = ingest::expand_inputs(&inputs.paths)?;
+    let files = if inputs.paths.is_empty() {
+        Vec::new() // only the live query
+    } else {
+        ingest::expand_inputs(&inputs.paths)?
+    };
     ingest::limits::check(&files, shard, inputs.max_memory)?;
-    let ing = ingest::ingest_files(&files, &inputs.config.columns, shard)?;
+    let ing = ingest::ingest_sources(
+        &files,
+        inputs.prometheus.as_ref(),
+        &inputs.config.columns,
+        shard,
+        &inputs.sources,
+    )?;
     no_usable_row(&ing, shard)?;
     let plans = match &inputs.planned {
         Some(p) => planned::read(p, &inputs.config.columns.keys)?,

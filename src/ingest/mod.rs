@@ -1,5 +1,6 @@
 //! Ingest: read storage-volume observations (CSV or Parquet, one file, many
-//! files or a folder) with polars, validate every row, set aside bad rows with
+//! files or a folder, or what monitoring systems export or serve: see
+//! [`sources`]) with polars, validate every row, set aside bad rows with
 //! the file, line and reason, and split the rest into series.
 //!
 //! Nothing is silently dropped: every row read is either kept, counted as an
@@ -10,6 +11,7 @@ pub mod keys;
 pub mod limits;
 mod pieces;
 pub mod series;
+pub mod sources;
 pub mod timestamp;
 mod validate;
 
@@ -92,9 +94,9 @@ pub struct Rejected {
 }
 
 /// An input file as read, for the manifest.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct InputFile {
-    /// Path as given.
+    /// Path as given (for a live query, the endpoint's URL).
     pub path: String,
     /// Size in bytes.
     pub size: u64,
@@ -102,6 +104,19 @@ pub struct InputFile {
     pub sha256: String,
     /// Data rows read.
     pub rows: u64,
+    /// The format recognised, when it is not the long CSV or Parquet table
+    /// (`prometheus-query-range-json`, `grafana-csv`, `prometheus-api`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    /// The PromQL query of a live source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
+    /// The object-count query of a live source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count_query: Option<String>,
+    /// The range of a live source: `START/END step S`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range: Option<String>,
 }
 
 /// Counts that prove nothing was dropped:
@@ -284,6 +299,9 @@ pub fn limit_text(max: u64) -> String {
     }
 }
 
+/// Files read from a folder. A `.json` export is read when named with
+/// `--input`, not from a folder, where other JSON files (reports, state)
+/// often sit.
 fn is_data_file(p: &Path) -> bool {
     matches!(extension(p).as_str(), "csv" | "parquet")
 }
@@ -317,11 +335,23 @@ pub fn ingest_files(
     cols: &ColumnNames,
     shard: Option<Shard>,
 ) -> Result<Ingested, IngestError> {
+    ingest_sources(files, None, cols, shard, &sources::SourceOptions::default())
+}
+
+/// [`ingest_files`] with the options of the monitoring-system formats and,
+/// optionally, a live Prometheus query read after the files.
+pub fn ingest_sources(
+    files: &[PathBuf],
+    live: Option<&sources::prometheus_api::Live>,
+    cols: &ColumnNames,
+    shard: Option<Shard>,
+    opts: &sources::SourceOptions,
+) -> Result<Ingested, IngestError> {
     let t = std::time::Instant::now();
     let mut raw = RawRows::default();
     let mut rejected = Vec::new();
     let mut infos = Vec::new();
-    let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    let mut names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
     for (fi, path) in files.iter().enumerate() {
         raw.file_start.push(raw.sid.len());
         let ctx = validate::Ctx {
@@ -329,7 +359,54 @@ pub fn ingest_files(
             cols,
             shard,
         };
-        infos.push(pieces::read_file(path, &ctx, &mut raw, &mut rejected)?);
+        infos.push(pieces::read_file(
+            path,
+            &ctx,
+            opts,
+            &mut raw,
+            &mut rejected,
+        )?);
+    }
+    if let Some(live) = live {
+        let endpoint = live.endpoint();
+        let now = chrono::Utc::now().timestamp();
+        let (table, got) =
+            sources::prometheus_api::fetch(live, &cols.keys, opts, now).map_err(|reason| {
+                IngestError::Unreadable {
+                    file: endpoint.clone(),
+                    reason,
+                }
+            })?;
+        crate::log::debug(format!(
+            "{endpoint}: {} points in {} requests ({} bytes) in {:.3} s",
+            table.points,
+            got.requests,
+            got.size,
+            t.elapsed().as_secs_f64()
+        ));
+        raw.file_start.push(raw.sid.len());
+        names.push(endpoint.clone());
+        let ctx = validate::Ctx {
+            fname: &endpoint,
+            cols,
+            shard,
+        };
+        let rows = table.feed(&ctx, &mut raw, &mut rejected)?;
+        infos.push(InputFile {
+            path: endpoint.clone(),
+            size: got.size,
+            sha256: got.sha256,
+            rows,
+            format: Some("prometheus-api".into()),
+            query: Some(live.query.clone()),
+            count_query: live.count_query.clone(),
+            range: Some(format!(
+                "{}/{} step {}s",
+                timestamp::format(got.start, false),
+                timestamp::format(got.end, false),
+                live.step
+            )),
+        });
     }
     let rows_read: u64 = infos.iter().map(|f| f.rows).sum();
     crate::log::debug(format!(

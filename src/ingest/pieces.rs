@@ -5,6 +5,7 @@
 //! [`RawRows`]; the piece's data frame is dropped before the next one is
 //! read, so memory holds the compact rows plus one piece, not the file.
 
+use super::sources::{self, Format, SourceOptions};
 use super::validate::{process, Ctx, Lines};
 use super::{IngestError, InputFile, RawRows, Rejected};
 
@@ -22,19 +23,89 @@ fn sha_hex(h: Sha256) -> String {
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Reads a whole file into `raw`, returning its manifest entry.
+/// Reads a whole file into `raw`, returning its manifest entry. A `.json`
+/// file is recognised by its first bytes (a monitoring system's export,
+/// see [`super::sources`]); a `.csv` file whose header is Grafana's wide
+/// shape (`"Time"` then one column per series, no bytes column) is read as
+/// a Grafana export, any other `.csv` as the long table.
 pub(super) fn read_file(
     path: &Path,
     ctx: &Ctx,
+    opts: &SourceOptions,
     raw: &mut RawRows,
     rejected: &mut Vec<Rejected>,
 ) -> Result<InputFile, IngestError> {
     super::regular_file(path).map_err(|why| ctx.unreadable(why))?;
     match super::extension(path).as_str() {
-        "csv" => read_csv(path, ctx, raw, rejected),
+        "csv" => {
+            if sources::grafana::looks_wide(&head(path, ctx)?, &ctx.cols.value) {
+                read_export(path, Format::GrafanaCsv, ctx, opts, raw, rejected)
+            } else {
+                read_csv(path, ctx, raw, rejected)
+            }
+        }
         "parquet" => read_parquet(path, ctx, raw, rejected),
-        _ => Err(ctx.unreadable("unknown file type (expected .csv or .parquet)")),
+        "json" => match sources::detect_json(&head(path, ctx)?) {
+            Some(f) => read_export(path, f, ctx, opts, raw, rejected),
+            None => Err(ctx.unreadable(format!(
+                "not a recognised monitoring export: {}",
+                sources::JSON_EXPECTED
+            ))),
+        },
+        _ => Err(ctx.unreadable(
+            "unknown file type (expected .csv, .parquet, or .json from a monitoring system)",
+        )),
     }
+}
+
+/// The first 64 KiB of a file, to recognise its format.
+fn head(path: &Path, ctx: &Ctx) -> Result<Vec<u8>, IngestError> {
+    let f = open_input(path, ctx)?;
+    let mut buf = Vec::new();
+    f.take(64 << 10)
+        .read_to_end(&mut buf)
+        .map_err(|e| ctx.unreadable(super::io_reason(path, &e)))?;
+    Ok(buf)
+}
+
+/// Reads a monitoring system's export (whole, into memory) through its reader.
+fn read_export(
+    path: &Path,
+    format: Format,
+    ctx: &Ctx,
+    opts: &SourceOptions,
+    raw: &mut RawRows,
+    rejected: &mut Vec<Rejected>,
+) -> Result<InputFile, IngestError> {
+    let mut bytes = Vec::new();
+    open_input(path, ctx)?
+        .read_to_end(&mut bytes)
+        .map_err(|e| ctx.unreadable(super::io_reason(path, &e)))?;
+    let keys = &ctx.cols.keys;
+    let table = match format {
+        Format::PrometheusJson => sources::prometheus::read(&bytes, keys, opts),
+        Format::AzureJson => sources::azure::read(&bytes, keys, opts),
+        Format::CloudWatchJson => sources::cloudwatch::read(&bytes, keys, opts),
+        Format::GrafanaCsv => sources::grafana::read(&bytes, keys, opts),
+    }
+    .map_err(|why| {
+        ctx.unreadable(format!(
+            "{} ({}): {why}",
+            format.name(),
+            "recognised by content"
+        ))
+    })?;
+    let rows = table.feed(ctx, raw, rejected)?;
+    let mut h = Sha256::new();
+    h.update(&bytes);
+    Ok(InputFile {
+        path: ctx.fname.to_string(),
+        size: bytes.len() as u64,
+        sha256: sha_hex(h),
+        rows,
+        format: Some(format.name().to_string()),
+        ..InputFile::default()
+    })
 }
 
 fn read_parquet(
@@ -87,6 +158,7 @@ fn read_parquet(
         size,
         sha256: sha_hex(h),
         rows,
+        ..InputFile::default()
     })
 }
 
@@ -250,6 +322,7 @@ fn read_csv(
         size,
         sha256: sha_hex(h),
         rows,
+        ..InputFile::default()
     })
 }
 
