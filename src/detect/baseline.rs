@@ -104,6 +104,10 @@ pub struct Baseline {
     /// Most negative standardised residual in the window: how bad a normal
     /// day got lately (heavy-tailed series have large ones).
     pub worst_z: f64,
+    /// Most negative standardised sum of 2 and of 3 consecutive usable
+    /// changes in the window (sum of residuals / √k): how bad a normal run
+    /// of two or three days got, for drops that land in several steps.
+    pub worst_run_z: [f64; 2],
     /// Number of changes the baseline was learned from.
     pub n: usize,
 }
@@ -176,6 +180,18 @@ impl Baseline {
             .iter()
             .map(|&(sl, c)| (c - slot_median[sl]) / slot_sigma[sl])
             .fold(0.0, f64::min);
+        let mut worst_run_z = [0.0f64; 2];
+        for (k, w) in worst_run_z.iter_mut().enumerate() {
+            let len = k + 2;
+            for win in pairs.windows(len) {
+                let (mut num, mut var) = (0.0, 0.0);
+                for &(sl, c) in win {
+                    num += c - slot_median[sl];
+                    var += slot_sigma[sl].powi(2);
+                }
+                *w = w.min(num / var.sqrt());
+            }
+        }
         Some(Baseline {
             pooled_median,
             pooled_sigma,
@@ -184,6 +200,7 @@ impl Baseline {
             slot_count,
             recent_shift,
             worst_z,
+            worst_run_z,
             n: pairs.len(),
         })
     }

@@ -33,7 +33,8 @@
 //!    and ≥ `min_drop_bytes`) and unusual: the shortfall
 //!    against expectation, in units of its robust σ, has a one-sided Student-t
 //!    p-value ≤ `alpha` (degrees of freedom from the baseline size), and is
-//!    worse than `extreme_margin` × the worst normal change in the window.
+//!    worse than `extreme_margin` × the worst normal change in the window
+//!    (for a drop in several steps, also the worst normal run of as many).
 //! 5. A planned window overlapping the drop explains it up to the window's
 //!    expected size × (1 + `planned_tolerance_rel`) + `planned_tolerance_pct`
 //!    (drops in one window share that budget; a blank size explains any drop);
@@ -709,9 +710,21 @@ impl<'a> Engine<'a> {
                 }
                 (best.0, best.0 + k_max - 1)
             };
-            let window = &resid[s - i..=e - i];
-            let excess_log: f64 = window.iter().map(shortfall).sum();
-            let var: f64 = window.iter().map(|r| r.2).sum();
+            // The incident's size and test count its reduction steps only,
+            // not the flat or growing readings between them (a day that did
+            // not grow is not data lost).
+            let steps = (s..=e)
+                .filter(|&x| self.c[x] < 0.0 && resid[x - i].0 <= -self.p.step_z)
+                .map(|x| &resid[x - i]);
+            let n_steps = steps.clone().count();
+            let excess_log: f64 = steps.clone().map(shortfall).sum();
+            let var: f64 = steps.map(|r| r.2).sum();
+            // How bad a normal run of as many days got in the baseline.
+            let worst = match n_steps {
+                0 | 1 => b.worst_z,
+                2 => b.worst_z.min(b.worst_run_z[0]),
+                _ => b.worst_z.min(b.worst_run_z[0]).min(b.worst_run_z[1]),
+            };
             let z = excess_log / var.sqrt();
             let p_value = stats::lower_tail_p(z, (b.n as f64 - 1.0).max(1.0));
             let before = self.bytes[s - 1];
@@ -730,7 +743,7 @@ impl<'a> Engine<'a> {
                 Some("not substantial: below min_drop_bytes")
             } else if p_value > self.p.alpha {
                 Some("not unusual: p-value above alpha")
-            } else if z > b.worst_z * self.p.extreme_margin {
+            } else if z > worst * self.p.extreme_margin {
                 Some("not unusual: no worse than the worst normal change in the baseline window")
             } else {
                 None
