@@ -23,9 +23,11 @@
 //!    expectations.
 //! 3. A drop is the run of consecutive decreasing samples, from a candidate on, whose change
 //!    is at least `step_z` robust σ below expectation, together with further
-//!    such steps within `max_drop` (`max_drop_samples` days) of the last
-//!    reading before it, over flat or growing readings, while the level stays
-//!    down (a loss landing in nightly batches is one incident). A run longer than
+//!    such steps each within `max_drop` (`max_drop_samples` days) of the one
+//!    before, over flat or growing readings, while the level stays down (a
+//!    loss landing in nightly batches is one incident); a leading step that
+//!    carries less than 1 / (4 × max_drop) of it is noise, not its start. A
+//!    run longer than
 //!    `max_drop` is kept only when one window of that length carries
 //!    most (3/4) of it; otherwise it is a gradual decline, not a finding.
 //! 4. The drop must be a reduction (less stored after than before) and
@@ -41,8 +43,9 @@
 //!    otherwise a drop whose level is back on its expected path (short of at
 //!    most 1 − `recovery_fraction` of what was lost, or of the noise when that
 //!    is smaller than half the shortfall) within `recovery` (`recovery_samples`
-//!    days after the drop's last step; the first reading after a longer
-//!    collection gap also counts) is transient; everything else is a loss.
+//!    days after the drop's last step; the first reading after a collection
+//!    gap that began within it also counts) is transient; everything else is
+//!    a loss.
 
 pub mod baseline;
 pub mod daily;
@@ -659,11 +662,12 @@ impl<'a> Engine<'a> {
             while j + 1 < n && j + 1 - i < cap && self.is_drop_step(&b, j + 1) {
                 j += 1;
             }
-            if j + 1 - i < k_max {
-                // Further steps within max_drop of the last reading before
-                // the drop, over flat or growing readings, are the same
-                // incident while the level stays down (less than half of
-                // the shortfall so far has come back).
+            {
+                // Further steps, each within max_drop of the one before, over
+                // flat or growing readings, are the same incident while the
+                // level stays down (less than half of the shortfall so far
+                // has come back). The window of max_drop that carries most of
+                // it is chosen below.
                 let sf = |x: usize| {
                     let r = self.residual(&b, x);
                     r.0 * r.2.sqrt()
@@ -671,7 +675,7 @@ impl<'a> Engine<'a> {
                 let mut cum: f64 = (i..=j).map(sf).sum();
                 let mut run = cum;
                 let mut x = j + 1;
-                while x < n && x < i + k_max && !self.excluded[x] {
+                while x < n && x - i < cap && x - j < k_max && !self.excluded[x] {
                     run += sf(x);
                     if self.is_drop_step(&b, x) {
                         j = x;
@@ -710,12 +714,22 @@ impl<'a> Engine<'a> {
                 }
                 (best.0, best.0 + k_max - 1)
             };
+            // A step leading the incident that carries only a small share of
+            // it (less than 1 / (4 × max_drop)) is noise before the drop,
+            // not its start.
+            let is_step = |x: usize| self.c[x] < 0.0 && resid[x - i].0 <= -self.p.step_z;
+            let total: f64 = (s..=e)
+                .filter(|&x| is_step(x))
+                .map(|x| shortfall(&resid[x - i]))
+                .sum();
+            let mut s = s;
+            while s < e && (!is_step(s) || shortfall(&resid[s - i]) > total / (4 * k_max) as f64) {
+                s += 1;
+            }
             // The incident's size and test count its reduction steps only,
             // not the flat or growing readings between them (a day that did
             // not grow is not data lost).
-            let steps = (s..=e)
-                .filter(|&x| self.c[x] < 0.0 && resid[x - i].0 <= -self.p.step_z)
-                .map(|x| &resid[x - i]);
+            let steps = (s..=e).filter(|&x| is_step(x)).map(|x| &resid[x - i]);
             let n_steps = steps.clone().count();
             let excess_log: f64 = steps.clone().map(shortfall).sum();
             let var: f64 = steps.map(|r| r.2).sum();
@@ -860,7 +874,7 @@ impl<'a> Engine<'a> {
     /// since), short of at most `1 − recovery_fraction` of what was lost, or
     /// of the noise when that is less than half the shortfall (a small loss
     /// that stays lost is not "back within the noise"). The first sample
-    /// after a collection gap longer than `recovery` also counts. A
+    /// after a collection gap that began within `recovery` also counts. A
     /// summarised series is judged on each day's last reading, from the
     /// drop's own day on (a zero reading at 03:00 back at 04:00). Returns
     /// the sample and the log level it had to reach.
@@ -879,7 +893,9 @@ impl<'a> Engine<'a> {
         let mut var = 0.0;
         let from = if self.raw.is_some() { e } else { e + 1 };
         for h in from..n {
-            if h > e + 1 && self.times[h] - self.times[e] > self.recovery_secs {
+            // A reading after the window counts only as the first one after
+            // a collection gap that began inside it.
+            if h > e + 1 && self.times[h - 1] - self.times[e] >= self.recovery_secs {
                 break;
             }
             if h > e {
