@@ -527,14 +527,32 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// The first raw sample of day `x` at the level that day fell to (below
-    /// the midpoint between the day before and the day's minimum).
+    /// The raw sample at which the fall into day `x` happened: the first
+    /// reading from the smallest of the day before on whose change against
+    /// the reading a day earlier (same hour, so a nightly purge or an
+    /// hour-of-day pattern cancels) shows at least half of the fall between
+    /// the two days' minima; else the first reading of day `x` below their
+    /// midpoint.
     fn raw_step_sample(&self, x: usize) -> usize {
         let Some(r) = &self.raw else { return x };
+        let fall = self.y[x] - self.y[x - 1];
+        // From the smallest reading of the day before: when a step late in
+        // that day is what made it the smallest, the fall began there.
+        let lo = r.days.min_idx[x - 1];
+        let hi = r.days.min_idx[x];
+        for k in lo..=hi {
+            let back = r.times.partition_point(|&t| t <= r.times[k] - DAY);
+            if back == 0 {
+                continue;
+            }
+            if self.raw_y(k) - self.raw_y(back - 1) <= 0.5 * fall {
+                return k;
+            }
+        }
         let mid = 0.5 * (self.y[x - 1] + self.y[x]);
         (r.days.first[x]..r.days.first[x + 1])
             .find(|&k| self.raw_y(k) <= mid)
-            .unwrap_or(r.days.min_idx[x])
+            .unwrap_or(hi)
     }
 
     /// (before, start, end) raw indices of a drop over `s..=e`.
