@@ -48,7 +48,7 @@ for s in 21 22 23; do
   run daily-days-s$s --seed $s --day-events
   run hourly-days-s$s --seed $s --interval-hours 1 --days 365 --day-events
   run 6h-days-s$s --seed $s --interval-hours 6 --days 730 --day-events --weekly-jobs
-  run 5min-s$s --seed $s --interval-minutes 5 --days 56 --day-events --event-rate 8
+  run 5min-s$s --seed $s --interval-minutes 5 --days 63 --day-events --event-rate 8
   run switch-s$s --seed $s --cadence-switch --days 730 --day-events
   run sawtooth-s$s --seed $s --interval-hours 1 --days 365 --day-events --sawtooth
 done

@@ -336,7 +336,7 @@ pub struct GenerateArgs {
     #[arg(long)]
     pub weekly_jobs: bool,
     /// Sample every series every this many minutes (a divisor of 1440, e.g.
-    /// 5 with --days 56 for a few weeks of 5-minute data); wins over
+    /// 5 with --days 63 for nine weeks of 5-minute data); wins over
     /// --interval-hours.
     #[arg(long, value_name = "MIN", value_parser = crate::generate::parse_interval_minutes)]
     pub interval_minutes: Option<u32>,

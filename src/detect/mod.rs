@@ -541,8 +541,11 @@ impl<'a> Engine<'a> {
         let lo = r.days.min_idx[x - 1];
         let hi = r.days.min_idx[x];
         for k in lo..=hi {
-            let back = r.times.partition_point(|&t| t <= r.times[k] - DAY);
-            if back == 0 {
+            // The reading a day earlier, at the same time of day (none when
+            // it is missing: comparing other hours would cross a purge).
+            let then = r.times[k] - DAY;
+            let back = r.times.partition_point(|&t| t <= then);
+            if back == 0 || 2 * (then - r.times[back - 1]) > r.step {
                 continue;
             }
             if self.raw_y(k) - self.raw_y(back - 1) <= 0.5 * fall {
@@ -902,8 +905,18 @@ impl<'a> Engine<'a> {
         }
         let y = self.y_last.as_deref().unwrap_or(&self.y);
         let n = self.n;
-        let mut path = y[s - 1];
-        for x in s..=e {
+        // The path starts from the last day whose last reading came before
+        // the drop (a loss late in a day, after that day's smallest reading,
+        // already shows in its last one).
+        let mut from_day = s - 1;
+        if let Some(r) = &self.raw {
+            let (_, start, _) = self.raw_span(s, e);
+            if r.days.first[s] > start && from_day > 0 {
+                from_day -= 1;
+            }
+        }
+        let mut path = y[from_day];
+        for x in from_day + 1..=e {
             path += b.expect(self.slot[x], self.g[x]).0;
         }
         let lost = (1.0 - shortfall.exp()).clamp(0.0, 1.0);

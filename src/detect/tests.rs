@@ -599,3 +599,40 @@ proptest! {
         prop_assert_eq!(d[0].kind, Kind::Loss);
     }
 }
+
+/// An hourly store with a nightly purge at 01:00 of `amp` of scratch data
+/// ingested through the day, and a loss `f` at `hour` on day 150.
+fn sawtooth(amp: f64, f: f64, hour: i64) -> (Vec<i64>, Vec<f64>) {
+    let mut t = Vec::new();
+    let mut v = Vec::new();
+    let mut level = 1e12;
+    let mut scratch = 0.0;
+    for k in 0..200 * 24 {
+        let h = k % 24;
+        level *= 1.0 + 0.003 / 24.0;
+        if k == 150 * 24 + hour {
+            level *= 1.0 - f;
+        }
+        if h == 1 {
+            scratch = 0.0;
+        }
+        scratch += amp * level / 24.0;
+        t.push(T0 + k * HOUR);
+        v.push((level + scratch) * (1.0 + 0.0003 * ((k as f64 * 1.7).sin())));
+    }
+    (t, v)
+}
+
+#[test]
+fn a_nightly_purge_is_normal_and_a_loss_on_it_is_a_loss() {
+    let (t, v) = sawtooth(0.09, 0.0, 0);
+    assert!(run(&t, &v).is_empty(), "{:?}", by_day(&t, &run(&t, &v)));
+    for hour in [0, 3, 11, 20] {
+        let (t, v) = sawtooth(0.09, 0.038, hour);
+        let d = run(&t, &v);
+        let what = format!("loss at {hour}:00: {:?}", by_day(&t, &d));
+        assert_eq!(d.len(), 1, "{what}");
+        assert_eq!(d[0].kind, Kind::Loss, "{what}");
+        assert_eq!(t[d[0].start_idx], T0 + 150 * DAY + hour * HOUR, "{what}");
+    }
+}

@@ -429,9 +429,10 @@ fn simulate(
     }
 
     let years = days as f64 / 365.0;
-    // Events need history before them; short runs (a few weeks at minutes'
-    // cadence) start them after five weeks.
-    let lead = if days >= 200 { 70 } else { 35 };
+    // Events need history before them (the detector's weekday model needs
+    // four weeks); short runs (a few weeks at minutes' cadence) start them
+    // after six weeks.
+    let lead = if days >= 200 { 70 } else { 42 };
     let mut place = |len_days: usize, rng: &mut Rng| -> Option<usize> {
         let lo = first_day as i64 + lead;
         let hi = days as i64 - 15 - len_days as i64;
