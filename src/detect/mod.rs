@@ -26,7 +26,8 @@
 //!    such steps each within `max_drop` (`max_drop_samples` days) of the one
 //!    before, over flat or growing readings, while the level stays down (a
 //!    loss landing in nightly batches is one incident); a leading step that
-//!    carries less than 1 / (4 × max_drop) of it is noise, not its start. A
+//!    carries less than 1 / (4 × max_drop) of it, or is within 1.5 ×
+//!    `step_z` of normal, is noise, not its start. A
 //!    run longer than
 //!    `max_drop` is kept only when one window of that length carries
 //!    most (3/4) of it; otherwise it is a gradual decline, not a finding.
@@ -266,6 +267,8 @@ struct Engine<'a> {
     rec_thr: Vec<f64>,
     /// Last change each detection excluded from later baselines.
     last_ex: Vec<usize>,
+    /// (before, start, end) of each detection in the raw samples.
+    spans: Vec<(usize, usize, usize)>,
     plans: &'a [PlanWindow],
     p: &'a DetectParams,
     trace: bool,
@@ -418,6 +421,7 @@ impl<'a> Engine<'a> {
             recovery_secs,
             rec_thr: Vec::new(),
             last_ex: Vec::new(),
+            spans: Vec::new(),
             plans,
             p,
             trace,
@@ -491,9 +495,7 @@ impl<'a> Engine<'a> {
             ..Default::default()
         };
         for (k, d) in out.detections.iter().enumerate() {
-            mapped
-                .detections
-                .push(self.to_raw(d, self.rec_thr[k], n_raw));
+            mapped.detections.push(self.to_raw(d, k, n_raw));
         }
         for c in &out.candidates {
             mapped.candidates.push(self.candidate_to_raw(c));
@@ -530,27 +532,41 @@ impl<'a> Engine<'a> {
     /// The raw sample at which the fall into day `x` happened: the first
     /// reading from the smallest of the day before on whose change against
     /// the reading a day earlier (same hour, so a nightly purge or an
-    /// hour-of-day pattern cancels) shows at least half of the fall between
-    /// the two days' minima; else the first reading of day `x` below their
-    /// midpoint.
-    fn raw_step_sample(&self, x: usize) -> usize {
+    /// hour-of-day pattern cancels), beyond that day's expected change (a
+    /// weekly job is expected), shows at least 0.3 of the fall between the
+    /// two days' minima beyond theirs; else the first reading of day `x`
+    /// below their midpoint.
+    fn raw_step_sample(&self, x: usize, b: Option<&Baseline>) -> usize {
         let Some(r) = &self.raw else { return x };
-        let fall = self.y[x] - self.y[x - 1];
+        let expect = |d: usize, g: usize| b.map_or(0.0, |b| b.expect(self.slot[d], g).0);
+        let fall = self.y[x] - self.y[x - 1] - expect(x, self.g[x]);
         // From the smallest reading of the day before: when a step late in
         // that day is what made it the smallest, the fall began there.
         let lo = r.days.min_idx[x - 1];
         let hi = r.days.min_idx[x];
-        for k in lo..=hi {
-            // The reading a day earlier, at the same time of day (none when
-            // it is missing: comparing other hours would cross a purge).
+        // Change of reading k against the reading a day earlier at the same
+        // time of day, beyond the expected change (None when that reading is
+        // missing: comparing other hours would cross a purge).
+        let dod = |k: usize| {
             let then = r.times[k] - DAY;
             let back = r.times.partition_point(|&t| t <= then);
             if back == 0 || 2 * (then - r.times[back - 1]) > r.step {
+                return None;
+            }
+            let day = if k < r.days.first[x] { x - 1 } else { x };
+            Some(self.raw_y(k) - self.raw_y(back - 1) - expect(day, 1))
+        };
+        let thr = 0.3 * fall;
+        for k in lo..=hi {
+            if !dod(k).is_some_and(|d| d <= thr) {
                 continue;
             }
-            if self.raw_y(k) - self.raw_y(back - 1) <= 0.5 * fall {
-                return k;
+            // The day before's smallest reading was chosen for being low: it
+            // starts the fall only when the fall persists after it.
+            if k == lo && k < hi && !dod(k + 1).is_some_and(|d| d <= thr) {
+                continue;
             }
+            return k;
         }
         let mid = 0.5 * (self.y[x - 1] + self.y[x]);
         (r.days.first[x]..r.days.first[x + 1])
@@ -558,27 +574,29 @@ impl<'a> Engine<'a> {
             .unwrap_or(hi)
     }
 
-    /// (before, start, end) raw indices of a drop over `s..=e`.
-    fn raw_span(&self, s: usize, e: usize) -> (usize, usize, usize) {
+    /// (before, start, end) raw indices of a drop over `s..=e`, with the
+    /// baseline's expected changes when known.
+    fn raw_span(&self, s: usize, e: usize, b: Option<&Baseline>) -> (usize, usize, usize) {
         if self.raw.is_none() {
             return (s - 1, s, e);
         }
-        let start = self.raw_step_sample(s);
+        let start = self.raw_step_sample(s, b);
         let end = if e == s {
             start
         } else {
-            self.raw_step_sample(e).max(start)
+            self.raw_step_sample(e, b).max(start)
         };
         (start - 1, start, end)
     }
 
     /// A detection with its indices in the raw samples; `thr` is the log
     /// level its recovery reached.
-    fn to_raw(&self, d: &Detection, thr: f64, n_raw: usize) -> Detection {
+    fn to_raw(&self, d: &Detection, k: usize, n_raw: usize) -> Detection {
         let Some(r) = &self.raw else {
             return d.clone();
         };
-        let (before, start, end) = self.raw_span(d.start_idx, d.end_idx);
+        let thr = self.rec_thr[k];
+        let (before, start, end) = self.spans[k];
         let recovered = d.recovered_idx.map(|h| {
             let last = r.days.first[h + 1] - 1;
             (r.days.first[h].max(end + 1)..=last)
@@ -604,7 +622,7 @@ impl<'a> Engine<'a> {
         if self.raw.is_none() || c.start_idx == 0 {
             return c.clone();
         }
-        let (_, start, end) = self.raw_span(c.start_idx, c.end_idx.max(c.start_idx));
+        let (_, start, end) = self.raw_span(c.start_idx, c.end_idx.max(c.start_idx), None);
         Candidate {
             start_idx: start,
             end_idx: end,
@@ -736,15 +754,20 @@ impl<'a> Engine<'a> {
                 (best.0, best.0 + k_max - 1)
             };
             // A step leading the incident that carries only a small share of
-            // it (less than 1 / (4 × max_drop)) is noise before the drop,
-            // not its start.
+            // it (less than 1 / (4 × max_drop)), or is not clearly unusual on
+            // its own (within 1.5 × step_z), is noise before the drop, not
+            // its start.
             let is_step = |x: usize| self.c[x] < 0.0 && resid[x - i].0 <= -self.p.step_z;
             let total: f64 = (s..=e)
                 .filter(|&x| is_step(x))
                 .map(|x| shortfall(&resid[x - i]))
                 .sum();
             let mut s = s;
-            while s < e && (!is_step(s) || shortfall(&resid[s - i]) > total / (4 * k_max) as f64) {
+            while s < e
+                && (!is_step(s)
+                    || shortfall(&resid[s - i]) > total / (4 * k_max) as f64
+                    || resid[s - i].0 > -1.5 * self.p.step_z)
+            {
                 s += 1;
             }
             // The incident's size and test count its reduction steps only,
@@ -789,8 +812,9 @@ impl<'a> Engine<'a> {
                 continue;
             }
             // Classification.
-            let (plan, exceeded) = self.plan_for(s, e, drop_pct);
-            let rec = self.recovery(s, e, &b, excess_log);
+            let span = self.raw_span(s, e, Some(&b));
+            let (plan, exceeded) = self.plan_for(s, e, span, drop_pct);
+            let rec = self.recovery(s, e, span.1, &b, excess_log);
             let recovered = rec.map(|r| r.0);
             let kind = if plan.is_some() && !exceeded {
                 Kind::Planned
@@ -808,6 +832,7 @@ impl<'a> Engine<'a> {
                 e.max(j)
             };
             self.rec_thr.push(rec.map_or(f64::NAN, |r| r.1));
+            self.spans.push(span);
             self.last_ex.push(last_excluded.min(n - 1));
             for x in s..=last_excluded.min(n - 1) {
                 self.excluded[x] = true;
@@ -863,14 +888,20 @@ impl<'a> Engine<'a> {
 
     /// The planned window a drop falls in, and whether the drop exceeds what
     /// is left of that plan. Drops inside one window share its budget.
-    fn plan_for(&mut self, s: usize, e: usize, drop_pct: f64) -> (Option<usize>, bool) {
+    fn plan_for(
+        &mut self,
+        s: usize,
+        e: usize,
+        span: (usize, usize, usize),
+        drop_pct: f64,
+    ) -> (Option<usize>, bool) {
         // The drop happened somewhere after the last sample before it: a
         // window that overlaps that interval can explain it (a disposal run
         // during a collection outage is first seen after the window).
         let (ts, te) = match &self.raw {
             None => (self.times[s - 1] + 1, self.times[e]),
             Some(r) => {
-                let (before, _, end) = self.raw_span(s, e);
+                let (before, _, end) = span;
                 (r.times[before] + 1, r.times[end])
             }
         };
@@ -899,7 +930,14 @@ impl<'a> Engine<'a> {
     /// summarised series is judged on each day's last reading, from the
     /// drop's own day on (a zero reading at 03:00 back at 04:00). Returns
     /// the sample and the log level it had to reach.
-    fn recovery(&self, s: usize, e: usize, b: &Baseline, shortfall: f64) -> Option<(usize, f64)> {
+    fn recovery(
+        &self,
+        s: usize,
+        e: usize,
+        start_raw: usize,
+        b: &Baseline,
+        shortfall: f64,
+    ) -> Option<(usize, f64)> {
         if self.recovery_secs <= 0 {
             return None;
         }
@@ -910,8 +948,7 @@ impl<'a> Engine<'a> {
         // already shows in its last one).
         let mut from_day = s - 1;
         if let Some(r) = &self.raw {
-            let (_, start, _) = self.raw_span(s, e);
-            if r.days.first[s] > start && from_day > 0 {
+            if r.days.first[s] > start_raw && from_day > 0 {
                 from_day -= 1;
             }
         }
@@ -1069,6 +1106,7 @@ impl<'a> Incremental<'a> {
         }
         self.out.detections.truncate(self.snap.detections);
         self.engine.rec_thr.truncate(self.snap.detections);
+        self.engine.spans.truncate(self.snap.detections);
         self.engine.last_ex.truncate(self.snap.detections);
         self.engine.plan_used.clone_from(&self.snap.plan_used);
         self.engine.n = m;
@@ -1079,8 +1117,8 @@ impl<'a> Incremental<'a> {
             .out
             .detections
             .iter()
-            .zip(&self.engine.rec_thr)
-            .map(|(d, &thr)| self.engine.to_raw(d, thr, n_raw))
+            .enumerate()
+            .map(|(k, d)| self.engine.to_raw(d, k, n_raw))
             .collect();
         &self.mapped
     }
