@@ -25,9 +25,9 @@
 //!    is at least `step_z` robust σ below expectation, together with further
 //!    such steps each within `max_drop` (`max_drop_samples` days) of the one
 //!    before, over flat or growing readings, while the level stays down (a
-//!    loss landing in nightly batches is one incident); a leading step that
-//!    carries less than 1 / (4 × max_drop) of it, or is within 1.5 ×
-//!    `step_z` of normal, is noise, not its start. A
+//!    loss landing in nightly batches is one incident); a leading step below
+//!    `min_drop_pct` that carries less than 1 / (4 × max_drop) of it, or is
+//!    within 1.5 × `step_z` of normal, is noise, not its start. A
 //!    run longer than
 //!    `max_drop` is kept only when one window of that length carries
 //!    most (3/4) of it; otherwise it is a gradual decline, not a finding.
@@ -753,20 +753,23 @@ impl<'a> Engine<'a> {
                 }
                 (best.0, best.0 + k_max - 1)
             };
-            // A step leading the incident that carries only a small share of
-            // it (less than 1 / (4 × max_drop)), or is not clearly unusual on
-            // its own (within 1.5 × step_z), is noise before the drop, not
-            // its start.
+            // A step leading the incident that is not substantial on its own
+            // (below min_drop_pct) and carries only a small share of it (less
+            // than 1 / (4 × max_drop)) or is not clearly unusual (within
+            // 1.5 × step_z) is noise before the drop, not its start. (A
+            // substantial first step keeps its start when the loss deepens.)
             let is_step = |x: usize| self.c[x] < 0.0 && resid[x - i].0 <= -self.p.step_z;
             let total: f64 = (s..=e)
                 .filter(|&x| is_step(x))
                 .map(|x| shortfall(&resid[x - i]))
                 .sum();
             let mut s = s;
+            let substantial = |x: usize| 1.0 - shortfall(&resid[x - i]).exp() >= min_frac;
             while s < e
                 && (!is_step(s)
-                    || shortfall(&resid[s - i]) > total / (4 * k_max) as f64
-                    || resid[s - i].0 > -1.5 * self.p.step_z)
+                    || (!substantial(s)
+                        && (shortfall(&resid[s - i]) > total / (4 * k_max) as f64
+                            || resid[s - i].0 > -1.5 * self.p.step_z)))
             {
                 s += 1;
             }
