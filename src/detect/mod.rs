@@ -963,7 +963,7 @@ impl<'a> Engine<'a> {
         let share = -(1.0 - (1.0 - self.p.recovery_fraction) * lost).ln();
         let mut var = 0.0;
         let from = if self.raw.is_some() { e } else { e + 1 };
-        for h in from..n {
+        for (h, &level) in y.iter().enumerate().take(n).skip(from) {
             // A reading after the window counts only as the first one after
             // a collection gap that began inside it.
             if h > e + 1 && self.times[h - 1] - self.times[e] >= self.recovery_secs {
@@ -976,7 +976,7 @@ impl<'a> Engine<'a> {
             }
             let spread = 3.0 * (var + b.pooled_sigma.powi(2)).sqrt();
             let allowance = share.max(spread.min(0.5 * shortfall.abs()));
-            if y[h] >= path - allowance {
+            if level >= path - allowance {
                 return Some((h, path - allowance));
             }
         }
