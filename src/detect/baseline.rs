@@ -104,10 +104,6 @@ pub struct Baseline {
     /// Most negative standardised residual in the window: how bad a normal
     /// day got lately (heavy-tailed series have large ones).
     pub worst_z: f64,
-    /// Most negative standardised sum of 2 and of 3 consecutive usable
-    /// changes in the window (sum of residuals / √k): how bad a normal run
-    /// of two or three days got, for drops that land in several steps.
-    pub worst_run_z: [f64; 2],
     /// Number of changes the baseline was learned from.
     pub n: usize,
 }
@@ -180,18 +176,7 @@ impl Baseline {
             .iter()
             .map(|&(sl, c)| (c - slot_median[sl]) / slot_sigma[sl])
             .fold(0.0, f64::min);
-        let mut worst_run_z = [0.0f64; 2];
-        for (k, w) in worst_run_z.iter_mut().enumerate() {
-            let len = k + 2;
-            for win in pairs.windows(len) {
-                let (mut num, mut var) = (0.0, 0.0);
-                for &(sl, c) in win {
-                    num += c - slot_median[sl];
-                    var += slot_sigma[sl].powi(2);
-                }
-                *w = w.min(num / var.sqrt());
-            }
-        }
+
         Some(Baseline {
             pooled_median,
             pooled_sigma,
@@ -200,9 +185,24 @@ impl Baseline {
             slot_count,
             recent_shift,
             worst_z,
-            worst_run_z,
             n: pairs.len(),
         })
+    }
+
+    /// Most negative standardised sum of `len` consecutive changes of
+    /// `pairs` (the baseline's own, in the order given): how bad a normal run
+    /// of `len` days got, for drops that land in several steps.
+    pub fn worst_run_z(&self, pairs: &[(usize, f64)], len: usize) -> f64 {
+        let mut worst = 0.0f64;
+        for win in pairs.windows(len.max(1)) {
+            let (mut num, mut var) = (0.0, 0.0);
+            for &(sl, c) in win {
+                num += c - self.slot_median[sl];
+                var += self.slot_sigma[sl].powi(2);
+            }
+            worst = worst.min(num / var.sqrt());
+        }
+        worst
     }
 
     /// Expected change and its variance for a change that spans `intervals`

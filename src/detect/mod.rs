@@ -386,14 +386,23 @@ impl<'a> Engine<'a> {
         let recovery_secs = p.recovery_samples as i64 * DAY;
         // A window of ≤ k changes can only fall min_drop_pct below its
         // expected path if one of its changes alone falls min_drop_pct / k
-        // below its expectation, which is rarely above the 90th percentile
-        // of the series' changes: a cheap pre-filter.
-        let mut sorted: Vec<f64> = c.get(1..).unwrap_or(&[]).to_vec();
-        let high = if sorted.is_empty() {
-            0.0
-        } else {
-            let k = sorted.len() * 9 / 10;
-            *sorted.select_nth_unstable_by(k, f64::total_cmp).1
+        // below its expectation, which is rarely above the largest
+        // per-slot median change of the whole series (its weekday pattern,
+        // plus a margin for growth that varies): a cheap pre-filter.
+        let high = {
+            let mut per_slot: Vec<Vec<f64>> = vec![Vec::new(); cad.slots];
+            for i in 1..n {
+                if g[i] == 1 {
+                    per_slot[cad.slot(times[i])].push(c[i]);
+                }
+            }
+            per_slot
+                .iter_mut()
+                .filter_map(|v| {
+                    let k = v.len() * 3 / 4;
+                    (!v.is_empty()).then(|| *v.select_nth_unstable_by(k, f64::total_cmp).1)
+                })
+                .fold(0.0f64, f64::max)
         };
         let big_step = (1.0 - p.min_drop_pct / 100.0 / k_max as f64).ln() + high.max(0.0);
         // A drop is a run of consecutive falling samples, so only a big
@@ -471,6 +480,17 @@ impl<'a> Engine<'a> {
         self.pairs = pairs;
         self.recent = recent;
         b
+    }
+
+    /// How bad a normal run of two (and three, for `steps` ≥ 3) days got in
+    /// the baseline window last fitted (`self.pairs`).
+    fn worst_run(&self, b: &Baseline, steps: usize) -> f64 {
+        let two = b.worst_run_z(&self.pairs, 2);
+        if steps >= 3 {
+            two.min(b.worst_run_z(&self.pairs, 3))
+        } else {
+            two
+        }
     }
 
     /// Standardised residual of change j and its expected mean and variance.
@@ -780,12 +800,7 @@ impl<'a> Engine<'a> {
             let n_steps = steps.clone().count();
             let excess_log: f64 = steps.clone().map(shortfall).sum();
             let var: f64 = steps.map(|r| r.2).sum();
-            // How bad a normal run of as many days got in the baseline.
-            let worst = match n_steps {
-                0 | 1 => b.worst_z,
-                2 => b.worst_z.min(b.worst_run_z[0]),
-                _ => b.worst_z.min(b.worst_run_z[0]).min(b.worst_run_z[1]),
-            };
+
             let z = excess_log / var.sqrt();
             let p_value = stats::lower_tail_p(z, (b.n as f64 - 1.0).max(1.0));
             let before = self.bytes[s - 1];
@@ -804,7 +819,9 @@ impl<'a> Engine<'a> {
                 Some("not substantial: below min_drop_bytes")
             } else if p_value > self.p.alpha {
                 Some("not unusual: p-value above alpha")
-            } else if z > worst * self.p.extreme_margin {
+            } else if z > b.worst_z * self.p.extreme_margin
+                || (n_steps >= 2 && z > self.worst_run(&b, n_steps) * self.p.extreme_margin)
+            {
                 Some("not unusual: no worse than the worst normal change in the baseline window")
             } else {
                 None
