@@ -394,6 +394,26 @@ pub struct GenerateArgs {
     /// Give every series a routine weekly expiry job.
     #[arg(long)]
     pub weekly_jobs: bool,
+    /// Sample every series every this many minutes (a divisor of 1440, e.g.
+    /// 5 with --days 63 for nine weeks of 5-minute data); wins over
+    /// --interval-hours.
+    #[arg(long, value_name = "MIN", value_parser = crate::generate::parse_interval_minutes)]
+    pub interval_minutes: Option<u32>,
+    /// Events last days in time, not samples: dips of 1–3 days, losses in
+    /// 1–3 nightly steps within 3 days, starting at any hour.
+    #[arg(long)]
+    pub day_events: bool,
+    /// Every series runs a nightly retention purge (a daily sawtooth of
+    /// 2–10 %): normal, never a finding.
+    #[arg(long)]
+    pub sawtooth: bool,
+    /// Every series changes cadence half-way: daily → sub-daily (the
+    /// interval given, hourly by default) or the reverse.
+    #[arg(long)]
+    pub cadence_switch: bool,
+    /// Multiply the rate of every kind of event (for short histories).
+    #[arg(long, default_value_t = 1.0)]
+    pub event_rate: f64,
     /// Output format.
     #[arg(long, value_enum, default_value = "parquet")]
     pub format: Format,

@@ -31,6 +31,11 @@ pub fn run(args: &GenerateArgs) -> Result<Outcome> {
         interval_hours: args.interval_hours,
         gaps: args.gaps,
         weekly_jobs: args.weekly_jobs,
+        interval_minutes: args.interval_minutes,
+        day_events: args.day_events,
+        sawtooth: args.sawtooth,
+        cadence_switch: args.cadence_switch,
+        event_rate: args.event_rate,
     };
     let ds = generate(&opts);
     std::fs::create_dir_all(&args.out)

@@ -176,6 +176,7 @@ impl Baseline {
             .iter()
             .map(|&(sl, c)| (c - slot_median[sl]) / slot_sigma[sl])
             .fold(0.0, f64::min);
+
         Some(Baseline {
             pooled_median,
             pooled_sigma,
@@ -186,6 +187,22 @@ impl Baseline {
             worst_z,
             n: pairs.len(),
         })
+    }
+
+    /// Most negative standardised sum of `len` consecutive changes of
+    /// `pairs` (the baseline's own, in the order given): how bad a normal run
+    /// of `len` days got, for drops that land in several steps.
+    pub fn worst_run_z(&self, pairs: &[(usize, f64)], len: usize) -> f64 {
+        let mut worst = 0.0f64;
+        for win in pairs.windows(len.max(1)) {
+            let (mut num, mut var) = (0.0, 0.0);
+            for &(sl, c) in win {
+                num += c - self.slot_median[sl];
+                var += self.slot_sigma[sl].powi(2);
+            }
+            worst = worst.min(num / var.sqrt());
+        }
+        worst
     }
 
     /// Expected change and its variance for a change that spans `intervals`

@@ -5,6 +5,12 @@
 //! sudden, substantial, unusual reduction, classed as `loss`, `transient` or
 //! `planned` (SPEC, "What counts as what").
 //!
+//! Every window is a duration in time, never a number of samples (SPEC,
+//! "Input"): a series with several readings a day is first summarised per
+//! UTC day ([`daily`]: each day's minimum, and its last reading for recovery)
+//! and the engine runs on that daily series, mapping every index back to the
+//! raw samples; `max_drop_samples` and `recovery_samples` are read as days.
+//!
 //! Method (a robust change test, in the spirit of a one-sided CUSUM restarted
 //! at each candidate, Page 1954, with MAD-based scale, Hampel 1974):
 //! 1. Work on log-changes between consecutive samples, so the test does not
@@ -16,28 +22,42 @@
 //!    change across a gap is compared with the sum of the skipped intervals'
 //!    expectations.
 //! 3. A drop is the run of consecutive decreasing samples, from a candidate on, whose change
-//!    is at least `step_z` robust σ below expectation. A run longer than
-//!    `max_drop_samples` is kept only when one window of that length carries
+//!    is at least `step_z` robust σ below expectation, together with further
+//!    such steps each within `max_drop` (`max_drop_samples` days) of the one
+//!    before, over flat or growing readings, while the level stays down (a
+//!    loss landing in nightly batches is one incident); a leading step below
+//!    `min_drop_pct` that carries less than 1 / (4 × max_drop) of it, or is
+//!    within 1.5 × `step_z` of normal, is noise, not its start. A
+//!    run longer than
+//!    `max_drop` is kept only when one window of that length carries
 //!    most (3/4) of it; otherwise it is a gradual decline, not a finding.
-//! 4. The drop must be substantial (observed and beyond-normal reduction both
-//!    ≥ `min_drop_pct`, and ≥ `min_drop_bytes`) and unusual: the shortfall
+//! 4. The drop must be a reduction (less stored after than before) and
+//!    substantial (the reduction below the expected path ≥ `min_drop_pct`,
+//!    and ≥ `min_drop_bytes`) and unusual: the shortfall
 //!    against expectation, in units of its robust σ, has a one-sided Student-t
 //!    p-value ≤ `alpha` (degrees of freedom from the baseline size), and is
-//!    worse than `extreme_margin` × the worst normal change in the window.
+//!    worse than `extreme_margin` × the worst normal change in the window
+//!    (for a drop in several steps, also the worst normal run of as many).
 //! 5. A planned window overlapping the drop explains it up to the window's
 //!    expected size × (1 + `planned_tolerance_rel`) + `planned_tolerance_pct`
 //!    (drops in one window share that budget; a blank size explains any drop);
 //!    otherwise a drop whose level is back on its expected path (short of at
-//!    most 1 − `recovery_fraction` of the shortfall) within
-//!    `recovery_samples` is transient; everything else is a loss.
+//!    most 1 − `recovery_fraction` of what was lost, or of the noise when that
+//!    is smaller than half the shortfall) within `recovery` (`recovery_samples`
+//!    days after the drop's last step; the first reading after a collection
+//!    gap that began within it also counts) is transient; everything else is
+//!    a loss.
 
 pub mod baseline;
+pub mod daily;
 pub mod params;
 pub mod stats;
 
 use baseline::{Baseline, Cadence};
+use daily::{Days, DAY};
 pub use params::{DetectParams, ParamError};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 /// What a reduction was classed as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -45,7 +65,7 @@ use serde::{Deserialize, Serialize};
 pub enum Kind {
     /// Sudden, substantial, unusual, persistent and unexplained.
     Loss,
-    /// Met the tests but came back within `recovery_samples`.
+    /// Met the tests but came back within `recovery` (time).
     Transient,
     /// Explained by a planned window.
     Planned,
@@ -103,7 +123,8 @@ pub struct Detection {
     pub z: f64,
     /// One-sided p-value of the shortfall.
     pub p_value: f64,
-    /// Typical expected log-change per interval (for drawing the expected path).
+    /// Typical expected log-change per interval of `SeriesResult::step_secs`
+    /// (for drawing the expected path).
     pub expected_step_log: f64,
     /// Robust σ of one interval's log-change.
     pub step_sigma_log: f64,
@@ -141,7 +162,7 @@ pub struct SeriesResult {
     pub detections: Vec<Detection>,
     /// Every candidate examined, when tracing was asked for.
     pub candidates: Vec<Candidate>,
-    /// Inferred interval in seconds.
+    /// Inferred interval of the raw samples, in seconds.
     pub step_secs: i64,
 }
 
@@ -171,7 +192,7 @@ pub fn detect_traced(
     let ok = (0..n)
         .all(|i| bytes[i].is_finite() && bytes[i] >= 0.0 && (i == 0 || times[i] > times[i - 1]));
     if ok {
-        return Engine::new(&times[..n], &bytes[..n], objects, plans, p, trace).run();
+        return run_series(&times[..n], &bytes[..n], objects, plans, p, trace);
     }
     // Defensive path: keep valid points in time order, map indices back.
     let mut keep: Vec<usize> = (0..n)
@@ -186,7 +207,7 @@ pub fn detect_traced(
             .map(|&i| o.get(i).copied().unwrap_or(f64::NAN))
             .collect()
     });
-    let mut r = Engine::new(&t, &b, o.as_deref(), plans, p, trace).run();
+    let mut r = run_series(&t, &b, o.as_deref(), plans, p, trace);
     for d in &mut r.detections {
         d.before_idx = keep[d.before_idx];
         d.start_idx = keep[d.start_idx];
@@ -200,13 +221,54 @@ pub fn detect_traced(
     r
 }
 
+/// Scans one valid series (strictly increasing times, finite non-negative
+/// bytes): a sub-daily one on its per-day summary, indices mapped back.
+fn run_series(
+    times: &[i64],
+    bytes: &[f64],
+    objects: Option<&[f64]>,
+    plans: &[PlanWindow],
+    p: &DetectParams,
+    trace: bool,
+) -> SeriesResult {
+    let objects = objects.filter(|o| o.len() >= times.len());
+    Engine::for_series(times, bytes, objects, plans, p, trace).run()
+}
+
 /// How far (in log units) below the smallest positive value a zero reading sits.
 const ZERO_DEPTH: f64 = 20.0;
 
-struct Engine<'a> {
+/// The raw samples of a summarised series and where each day sits in them.
+struct RawMap<'a> {
     times: &'a [i64],
     bytes: &'a [f64],
-    objects: Option<&'a [f64]>,
+    days: Days,
+    /// Median interval of the raw samples.
+    step: i64,
+}
+
+struct Engine<'a> {
+    /// The series the engine works on: the raw one, or its per-day summary.
+    times: Cow<'a, [i64]>,
+    bytes: Cow<'a, [f64]>,
+    objects: Option<Cow<'a, [f64]>>,
+    /// For a summarised series: the raw samples (indices are mapped back).
+    raw: Option<RawMap<'a>>,
+    /// Log of each day's last reading (summarised series only).
+    y_last: Option<Vec<f64>>,
+    /// Log level of a zero reading.
+    zero_level: f64,
+    /// `max_drop` in intervals of this series (at least 1).
+    k_max: usize,
+    /// `recovery` in seconds.
+    recovery_secs: i64,
+    /// Recovery thresholds (log level) of the detections, for mapping the
+    /// recovery back to a raw sample.
+    rec_thr: Vec<f64>,
+    /// Last change each detection excluded from later baselines.
+    last_ex: Vec<usize>,
+    /// (before, start, end) of each detection in the raw samples.
+    spans: Vec<(usize, usize, usize)>,
     plans: &'a [PlanWindow],
     p: &'a DetectParams,
     trace: bool,
@@ -231,6 +293,9 @@ struct Engine<'a> {
     /// samples that starts at i, that alone could make a substantial drop
     /// (pre-filter; `usize::MAX` when none).
     next_big: Vec<usize>,
+    /// Index of the first change at or after i, falling or not, that alone
+    /// could make a substantial drop (pre-filter for staircases).
+    next_any: Vec<usize>,
 }
 
 /// Where the main loop can resume: its position, the number of detections
@@ -243,7 +308,9 @@ struct Snapshot {
 }
 
 impl<'a> Engine<'a> {
-    fn new(
+    /// The engine for a valid series: on its per-day summary when some day
+    /// has several readings, else on the series itself.
+    fn for_series(
         times: &'a [i64],
         bytes: &'a [f64],
         objects: Option<&'a [f64]>,
@@ -251,8 +318,42 @@ impl<'a> Engine<'a> {
         p: &'a DetectParams,
         trace: bool,
     ) -> Self {
+        let Some(mut days) = daily::summarise(times, bytes, objects) else {
+            return Engine::new(
+                Cow::Borrowed(times),
+                Cow::Borrowed(bytes),
+                objects.map(Cow::Borrowed),
+                None,
+                plans,
+                p,
+                trace,
+            );
+        };
+        let step = Cadence::infer(times, false).step;
+        let t = Cow::Owned(std::mem::take(&mut days.times));
+        let b = Cow::Owned(std::mem::take(&mut days.bytes));
+        let o = days.objects.take().map(Cow::Owned);
+        let raw = RawMap {
+            times,
+            bytes,
+            days,
+            step,
+        };
+        Engine::new(t, b, o, Some(raw), plans, p, trace)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        times: Cow<'a, [i64]>,
+        bytes: Cow<'a, [f64]>,
+        objects: Option<Cow<'a, [f64]>>,
+        raw: Option<RawMap<'a>>,
+        plans: &'a [PlanWindow],
+        p: &'a DetectParams,
+        trace: bool,
+    ) -> Self {
         let n = times.len();
-        let cad = Cadence::infer(times, p.weekly);
+        let cad = Cadence::infer(&times, p.weekly);
         // Log level; a zero reading sits e^-20 below the smallest positive
         // value of the series (a ~100 % drop), which keeps the whole analysis
         // invariant to the unit of `bytes`.
@@ -266,10 +367,11 @@ impl<'a> Engine<'a> {
         } else {
             0.0
         };
-        let y: Vec<f64> = bytes
-            .iter()
-            .map(|&b| if b > 0.0 { b.ln() } else { zero_level })
-            .collect();
+        let log = |b: f64| if b > 0.0 { b.ln() } else { zero_level };
+        let y: Vec<f64> = bytes.iter().map(|&b| log(b)).collect();
+        let y_last = raw
+            .as_ref()
+            .map(|r| r.days.last.iter().map(|&b| log(b)).collect());
         let mut c = vec![0.0; n];
         let mut g = vec![1usize; n];
         for i in 1..n {
@@ -278,13 +380,35 @@ impl<'a> Engine<'a> {
             g[i] = if dt == cad.step { 1 } else { cad.intervals(dt) };
         }
         let slot = times.iter().map(|&t| cad.slot(t)).collect();
-        // A window of ≤ k changes can only lose min_drop_pct if one of its
-        // changes alone loses min_drop_pct / k: a cheap pre-filter.
-        let k_max = p.max_drop_samples.max(1);
-        let big_step = (1.0 - p.min_drop_pct / 100.0 / k_max as f64).ln();
+        // max_drop is `max_drop_samples` days: that many intervals of a daily
+        // (or summarised) series, at least one interval of a coarser one.
+        let k_max = ((p.max_drop_samples as i64 * DAY) / cad.step.max(1)).max(1) as usize;
+        let recovery_secs = p.recovery_samples as i64 * DAY;
+        // A window of ≤ k changes can only fall min_drop_pct below its
+        // expected path if one of its changes alone falls min_drop_pct / k
+        // below its expectation, which is rarely above the largest
+        // per-slot median change of the whole series (its weekday pattern,
+        // plus a margin for growth that varies): a cheap pre-filter.
+        let high = {
+            let mut per_slot: Vec<Vec<f64>> = vec![Vec::new(); cad.slots];
+            for i in 1..n {
+                if g[i] == 1 {
+                    per_slot[cad.slot(times[i])].push(c[i]);
+                }
+            }
+            per_slot
+                .iter_mut()
+                .filter_map(|v| {
+                    let k = v.len() * 3 / 4;
+                    (!v.is_empty()).then(|| *v.select_nth_unstable_by(k, f64::total_cmp).1)
+                })
+                .fold(0.0f64, f64::max)
+        };
+        let big_step = (1.0 - p.min_drop_pct / 100.0 / k_max as f64).ln() + high.max(0.0);
         // A drop is a run of consecutive falling samples, so only a big
         // change inside the falling run that starts at i counts for i.
         let mut next_big = vec![usize::MAX; n + 1];
+        let mut next_any = vec![usize::MAX; n + 1];
         for i in (1..n).rev() {
             next_big[i] = if c[i] <= big_step {
                 i
@@ -293,11 +417,20 @@ impl<'a> Engine<'a> {
             } else {
                 usize::MAX
             };
+            next_any[i] = if c[i] <= big_step { i } else { next_any[i + 1] };
         }
         Engine {
+            objects: objects.filter(|o| o.len() >= n),
             times,
             bytes,
-            objects: objects.filter(|o| o.len() >= n),
+            raw,
+            y_last,
+            zero_level,
+            k_max,
+            recovery_secs,
+            rec_thr: Vec::new(),
+            last_ex: Vec::new(),
+            spans: Vec::new(),
             plans,
             p,
             trace,
@@ -314,6 +447,7 @@ impl<'a> Engine<'a> {
             recent: Vec::new(),
             n,
             next_big,
+            next_any,
         }
     }
 
@@ -348,6 +482,17 @@ impl<'a> Engine<'a> {
         b
     }
 
+    /// How bad a normal run of two (and three, for `steps` ≥ 3) days got in
+    /// the baseline window last fitted (`self.pairs`).
+    fn worst_run(&self, b: &Baseline, steps: usize) -> f64 {
+        let two = b.worst_run_z(&self.pairs, 2);
+        if steps >= 3 {
+            two.min(b.worst_run_z(&self.pairs, 3))
+        } else {
+            two
+        }
+    }
+
     /// Standardised residual of change j and its expected mean and variance.
     fn residual(&self, b: &Baseline, j: usize) -> (f64, f64, f64) {
         let (m, v) = b.expect(self.slot[j], self.g[j]);
@@ -360,18 +505,161 @@ impl<'a> Engine<'a> {
 
     fn run(mut self) -> SeriesResult {
         let mut out = SeriesResult {
-            step_secs: self.cad.step,
+            step_secs: self.raw_step(),
             ..Default::default()
         };
         self.scan(&mut out, 1, 0);
-        out
+        let n_raw = self.raw_visible();
+        let mut mapped = SeriesResult {
+            step_secs: out.step_secs,
+            ..Default::default()
+        };
+        for (k, d) in out.detections.iter().enumerate() {
+            mapped.detections.push(self.to_raw(d, k, n_raw));
+        }
+        for c in &out.candidates {
+            mapped.candidates.push(self.candidate_to_raw(c));
+        }
+        mapped
+    }
+
+    /// The interval of the raw samples.
+    fn raw_step(&self) -> i64 {
+        self.raw.as_ref().map_or(self.cad.step, |r| r.step)
+    }
+
+    /// Raw samples visible (those of the first `self.n` days when summarised).
+    fn raw_visible(&self) -> usize {
+        match &self.raw {
+            None => self.n,
+            Some(r) => r.days.first[self.n.min(r.days.len())],
+        }
+    }
+
+    /// Log level of raw sample `r`.
+    fn raw_y(&self, r: usize) -> f64 {
+        let b = match &self.raw {
+            Some(m) => m.bytes[r],
+            None => self.bytes[r],
+        };
+        if b > 0.0 {
+            b.ln()
+        } else {
+            self.zero_level
+        }
+    }
+
+    /// The raw sample at which the fall into day `x` happened: the first
+    /// reading from the smallest of the day before on whose change against
+    /// the reading a day earlier (same hour, so a nightly purge or an
+    /// hour-of-day pattern cancels), beyond that day's expected change (a
+    /// weekly job is expected), shows at least 0.3 of the fall between the
+    /// two days' minima beyond theirs; else the first reading of day `x`
+    /// below their midpoint.
+    fn raw_step_sample(&self, x: usize, b: Option<&Baseline>) -> usize {
+        let Some(r) = &self.raw else { return x };
+        let expect = |d: usize, g: usize| b.map_or(0.0, |b| b.expect(self.slot[d], g).0);
+        let fall = self.y[x] - self.y[x - 1] - expect(x, self.g[x]);
+        // From the smallest reading of the day before: when a step late in
+        // that day is what made it the smallest, the fall began there.
+        let lo = r.days.min_idx[x - 1];
+        let hi = r.days.min_idx[x];
+        // Change of reading k against the reading a day earlier at the same
+        // time of day, beyond the expected change (None when that reading is
+        // missing: comparing other hours would cross a purge).
+        let dod = |k: usize| {
+            let then = r.times[k] - DAY;
+            let back = r.times.partition_point(|&t| t <= then);
+            if back == 0 || 2 * (then - r.times[back - 1]) > r.step {
+                return None;
+            }
+            let day = if k < r.days.first[x] { x - 1 } else { x };
+            Some(self.raw_y(k) - self.raw_y(back - 1) - expect(day, 1))
+        };
+        let thr = 0.3 * fall;
+        for k in lo..=hi {
+            if !dod(k).is_some_and(|d| d <= thr) {
+                continue;
+            }
+            // The day before's smallest reading was chosen for being low: it
+            // starts the fall only when the fall persists after it.
+            if k == lo && k < hi && !dod(k + 1).is_some_and(|d| d <= thr) {
+                continue;
+            }
+            return k;
+        }
+        let mid = 0.5 * (self.y[x - 1] + self.y[x]);
+        (r.days.first[x]..r.days.first[x + 1])
+            .find(|&k| self.raw_y(k) <= mid)
+            .unwrap_or(hi)
+    }
+
+    /// (before, start, end) raw indices of a drop over `s..=e`, with the
+    /// baseline's expected changes when known.
+    fn raw_span(&self, s: usize, e: usize, b: Option<&Baseline>) -> (usize, usize, usize) {
+        if self.raw.is_none() {
+            return (s - 1, s, e);
+        }
+        let start = self.raw_step_sample(s, b);
+        let end = if e == s {
+            start
+        } else {
+            self.raw_step_sample(e, b).max(start)
+        };
+        (start - 1, start, end)
+    }
+
+    /// A detection with its indices in the raw samples; `thr` is the log
+    /// level its recovery reached.
+    fn to_raw(&self, d: &Detection, k: usize, n_raw: usize) -> Detection {
+        let Some(r) = &self.raw else {
+            return d.clone();
+        };
+        let thr = self.rec_thr[k];
+        let (before, start, end) = self.spans[k];
+        let recovered = d.recovered_idx.map(|h| {
+            let last = r.days.first[h + 1] - 1;
+            (r.days.first[h].max(end + 1)..=last)
+                .find(|&k| self.raw_y(k) >= thr)
+                .unwrap_or(last)
+                .max(end + 1)
+                .min(n_raw.saturating_sub(1))
+        });
+        let per = r.step as f64 / self.cad.step.max(1) as f64;
+        Detection {
+            before_idx: before,
+            start_idx: start,
+            end_idx: end,
+            recovered_idx: recovered,
+            samples_after: n_raw.saturating_sub(1).saturating_sub(end),
+            expected_step_log: d.expected_step_log * per,
+            step_sigma_log: d.step_sigma_log * per.sqrt(),
+            ..d.clone()
+        }
+    }
+
+    fn candidate_to_raw(&self, c: &Candidate) -> Candidate {
+        if self.raw.is_none() || c.start_idx == 0 {
+            return c.clone();
+        }
+        let (_, start, end) = self.raw_span(c.start_idx, c.end_idx.max(c.start_idx), None);
+        Candidate {
+            start_idx: start,
+            end_idx: end,
+            ..c.clone()
+        }
+    }
+
+    /// Intervals of this series within `recovery` after a drop (at least one).
+    fn recovery_intervals(&self) -> usize {
+        (self.recovery_secs / self.cad.step.max(1)) as usize + 1
     }
 
     /// How far ahead of a candidate the engine looks (run extension and
     /// recovery): decisions about candidates more than this many samples
     /// before the newest one are final.
     fn lookahead(&self) -> usize {
-        4 * self.p.max_drop_samples.max(1) + self.p.recovery_samples + 1
+        4 * self.k_max + self.recovery_intervals() + 1
     }
 
     /// The main loop over the visible samples `..self.n`, from candidate
@@ -387,7 +675,7 @@ impl<'a> Engine<'a> {
         if n < 2 {
             return snap;
         }
-        let k_max = self.p.max_drop_samples.max(1);
+        let k_max = self.k_max;
         let cap = 4 * k_max;
         let min_frac = self.p.min_drop_pct / 100.0;
         let mut i = from.max(1);
@@ -400,7 +688,8 @@ impl<'a> Engine<'a> {
                 };
             }
             if self.c[i] >= 0.0
-                || self.next_big[i] >= i.saturating_add(cap).min(n)
+                || (self.next_big[i] >= i.saturating_add(cap).min(n)
+                    && self.next_any[i] >= i.saturating_add(k_max).min(n))
                 || self.excluded[i]
             {
                 i += 1;
@@ -432,6 +721,30 @@ impl<'a> Engine<'a> {
             while j + 1 < n && j + 1 - i < cap && self.is_drop_step(&b, j + 1) {
                 j += 1;
             }
+            {
+                // Further steps, each within max_drop of the one before, over
+                // flat or growing readings, are the same incident while the
+                // level stays down (less than half of the shortfall so far
+                // has come back). The window of max_drop that carries most of
+                // it is chosen below.
+                let sf = |x: usize| {
+                    let r = self.residual(&b, x);
+                    r.0 * r.2.sqrt()
+                };
+                let mut cum: f64 = (i..=j).map(sf).sum();
+                let mut run = cum;
+                let mut x = j + 1;
+                while x < n && x - i < cap && x - j < k_max && !self.excluded[x] {
+                    run += sf(x);
+                    if self.is_drop_step(&b, x) {
+                        j = x;
+                        cum = run;
+                    } else if run > 0.5 * cum {
+                        break;
+                    }
+                    x += 1;
+                }
+            }
             let resid: Vec<(f64, f64, f64)> = (i..=j).map(|x| self.residual(&b, x)).collect();
             let shortfall = |r: &(f64, f64, f64)| r.0 * r.2.sqrt();
             let (s, e) = if j - i < k_max {
@@ -460,9 +773,34 @@ impl<'a> Engine<'a> {
                 }
                 (best.0, best.0 + k_max - 1)
             };
-            let window = &resid[s - i..=e - i];
-            let excess_log: f64 = window.iter().map(shortfall).sum();
-            let var: f64 = window.iter().map(|r| r.2).sum();
+            // A step leading the incident that is not substantial on its own
+            // (below min_drop_pct) and carries only a small share of it (less
+            // than 1 / (4 × max_drop)) or is not clearly unusual (within
+            // 1.5 × step_z) is noise before the drop, not its start. (A
+            // substantial first step keeps its start when the loss deepens.)
+            let is_step = |x: usize| self.c[x] < 0.0 && resid[x - i].0 <= -self.p.step_z;
+            let total: f64 = (s..=e)
+                .filter(|&x| is_step(x))
+                .map(|x| shortfall(&resid[x - i]))
+                .sum();
+            let mut s = s;
+            let substantial = |x: usize| 1.0 - shortfall(&resid[x - i]).exp() >= min_frac;
+            while s < e
+                && (!is_step(s)
+                    || (!substantial(s)
+                        && (shortfall(&resid[s - i]) > total / (4 * k_max) as f64
+                            || resid[s - i].0 > -1.5 * self.p.step_z)))
+            {
+                s += 1;
+            }
+            // The incident's size and test count its reduction steps only,
+            // not the flat or growing readings between them (a day that did
+            // not grow is not data lost).
+            let steps = (s..=e).filter(|&x| is_step(x)).map(|x| &resid[x - i]);
+            let n_steps = steps.clone().count();
+            let excess_log: f64 = steps.clone().map(shortfall).sum();
+            let var: f64 = steps.map(|r| r.2).sum();
+
             let z = excess_log / var.sqrt();
             let p_value = stats::lower_tail_p(z, (b.n as f64 - 1.0).max(1.0));
             let before = self.bytes[s - 1];
@@ -475,13 +813,15 @@ impl<'a> Engine<'a> {
             let excess_frac = 1.0 - excess_log.exp();
             let drop_pct = 100.0 * drop_frac;
             let excess_pct = 100.0 * excess_frac;
-            let verdict = if drop_frac < min_frac || excess_frac < min_frac {
+            let verdict = if drop_frac <= 0.0 || excess_frac < min_frac {
                 Some("not substantial: below min_drop_pct")
             } else if before - after < self.p.min_drop_bytes as f64 {
                 Some("not substantial: below min_drop_bytes")
             } else if p_value > self.p.alpha {
                 Some("not unusual: p-value above alpha")
-            } else if z > b.worst_z * self.p.extreme_margin {
+            } else if z > b.worst_z * self.p.extreme_margin
+                || (n_steps >= 2 && z > self.worst_run(&b, n_steps) * self.p.extreme_margin)
+            {
                 Some("not unusual: no worse than the worst normal change in the baseline window")
             } else {
                 None
@@ -492,8 +832,10 @@ impl<'a> Engine<'a> {
                 continue;
             }
             // Classification.
-            let (plan, exceeded) = self.plan_for(s, e, drop_pct);
-            let recovered = self.recovery(s, e, &b, excess_log);
+            let span = self.raw_span(s, e, Some(&b));
+            let (plan, exceeded) = self.plan_for(s, e, span, drop_pct);
+            let rec = self.recovery(s, e, span.1, &b, excess_log);
+            let recovered = rec.map(|r| r.0);
             let kind = if plan.is_some() && !exceeded {
                 Kind::Planned
             } else if recovered.is_some() {
@@ -502,11 +844,16 @@ impl<'a> Engine<'a> {
                 Kind::Loss
             };
             let objects_lost = self.objects_lost(s, e);
+            // The rest of a long run of falling steps belongs to the same
+            // incident.
             let last_excluded = if kind == Kind::Transient {
                 recovered.unwrap_or(e)
             } else {
-                e
+                e.max(j)
             };
+            self.rec_thr.push(rec.map_or(f64::NAN, |r| r.1));
+            self.spans.push(span);
+            self.last_ex.push(last_excluded.min(n - 1));
             for x in s..=last_excluded.min(n - 1) {
                 self.excluded[x] = true;
             }
@@ -561,11 +908,23 @@ impl<'a> Engine<'a> {
 
     /// The planned window a drop falls in, and whether the drop exceeds what
     /// is left of that plan. Drops inside one window share its budget.
-    fn plan_for(&mut self, s: usize, e: usize, drop_pct: f64) -> (Option<usize>, bool) {
+    fn plan_for(
+        &mut self,
+        s: usize,
+        e: usize,
+        span: (usize, usize, usize),
+        drop_pct: f64,
+    ) -> (Option<usize>, bool) {
         // The drop happened somewhere after the last sample before it: a
         // window that overlaps that interval can explain it (a disposal run
         // during a collection outage is first seen after the window).
-        let (ts, te) = (self.times[s - 1] + 1, self.times[e]);
+        let (ts, te) = match &self.raw {
+            None => (self.times[s - 1] + 1, self.times[e]),
+            Some(r) => {
+                let (before, _, end) = span;
+                (r.times[before] + 1, r.times[end])
+            }
+        };
         let Some(w) = self.plans.iter().position(|w| ts <= w.end && te >= w.start) else {
             return (None, false);
         };
@@ -581,26 +940,61 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// First sample within `recovery_samples` after the drop whose level is
-    /// back on the path the series would have followed without the drop
-    /// (the level before it plus the expected changes since), short of at
-    /// most `1 − recovery_fraction` of the shortfall or of the noise.
-    fn recovery(&self, s: usize, e: usize, b: &Baseline, shortfall: f64) -> Option<usize> {
-        let before = self.y[s - 1];
+    /// First sample within `recovery` (time) after the drop's last step
+    /// whose level is back on the path the series would have followed
+    /// without the drop (the level before it plus the expected changes
+    /// since), short of at most `1 − recovery_fraction` of what was lost, or
+    /// of the noise when that is less than half the shortfall (a small loss
+    /// that stays lost is not "back within the noise"). The first sample
+    /// after a collection gap that began within `recovery` also counts. A
+    /// summarised series is judged on each day's last reading, from the
+    /// drop's own day on (a zero reading at 03:00 back at 04:00). Returns
+    /// the sample and the log level it had to reach.
+    fn recovery(
+        &self,
+        s: usize,
+        e: usize,
+        start_raw: usize,
+        b: &Baseline,
+        shortfall: f64,
+    ) -> Option<(usize, f64)> {
+        if self.recovery_secs <= 0 {
+            return None;
+        }
+        let y = self.y_last.as_deref().unwrap_or(&self.y);
         let n = self.n;
-        let mut path = before;
-        for x in s..=e {
+        // The path starts from the last day whose last reading came before
+        // the drop (a loss late in a day, after that day's smallest reading,
+        // already shows in its last one).
+        let mut from_day = s - 1;
+        if let Some(r) = &self.raw {
+            if r.days.first[s] > start_raw && from_day > 0 {
+                from_day -= 1;
+            }
+        }
+        let mut path = y[from_day];
+        for x in from_day + 1..=e {
             path += b.expect(self.slot[x], self.g[x]).0;
         }
+        let lost = (1.0 - shortfall.exp()).clamp(0.0, 1.0);
+        let share = -(1.0 - (1.0 - self.p.recovery_fraction) * lost).ln();
         let mut var = 0.0;
-        for h in e + 1..n.min(e + 1 + self.p.recovery_samples) {
-            let (m, v) = b.expect(self.slot[h], self.g[h]);
-            path += m;
-            var += v;
+        let from = if self.raw.is_some() { e } else { e + 1 };
+        for (h, &level) in y.iter().enumerate().take(n).skip(from) {
+            // A reading after the window counts only as the first one after
+            // a collection gap that began inside it.
+            if h > e + 1 && self.times[h - 1] - self.times[e] >= self.recovery_secs {
+                break;
+            }
+            if h > e {
+                let (m, v) = b.expect(self.slot[h], self.g[h]);
+                path += m;
+                var += v;
+            }
             let spread = 3.0 * (var + b.pooled_sigma.powi(2)).sqrt();
-            let allowance = ((1.0 - self.p.recovery_fraction) * shortfall.abs()).max(spread);
-            if self.y[h] >= path - allowance {
-                return Some(h);
+            let allowance = share.max(spread.min(0.5 * shortfall.abs()));
+            if level >= path - allowance {
+                return Some((h, path - allowance));
             }
         }
         None
@@ -608,7 +1002,7 @@ impl<'a> Engine<'a> {
 
     /// Objects lost over the drop, net of the normal growth in objects.
     fn objects_lost(&self, s: usize, e: usize) -> Option<f64> {
-        let o = self.objects?;
+        let o = self.objects.as_deref()?;
         let (ob, oa) = (o[s - 1], o[e]);
         if !ob.is_finite() || !oa.is_finite() {
             return None;
@@ -646,15 +1040,24 @@ impl<'a> Engine<'a> {
 /// of the first `n` samples would report, but only the tail since the last
 /// final decision is recomputed. The interval and the zero-reading level are
 /// taken from the whole series (a small difference from a real nightly run).
+/// A sub-daily series advances by whole UTC days; a prefix that ends inside
+/// a day is scanned afresh.
 pub struct Incremental<'a> {
     engine: Engine<'a>,
     out: SeriesResult,
     snap: Snapshot,
-    last_excluded: Vec<usize>,
+    /// The answer of the last `advance`, indices in the raw samples.
+    mapped: Vec<Detection>,
+    times: &'a [i64],
+    bytes: &'a [f64],
+    objects: Option<&'a [f64]>,
+    plans: &'a [PlanWindow],
+    p: &'a DetectParams,
 }
 
 impl<'a> Incremental<'a> {
-    /// Prepares the series; no sample is visible yet.
+    /// Prepares the series (strictly increasing times, valid bytes); no
+    /// sample is visible yet.
     pub fn new(
         times: &'a [i64],
         bytes: &'a [f64],
@@ -662,7 +1065,8 @@ impl<'a> Incremental<'a> {
         plans: &'a [PlanWindow],
         p: &'a DetectParams,
     ) -> Self {
-        let mut engine = Engine::new(times, bytes, objects, plans, p, false);
+        let objects = objects.filter(|o| o.len() >= times.len());
+        let mut engine = Engine::for_series(times, bytes, objects, plans, p, false);
         engine.n = 0;
         let snap = Snapshot {
             i: 1,
@@ -677,35 +1081,66 @@ impl<'a> Incremental<'a> {
             engine,
             out,
             snap,
-            last_excluded: Vec::new(),
+            mapped: Vec::new(),
+            times,
+            bytes,
+            objects,
+            plans,
+            p,
         }
     }
 
     /// Makes the first `n` samples visible and returns the detections.
     pub fn advance(&mut self, n: usize) -> &[Detection] {
-        let n = n.min(self.engine.times.len());
+        let n = n.min(
+            self.engine
+                .raw
+                .as_ref()
+                .map_or(self.engine.times.len(), |r| r.times.len()),
+        );
+        let m = match &self.engine.raw {
+            None => n,
+            Some(r) => {
+                let m = r.days.days_visible(n);
+                if r.days.first[m] != n {
+                    // The last visible day is incomplete: its summary differs.
+                    self.mapped = detect(
+                        &self.times[..n],
+                        &self.bytes[..n],
+                        self.objects.map(|o| &o[..n]),
+                        self.plans,
+                        self.p,
+                    )
+                    .detections;
+                    return &self.mapped;
+                }
+                m
+            }
+        };
         // Undo what was decided after the snapshot, then resume there.
         for k in self.snap.detections..self.out.detections.len() {
             let d = &self.out.detections[k];
-            for x in d.start_idx..=self.last_excluded[k] {
+            for x in d.start_idx..=self.engine.last_ex[k] {
                 self.engine.excluded[x] = false;
             }
         }
         self.out.detections.truncate(self.snap.detections);
-        self.last_excluded.truncate(self.snap.detections);
+        self.engine.rec_thr.truncate(self.snap.detections);
+        self.engine.spans.truncate(self.snap.detections);
+        self.engine.last_ex.truncate(self.snap.detections);
         self.engine.plan_used.clone_from(&self.snap.plan_used);
-        self.engine.n = n;
-        let safe = n.saturating_sub(self.engine.lookahead());
+        self.engine.n = m;
+        let safe = m.saturating_sub(self.engine.lookahead());
         self.snap = self.engine.scan(&mut self.out, self.snap.i, safe);
-        for d in &self.out.detections[self.last_excluded.len()..] {
-            let last = if d.kind == Kind::Transient {
-                d.recovered_idx.unwrap_or(d.end_idx)
-            } else {
-                d.end_idx
-            };
-            self.last_excluded.push(last.min(n.saturating_sub(1)));
-        }
-        &self.out.detections
+        let n_raw = self.engine.raw_visible();
+        self.mapped = self
+            .out
+            .detections
+            .iter()
+            .enumerate()
+            .map(|(k, d)| self.engine.to_raw(d, k, n_raw))
+            .collect();
+        &self.mapped
     }
 }
 

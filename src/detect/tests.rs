@@ -390,3 +390,249 @@ proptest! {
         prop_assert!(short.iter().any(|d| d.kind == Kind::Loss && d.start_idx == MIN_DAILY_HISTORY), "{:?}", short);
     }
 }
+
+// ---- Time, not samples (issue 13) ----
+
+const HOUR: i64 = 3_600;
+
+/// Each reading of a daily series repeated at every `24 / per_day` hours of
+/// its day, with a tiny deterministic noise (±1e-7).
+fn repeat_within_days(t: &[i64], v: &[f64], per_day: i64) -> (Vec<i64>, Vec<f64>) {
+    let mut rt = Vec::with_capacity(t.len() * per_day as usize);
+    let mut rv = Vec::with_capacity(t.len() * per_day as usize);
+    for (i, (&ti, &vi)) in t.iter().zip(v).enumerate() {
+        for h in 0..per_day {
+            rt.push(ti + h * DAY / per_day);
+            rv.push(vi * (1.0 + 1e-7 * ((i as f64 * 3.1 + h as f64 * 0.7).sin())));
+        }
+    }
+    (rt, rv)
+}
+
+/// (kind, UTC day of the start, drop %) of each finding.
+fn by_day(t: &[i64], d: &[Detection]) -> Vec<(Kind, i64, f64)> {
+    d.iter()
+        .map(|x| (x.kind, t[x.start_idx].div_euclid(DAY), x.drop_pct))
+        .collect()
+}
+
+fn same_findings(a: &[(Kind, i64, f64)], b: &[(Kind, i64, f64)]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| x.0 == y.0 && x.1 == y.1 && (x.2 - y.2).abs() <= 0.1)
+}
+
+/// A daily series growing `rate` a day at `per_day` samples a day, with a
+/// small wiggle, and the loss `steps` (day offset, fraction) landing at
+/// `hour` of each step's day.
+fn staircase(
+    per_day: i64,
+    rate: f64,
+    at_day: i64,
+    hour: i64,
+    steps: &[(i64, f64)],
+) -> (Vec<i64>, Vec<f64>) {
+    let n = 200 * per_day;
+    let dt = DAY / per_day;
+    let mut t = Vec::new();
+    let mut v = Vec::new();
+    let mut level = 1e12;
+    for k in 0..n {
+        let ts = T0 + k * dt;
+        level *= 1.0 + rate / per_day as f64;
+        for &(d, f) in steps {
+            if ts == T0 + (at_day + d) * DAY + hour * HOUR - (hour * HOUR) % dt {
+                level *= 1.0 - f;
+            }
+        }
+        t.push(ts);
+        v.push(level * (1.0 + 0.0004 * ((k as f64 * 1.3).sin())));
+    }
+    (t, v)
+}
+
+#[test]
+fn a_staircase_within_max_drop_is_one_finding_at_every_cadence() {
+    let patterns: &[&[(i64, f64)]] = &[
+        &[(0, 0.03), (1, 0.03), (2, 0.03)],
+        &[(0, 0.04), (2, 0.04)],
+        &[(0, 0.02), (1, 0.05)],
+        &[(0, 0.006), (1, 0.006), (2, 0.006)],
+    ];
+    for per_day in [1, 4, 24] {
+        for hour in [0, 2, 14, 23] {
+            for steps in patterns {
+                let (t, v) = staircase(per_day, 0.003, 150, hour, steps);
+                let d = run(&t, &v);
+                let what = format!(
+                    "{per_day}/day, {hour}:00, steps {steps:?}: {:?}",
+                    by_day(&t, &d)
+                );
+                assert_eq!(d.len(), 1, "{what}");
+                assert_eq!(d[0].kind, Kind::Loss, "{what}");
+                // The first step, even a small one late in a day.
+                let first = T0 + 150 * DAY + hour * HOUR - (hour * HOUR) % (DAY / per_day);
+                assert_eq!(t[d[0].start_idx], first, "{what}");
+                let total = 100.0 * (1.0 - steps.iter().map(|s| 1.0 - s.1).product::<f64>());
+                assert!((d[0].drop_pct - total).abs() < 1.5, "{what}");
+            }
+        }
+    }
+}
+
+#[test]
+fn dips_are_transient_by_time_at_hourly_cadence() {
+    // a zero reading at 03:00 that is back at 04:00
+    let (t, mut v) = staircase(24, 0.003, 150, 0, &[]);
+    let z = (150 * 24 + 3) as usize;
+    v[z] = 0.0;
+    let d = run(&t, &v);
+    assert_eq!(d.len(), 1, "{:?}", by_day(&t, &d));
+    assert_eq!(
+        (d[0].kind, d[0].start_idx, d[0].recovered_idx),
+        (Kind::Transient, z, Some(z + 1))
+    );
+    // dips of 1 to 3 days from any hour, and a restore after 60 hours
+    for (hour, hours) in [(14, 24), (5, 48), (14, 60), (14, 72), (0, 72), (23, 71)] {
+        let (t, mut v) = staircase(24, 0.003, 150, 0, &[]);
+        let s = (150 * 24 + hour) as usize;
+        for x in &mut v[s..s + hours] {
+            *x *= 0.8;
+        }
+        let d = run(&t, &v);
+        let what = format!("dip at {hour}:00 for {hours} h: {:?}", by_day(&t, &d));
+        assert_eq!(d.len(), 1, "{what}");
+        assert_eq!((d[0].kind, d[0].start_idx), (Kind::Transient, s), "{what}");
+        assert_eq!(d[0].recovered_idx, Some(s + hours), "{what}");
+    }
+}
+
+#[test]
+fn a_small_loss_against_growth_is_a_loss() {
+    // a store growing 0.2 % a day loses 1.6 %: observed 1.4 %, 1.6 % below
+    // its expected path, and it stays lost while growth continues
+    for per_day in [1, 24] {
+        let (t, v) = staircase(per_day, 0.002, 150, 9, &[(0, 0.016)]);
+        let d = run(&t, &v);
+        assert_eq!(d.len(), 1, "{per_day}/day: {:?}", by_day(&t, &d));
+        assert_eq!(d[0].kind, Kind::Loss, "{per_day}/day");
+    }
+}
+
+#[test]
+fn a_cadence_switch_keeps_working() {
+    // daily for 120 days, then hourly (and the reverse), a loss after the switch
+    for daily_first in [true, false] {
+        let (t, v) = staircase(24, 0.003, 160, 10, &[(0, 0.05)]);
+        let keep: Vec<usize> = (0..t.len())
+            .filter(|&k| {
+                let day = (t[k] - T0) / DAY;
+                let hourly = if daily_first { day >= 120 } else { day < 120 };
+                hourly || (t[k] - T0) % DAY == 0
+            })
+            .collect();
+        let t2: Vec<i64> = keep.iter().map(|&k| t[k]).collect();
+        let v2: Vec<f64> = keep.iter().map(|&k| v[k]).collect();
+        let d = run(&t2, &v2);
+        let what = format!("daily first {daily_first}: {:?}", by_day(&t2, &d));
+        assert_eq!(d.len(), 1, "{what}");
+        assert_eq!(d[0].kind, Kind::Loss, "{what}");
+        let expect = if daily_first { 160 } else { 161 };
+        assert_eq!((t2[d[0].start_idx] - T0).div_euclid(DAY), expect, "{what}");
+    }
+}
+
+#[test]
+fn incremental_matches_a_scan_of_each_prefix_at_hourly_cadence() {
+    let (t, mut v) = staircase(24, 0.003, 100, 14, &[(0, 0.05), (1, 0.04)]);
+    for x in &mut v[150 * 24 + 5..152 * 24] {
+        *x *= 0.6;
+    }
+    let p = DetectParams::default();
+    let mut inc = Incremental::new(&t, &v, None, &[], &p);
+    for n in (2..=t.len()).step_by(7) {
+        let got = summary(inc.advance(n));
+        let want = summary(&detect(&t[..n], &v[..n], None, &[], &p).detections);
+        assert_eq!(got, want, "prefix of {n} samples");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn repeating_daily_readings_every_hour_gives_the_same_findings(
+        (wiggle, cuts) in series_strategy(),
+        dip in prop::option::of((60usize..115, 1usize..4, 0.1f64..1.0)),
+        per_day in prop::sample::select(vec![24i64, 4]),
+    ) {
+        let (t, mut v) = build(&wiggle, &cuts, 0.002);
+        if let Some((at, len, f)) = dip {
+            for x in &mut v[at..at + len] {
+                *x *= 1.0 - f;
+            }
+        }
+        let daily = by_day(&t, &run(&t, &v));
+        let (ht, hv) = repeat_within_days(&t, &v, per_day);
+        let hourly = by_day(&ht, &run(&ht, &hv));
+        prop_assert!(same_findings(&daily, &hourly), "daily {:?}\nrepeated {:?}", daily, hourly);
+    }
+
+    #[test]
+    fn a_staircase_of_daily_steps_is_one_finding(
+        n_steps in 1usize..4,
+        gap_day in any::<bool>(),
+        f in 0.02f64..0.2,
+        hour in 0i64..24,
+        per_day in prop::sample::select(vec![1i64, 4, 24]),
+    ) {
+        // N steps within max_drop (3 days): consecutive days, or days 0 and 2
+        let steps: Vec<(i64, f64)> = if gap_day && n_steps == 2 {
+            vec![(0, f), (2, f)]
+        } else {
+            (0..n_steps as i64).map(|d| (d, f)).collect()
+        };
+        let (t, v) = staircase(per_day, 0.003, 150, hour, &steps);
+        let d = run(&t, &v);
+        prop_assert_eq!(d.len(), 1, "{:?}", by_day(&t, &d));
+        prop_assert_eq!(d[0].kind, Kind::Loss);
+    }
+}
+
+/// An hourly store with a nightly purge at 01:00 of `amp` of scratch data
+/// ingested through the day, and a loss `f` at `hour` on day 150.
+fn sawtooth(amp: f64, f: f64, hour: i64) -> (Vec<i64>, Vec<f64>) {
+    let mut t = Vec::new();
+    let mut v = Vec::new();
+    let mut level = 1e12;
+    let mut scratch = 0.0;
+    for k in 0..200 * 24 {
+        let h = k % 24;
+        level *= 1.0 + 0.003 / 24.0;
+        if k == 150 * 24 + hour {
+            level *= 1.0 - f;
+        }
+        if h == 1 {
+            scratch = 0.0;
+        }
+        scratch += amp * level / 24.0;
+        t.push(T0 + k * HOUR);
+        v.push((level + scratch) * (1.0 + 0.0003 * ((k as f64 * 1.7).sin())));
+    }
+    (t, v)
+}
+
+#[test]
+fn a_nightly_purge_is_normal_and_a_loss_on_it_is_a_loss() {
+    let (t, v) = sawtooth(0.09, 0.0, 0);
+    assert!(run(&t, &v).is_empty(), "{:?}", by_day(&t, &run(&t, &v)));
+    for hour in [0, 3, 11, 20] {
+        let (t, v) = sawtooth(0.09, 0.038, hour);
+        let d = run(&t, &v);
+        let what = format!("loss at {hour}:00: {:?}", by_day(&t, &d));
+        assert_eq!(d.len(), 1, "{what}");
+        assert_eq!(d[0].kind, Kind::Loss, "{what}");
+        assert_eq!(t[d[0].start_idx], T0 + 150 * DAY + hour * HOUR, "{what}");
+    }
+}

@@ -9,6 +9,13 @@
 //! zero readings), planned disposals and migrations, slow declines and bulk
 //! ingestion. Then the collector's faults are applied: missing samples,
 //! outages, duplicated rows, late rows and day-major row order.
+//!
+//! Shapes for cadence work (off by default, so the shipped dataset is
+//! unchanged): any cadence down to minutes (`interval_minutes`), events that
+//! last days in time (`day_events`: dips of 1–3 days, losses landing in up to
+//! three nightly steps within 3 days, at any hour), a nightly retention purge
+//! that makes a daily sawtooth (`sawtooth`), and a cadence switch in the
+//! middle of each series (`cadence_switch`: daily → sub-daily or the reverse).
 
 mod names;
 pub mod rng;
@@ -39,6 +46,21 @@ pub struct GenOptions {
     pub gaps: f64,
     /// Give every series a routine weekly expiry job.
     pub weekly_jobs: bool,
+    /// Samples every this many minutes for all series (must divide 1440);
+    /// wins over `interval_hours`.
+    pub interval_minutes: Option<u32>,
+    /// Events last days in time, not samples: dips of 1–3 days, losses in 1–3
+    /// nightly steps within 3 days (consecutive nights or with a quiet day
+    /// between), starting at any hour.
+    pub day_events: bool,
+    /// Every series runs a nightly retention purge of scratch data ingested
+    /// during the day (a daily sawtooth of 2–10 %), not a finding.
+    pub sawtooth: bool,
+    /// Every series changes cadence half-way: even series daily → sub-daily
+    /// (the interval given, hourly by default), odd series the reverse.
+    pub cadence_switch: bool,
+    /// Multiplies the rate of every kind of event (short histories).
+    pub event_rate: f64,
 }
 
 impl Default for GenOptions {
@@ -52,6 +74,11 @@ impl Default for GenOptions {
             interval_hours: None,
             gaps: 1.0,
             weekly_jobs: false,
+            interval_minutes: None,
+            day_events: false,
+            sawtooth: false,
+            cadence_switch: false,
+            event_rate: 1.0,
         }
     }
 }
@@ -122,6 +149,30 @@ pub struct Dataset {
 
 const DAY: i64 = 86_400;
 const BURN_IN_DAYS: usize = 60;
+
+/// `--interval-minutes`: a number of minutes that divides a day.
+pub fn parse_interval_minutes(s: &str) -> Result<u32, String> {
+    match s.parse::<u32>() {
+        Ok(m) if m > 0 && m <= 1440 && 1440 % m == 0 => Ok(m),
+        _ => Err(format!(
+            "`{s}` must be a number of minutes that divides 1440 (e.g. 1, 5, 15, 60)"
+        )),
+    }
+}
+
+impl GenOptions {
+    /// Samples per day of a series given every series the same cadence, if
+    /// the options say so.
+    fn fixed_steps_per_day(&self) -> Option<usize> {
+        if let Some(m) = self.interval_minutes {
+            return Some((1440 / m.clamp(1, 1440)) as usize);
+        }
+        if let Some(h) = self.interval_hours {
+            return Some((24 / h.clamp(1, 24)) as usize);
+        }
+        self.cadence_switch.then_some(24)
+    }
+}
 
 impl Dataset {
     /// Each series as (times, bytes, objects with NaN = unknown), sorted by
@@ -216,8 +267,8 @@ fn estate(opts: &GenOptions, rng: &mut Rng) -> Vec<SeriesSpec> {
                     format!("{} {}", system.name, copy + 1)
                 },
                 scale,
-                steps_per_day: match opts.interval_hours {
-                    Some(h) if !syp => (24 / h.clamp(1, 24)) as usize,
+                steps_per_day: match opts.fixed_steps_per_day() {
+                    Some(spd) if !syp => spd,
                     _ if !syp && rng.chance(system.sub_daily) => 4,
                     _ => 1,
                 },
@@ -378,8 +429,12 @@ fn simulate(
     }
 
     let years = days as f64 / 365.0;
+    // Events need history before them (the detector's weekday model needs
+    // four weeks); short runs (a few weeks at minutes' cadence) start them
+    // after six weeks.
+    let lead = if days >= 200 { 70 } else { 42 };
     let mut place = |len_days: usize, rng: &mut Rng| -> Option<usize> {
-        let lo = first_day as i64 + 70;
+        let lo = first_day as i64 + lead;
         let hi = days as i64 - 15 - len_days as i64;
         if hi <= lo {
             return None;
@@ -404,35 +459,63 @@ fn simulate(
     let event_seed = rng.next_u64();
     let active = |rate: f64| {
         poisson(
-            rate * years * (days - first_day) as f64 / days as f64,
+            rate * opts.event_rate * years * (days - first_day) as f64 / days as f64,
             Rng::new(event_seed ^ rate.to_bits()),
         )
     };
 
     // Unexplained losses in one to three samples.
     for _ in 0..active(0.30) {
-        let Some(d) = place(1, rng) else { continue };
+        let Some(d) = place(if opts.day_events { 3 } else { 1 }, rng) else {
+            continue;
+        };
         let k = rng.int(1, 3) as usize;
         let f = rng.log_range(0.02, 0.6).max(floor(k)).min(0.9);
         let s = d * spd + rng.int(0, spd as i64 - 1) as usize;
+        // Where each step lands: consecutive samples, or (day events) one
+        // step a night within 3 days, sometimes with a quiet day between.
+        let at: Vec<usize> = if opts.day_events {
+            match k {
+                1 => vec![0],
+                2 => vec![0, rng.int(1, 2) as usize * spd],
+                _ => vec![0, spd, 2 * spd],
+            }
+        } else {
+            (0..k).collect()
+        };
         for (j, part) in split(f, k, rng).into_iter().enumerate() {
-            if s + j < steps {
-                ev[s + j].cut = part;
+            if s + at[j] < steps {
+                ev[s + at[j]].cut = part;
             }
         }
+        let note = if opts.day_events {
+            format!(
+                "unexplained loss in {k} step(s) over {} day(s)",
+                at[k - 1] / spd + 1
+            )
+        } else {
+            format!("unexplained loss over {k} sample(s)")
+        };
         pending.push(PendingLabel {
             step: s,
-            end_step: s + k - 1,
+            end_step: s + at[k - 1],
             kind: "loss",
-            note: format!("unexplained loss over {k} sample(s)"),
+            note,
             drop_pct: 100.0 * f,
             objects_exact: None,
         });
     }
     // Transient dips that recover within 1–3 samples; some are zero readings.
     for _ in 0..active(0.35) {
-        let Some(d) = place(1, rng) else { continue };
-        let len = rng.int(1, 3) as usize;
+        let Some(d) = place(if opts.day_events { 3 } else { 1 }, rng) else {
+            continue;
+        };
+        // Samples the dip lasts: 1–3 samples, or (day events) 1–3 days.
+        let len = if opts.day_events {
+            rng.int(spd as i64, 3 * spd as i64) as usize
+        } else {
+            rng.int(1, 3) as usize
+        };
         let zero = rng.chance(0.3);
         let f = if zero {
             1.0
@@ -445,10 +528,17 @@ fn simulate(
                 ev[s + j].obs_mult = Some(1.0 - f);
             }
         }
-        let note = if zero {
-            format!("zero reading for {len} sample(s), then back")
-        } else {
-            format!("dip for {len} sample(s), then restored")
+        let note = match (zero, opts.day_events) {
+            (true, false) => format!("zero reading for {len} sample(s), then back"),
+            (false, false) => format!("dip for {len} sample(s), then restored"),
+            (true, true) => format!(
+                "zero readings for {:.1} day(s), then back",
+                len as f64 / spd as f64
+            ),
+            (false, true) => format!(
+                "dip for {:.1} day(s), then restored",
+                len as f64 / spd as f64
+            ),
         };
         pending.push(PendingLabel {
             step: s,
@@ -580,6 +670,16 @@ fn simulate(
     let mut today = (0.0, 0.0);
     let mut truth: Vec<(f64, f64)> = Vec::with_capacity(steps);
     let intraday = intraday_weights(spd);
+    // Nightly retention purge: scratch data (2–10 % of the store a day)
+    // ingested with the day's work and purged at a fixed hour of the night.
+    let mut srng = Rng::new(event_seed ^ 0x5A77_007E);
+    let (saw_amp, purge_sub) = if opts.sawtooth {
+        (srng.range(0.02, 0.10), (srng.int(0, 4) as usize * spd) / 24)
+    } else {
+        (0.0, 0)
+    };
+    let mut scratch = 0.0;
+    let mut scratch_obs: Vec<f64> = Vec::new();
     // Harder shapes: more noise, events kept at the sizes of ordinary noise.
     // Measurement jitter scales fully; the day-to-day variation of ingest and
     // churn grows more gently so their distributions keep a realistic shape.
@@ -620,6 +720,12 @@ fn simulate(
         }
         level = (level + ingest - removed).max(0.0);
         objects = (objects + ingest_objects - removed_objects).max(0.0);
+        if opts.sawtooth {
+            if sub == purge_sub {
+                scratch = 0.0;
+            }
+            scratch += saw_amp * level * part;
+        }
         today.0 += ingest;
         today.1 += ingest_objects;
         if step >= (first_day * spd) as i64 {
@@ -638,6 +744,9 @@ fn simulate(
             level *= keep;
             objects *= keep;
             truth.push((level, objects));
+            if opts.sawtooth {
+                scratch_obs.push(scratch);
+            }
         }
     }
 
@@ -660,6 +769,17 @@ fn simulate(
             *o = false;
         }
     }
+    if opts.cadence_switch && spd > 1 {
+        // Daily (the midnight reading only) before the switch for even
+        // series, after it for odd ones.
+        let switch = days / 2 * spd;
+        let daily_first = idx % 2 == 0;
+        for (s, o) in observed.iter_mut().enumerate() {
+            if (s < switch) == daily_first && s % spd != 0 {
+                *o = false;
+            }
+        }
+    }
     for &s in &forced_steps {
         observed[s] = true;
     }
@@ -668,6 +788,7 @@ fn simulate(
     for s in first_day * spd..steps {
         let (lv, ob) = truth[s - first_day * spd];
         let mult = ev[s].obs_mult.unwrap_or(1.0);
+        let lv = lv + scratch_obs.get(s - first_day * spd).copied().unwrap_or(0.0);
         let noisy = lv * mult * (jitter * rng.normal()).exp();
         if !observed[s] {
             continue;
