@@ -169,10 +169,13 @@ impl Args for ThresholdFlags {
     fn augment_args(cmd: clap::Command) -> clap::Command {
         THRESHOLDS.iter().fold(cmd, |cmd, t| {
             let long: &'static str = Box::leak(t.name.replace('_', "-").into_boxed_str());
+            let mut arg = clap::Arg::new(t.name).long(long);
+            if let Some(alias) = t.alias {
+                arg =
+                    arg.alias(Box::leak(alias.replace('_', "-").into_boxed_str()) as &'static str);
+            }
             cmd.arg(
-                clap::Arg::new(t.name)
-                    .long(long)
-                    .value_name(t.unit.value_name())
+                arg.value_name(t.unit.value_name())
                     .help(t.help)
                     .value_parser(clap::builder::ValueParser::new(move |s: &str| {
                         t.unit.parse(s)

@@ -541,7 +541,7 @@ pub fn default_toml() -> String {
             detect.push_str(line);
             detect.push('\n');
         }
-        detect.push_str(&format!("{} = {}\n", t.name, t.default));
+        detect.push_str(&format!("{} = {}\n", t.name, t.default.toml()));
     }
     format!(
         r#"# shrinkwatch configuration. Every key is optional; flags on the command line

@@ -390,7 +390,7 @@ fn configuration_errors_are_printed_once() {
     for args in [flag, file] {
         let (code, out, err) = run(&refs(&args), &[]);
         assert_eq!(code, 2, "{out}{err}");
-        assert_eq!(err.matches("max_drop_samples").count(), 1, "{err}");
+        assert_eq!(err.matches("`max_drop`").count(), 1, "{err}");
         assert_eq!(err.lines().count(), 1, "{err}");
     }
     // an unknown key: one message, with the file, line and key

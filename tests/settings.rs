@@ -41,7 +41,7 @@ fn every_threshold_has_a_flag_a_documented_key_validation_and_a_tuning_entry() {
             "{flag} missing from scan --help"
         );
         // a key with its default and its documentation just above it
-        let key = format!("{} = {}", t.name, t.default);
+        let key = format!("{} = {}", t.name, t.default.toml());
         let at = lines
             .iter()
             .position(|l| *l == key)

@@ -313,7 +313,7 @@ pub struct ChartOptions {
     /// When the findings were detected (marked when inside a chart's range).
     pub detected_at: i64,
     /// Samples after a drop drawn with the expected band.
-    pub recovery_samples: usize,
+    pub recovery_secs: i64,
     /// Size in pixels.
     pub size: (u32, u32),
 }
@@ -331,7 +331,7 @@ pub fn render_findings(
 ) -> Result<(), ChartError> {
     let ChartOptions {
         detected_at,
-        recovery_samples,
+        recovery_secs,
         size,
     } = *opts;
     std::fs::create_dir_all(dir.join("charts")).map_err(|e| ChartError::Draw(e.to_string()))?;
@@ -373,7 +373,7 @@ pub fn render_findings(
                 focus: Some(f),
                 plans: planned::for_series(plans, s.key),
                 detected: Some(detected_at),
-                recovery_samples,
+                recovery_secs,
             };
             let r = series::render(&dir.join(name), &chart, size).map(|_| ());
             progress.inc(1);
@@ -540,7 +540,7 @@ mod tests {
                 reason: "disposal".into(),
             }],
             detected: Some(series.times[151]),
-            recovery_samples: 3,
+            recovery_secs: 3 * 86_400,
         };
         let layout = render(&path, &chart, (1200, 700)).unwrap();
         let (w, h, px) = decode(&path);

@@ -38,7 +38,7 @@ pub struct SeriesChart<'a> {
     /// When the focus was detected, if that is inside the range.
     pub detected: Option<i64>,
     /// Samples after the drop over which recovery was judged.
-    pub recovery_samples: usize,
+    pub recovery_secs: i64,
 }
 
 /// Where things ended up, for tests and callers.
@@ -383,7 +383,7 @@ pub fn render(path: &Path, c: &SeriesChart, size: (u32, u32)) -> Result<Layout, 
 /// before × exp(expected change per interval × k), ±3σ√k.
 fn expected_band(f: &Finding, c: &SeriesChart) -> Vec<(f64, f64, f64)> {
     let step = c.step_secs.max(1) as f64;
-    let span = (f.end_ts - f.before_ts) as f64 + c.recovery_samples as f64 * step;
+    let span = (f.end_ts - f.before_ts) as f64 + c.recovery_secs as f64;
     let n = ((span / step).ceil() as usize).clamp(1, 2_000);
     let Some(trace) = &f.trace else {
         return Vec::new();

@@ -118,7 +118,7 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
     };
     let opts = charts::ChartOptions {
         detected_at: now,
-        recovery_samples: inputs.config.detect.recovery_samples,
+        recovery_secs: inputs.config.detect.recovery,
         size: out.chart_size,
     };
     let published = publish(run, findings, &|dir, findings, only| {

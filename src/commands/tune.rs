@@ -200,7 +200,8 @@ fn write_trials(
 ) -> Result<()> {
     let mut w =
         csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
-    let names: Vec<&str> = swept().iter().map(|t| t.name).collect();
+    let cols = swept();
+    let names: Vec<&str> = cols.iter().map(|t| t.name).collect();
     let mut header: Vec<String> = names.iter().map(|n| n.to_string()).collect();
     header.extend(
         [
@@ -215,10 +216,9 @@ fn write_trials(
     );
     w.write_record(&header)?;
     for t in trials {
-        let v = serde_json::to_value(&t.params)?;
-        let mut rec: Vec<String> = names
+        let mut rec: Vec<String> = cols
             .iter()
-            .map(|n| v.get(*n).map(|x| x.to_string()).unwrap_or_default())
+            .map(|c| (c.get)(&t.params).to_string())
             .collect();
         let s = &t.tune;
         rec.extend(

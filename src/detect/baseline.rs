@@ -1,7 +1,7 @@
 //! The normal behaviour of a series just before a point in time: a robust,
 //! weekday-aware model of its sample-to-sample change.
 //!
-//! Method: over a trailing window (`baseline_days`) of log-changes
+//! Method: over a trailing window (`baseline`) of log-changes
 //! `c_j = ln v_j − ln v_{j−1}`, leaving out changes across gaps and
 //! changes that belong to earlier incidents, the expected change of a slot of
 //! the week (weekday for daily data; hour-of-week for sub-daily data) is the

@@ -9,7 +9,7 @@
 //! "Input"): a series with several readings a day is first summarised per
 //! UTC day ([`daily`]: each day's minimum, and its last reading for recovery)
 //! and the engine runs on that daily series, mapping every index back to the
-//! raw samples; `max_drop_samples` and `recovery_samples` are read as days.
+//! raw samples; `max_drop` and `recovery` are durations.
 //!
 //! Method (a robust change test, in the spirit of a one-sided CUSUM restarted
 //! at each candidate, Page 1954, with MAD-based scale, Hampel 1974):
@@ -17,13 +17,13 @@
 //!    depend on the unit and a level shift leaves later changes untouched (a
 //!    zero reading counts as a ~100 % drop).
 //! 2. For a candidate reduction, learn the series' normal change from the
-//!    trailing `baseline_days` ([`baseline::Baseline`]): weekday-aware, aware
+//!    trailing `baseline` ([`baseline::Baseline`]): weekday-aware, aware
 //!    of a slow decline under way, leaving out gaps and earlier incidents. A
 //!    change across a gap is compared with the sum of the skipped intervals'
 //!    expectations.
 //! 3. A drop is the run of consecutive decreasing samples, from a candidate on, whose change
 //!    is at least `step_z` robust σ below expectation, together with further
-//!    such steps each within `max_drop` (`max_drop_samples` days) of the one
+//!    such steps each within `max_drop` of the one
 //!    before, over flat or growing readings, while the level stays down (a
 //!    loss landing in nightly batches is one incident); a leading step below
 //!    `min_drop_pct` that carries less than 1 / (4 × max_drop) of it, or is
@@ -43,7 +43,7 @@
 //!    (drops in one window share that budget; a blank size explains any drop);
 //!    otherwise a drop whose level is back on its expected path (short of at
 //!    most 1 − `recovery_fraction` of what was lost, or of the noise when that
-//!    is smaller than half the shortfall) within `recovery` (`recovery_samples`
+//!    is smaller than half the shortfall) within `recovery` (
 //!    days after the drop's last step; the first reading after a collection
 //!    gap that began within it also counts) is transient; everything else is
 //!    a loss.
@@ -380,10 +380,10 @@ impl<'a> Engine<'a> {
             g[i] = if dt == cad.step { 1 } else { cad.intervals(dt) };
         }
         let slot = times.iter().map(|&t| cad.slot(t)).collect();
-        // max_drop is `max_drop_samples` days: that many intervals of a daily
+        // max_drop is a duration: that many intervals of a daily
         // (or summarised) series, at least one interval of a coarser one.
-        let k_max = ((p.max_drop_samples as i64 * DAY) / cad.step.max(1)).max(1) as usize;
-        let recovery_secs = p.recovery_samples as i64 * DAY;
+        let k_max = (p.max_drop / cad.step.max(1)).max(1) as usize;
+        let recovery_secs = p.recovery;
         // A window of ≤ k changes can only fall min_drop_pct below its
         // expected path if one of its changes alone falls min_drop_pct / k
         // below its expectation, which is rarely above the largest
@@ -441,7 +441,7 @@ impl<'a> Engine<'a> {
             slot,
             excluded: vec![false; n],
             plan_used: vec![0.0; plans.len()],
-            window_secs: (p.baseline_days * 86_400.0) as i64,
+            window_secs: p.baseline,
             scratch: baseline::FitScratch::default(),
             pairs: Vec::new(),
             recent: Vec::new(),
@@ -766,7 +766,7 @@ impl<'a> Engine<'a> {
                         f64::NAN,
                         f64::NAN,
                         f64::NAN,
-                        "gradual: longer than max_drop_samples",
+                        "gradual: longer than max_drop",
                     );
                     i = j + 1;
                     continue;

@@ -21,16 +21,18 @@ pub struct DetectParams {
     /// Significance: a reduction is unusual when the one-sided p-value of its
     /// shortfall against the series' own recent changes is at most this.
     pub alpha: f64,
-    /// A sudden reduction happens within at most this many samples.
-    pub max_drop_samples: usize,
-    /// A reduction that regains its level within this many samples after it
-    /// ends is `transient`, otherwise `loss`.
-    pub recovery_samples: usize,
+    /// A sudden reduction happens within this time (seconds), from the last
+    /// reading before it to its last step; steps each within it of the
+    /// previous one are one incident.
+    pub max_drop: i64,
+    /// A reduction whose level is back on its expected path within this time
+    /// (seconds) after it ends is `transient`, otherwise `loss`.
+    pub recovery: i64,
     /// Share of the drop (0–1) that must come back for a recovery.
     pub recovery_fraction: f64,
-    /// Length of the trailing window, in days, from which the normal change
+    /// Length of the trailing window (seconds) from which the normal change
     /// of a series is learned.
-    pub baseline_days: f64,
+    pub baseline: i64,
     /// Fewest usable changes in the baseline window before anything is tested.
     pub min_history: usize,
     /// A sample belongs to a drop when its change is at least this many robust
@@ -88,6 +90,17 @@ pub fn duration_text(secs: i64) -> String {
     format!("{secs}s")
 }
 
+/// `84 days`, `36 hours`, `2 weeks` (for prose).
+pub fn duration_words(secs: i64) -> String {
+    let (n, unit) = match secs {
+        s if s % DAY == 0 => (s / DAY, "day"),
+        s if s % 3600 == 0 => (s / 3600, "hour"),
+        s if s % 60 == 0 => (s / 60, "minute"),
+        s => (s, "second"),
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
 /// Parses a duration: a number with `s`, `m`, `h`, `d` or `w` (`36h`,
 /// `1.5d`); a bare number is a number of days (what the sample counts of
 /// earlier versions meant on daily data).
@@ -122,6 +135,14 @@ pub fn parse_duration(s: &str) -> Result<i64, String> {
 }
 
 impl Value {
+    /// As written in a TOML file (durations quoted: `"3d"`).
+    pub fn toml(self) -> String {
+        match self {
+            Value::Secs(_) => format!("\"{self}\""),
+            _ => self.to_string(),
+        }
+    }
+
     /// As a number (whole numbers and booleans too, for ranges and grids).
     pub fn as_f64(self) -> f64 {
         match self {
@@ -248,7 +269,7 @@ impl Range {
 /// How `tune` treats a threshold.
 #[derive(Debug, Clone, Copy)]
 pub enum Tuning {
-    /// Swept over these values.
+    /// Swept over these values (durations in days).
     Grid(&'static [f64]),
     /// Not swept, and why.
     Fixed(&'static str),
@@ -261,6 +282,8 @@ pub enum Tuning {
 pub struct Threshold {
     /// Flag (with `-` for `_`) and configuration key.
     pub name: &'static str,
+    /// An earlier name still accepted (flag and key).
+    pub alias: Option<&'static str>,
     /// One line for `--help`.
     pub help: &'static str,
     /// The comment above the key in the default configuration.
@@ -299,9 +322,22 @@ impl Threshold {
     }
 }
 
-/// Looks a threshold up by name.
+/// Looks a threshold up by name (or its earlier name).
 pub fn threshold(name: &str) -> Option<&'static Threshold> {
-    THRESHOLDS.iter().find(|t| t.name == name)
+    THRESHOLDS
+        .iter()
+        .find(|t| t.name == name || t.alias == Some(name))
+}
+
+/// Earlier names of thresholds that became durations: a bare number there
+/// is a number of days, which is what the sample counts meant on daily data.
+const fn alias_of(name: &str) -> Option<&'static str> {
+    match name.as_bytes() {
+        b"max_drop" => Some("max_drop_samples"),
+        b"recovery" => Some("recovery_samples"),
+        b"baseline" => Some("baseline_days"),
+        _ => None,
+    }
 }
 
 /// Values of the fields' own types in and out of [`Value`].
@@ -374,6 +410,7 @@ macro_rules! threshold {
     ($field:ident, $unit:ident, $default:expr, $range:expr, $tuning:expr, help: $help:literal, doc: $doc:literal) => {
         Threshold {
             name: stringify!($field),
+            alias: alias_of(stringify!($field)),
             help: $help,
             doc: $doc,
             unit: Unit::$unit,
@@ -403,31 +440,31 @@ pub static THRESHOLDS: &[Threshold] = &[
         Tuning::Grid(&[1e-2, 1e-3, 1e-4, 1e-6]),
         help: "Significance level of the one-sided test",
         doc: "Significance: one-sided p-value of the shortfall against the series' own\nrecent changes must be at most this."),
-    threshold!(max_drop_samples, Samples, Value::Int(3),
-        range(1.0, true, 50.0, true, "a whole number from 1 to 50"),
+    threshold!(max_drop, Duration, Value::Secs(3 * DAY),
+        range(3600.0, true, 50.0 * 86_400.0, true, "a duration from 1h to 50d"),
         Tuning::Grid(&[1.0, 2.0, 3.0, 5.0]),
-        help: "A sudden reduction happens within at most this many samples",
-        doc: "A sudden reduction happens within at most this many samples."),
-    threshold!(recovery_samples, Samples, Value::Int(3),
-        range(0.0, true, 1000.0, true, "a whole number from 0 to 1000"),
+        help: "A sudden reduction happens within this time (36h, 3d; a bare number is days); steps within it of each other are one incident",
+        doc: "A sudden reduction happens within this time (36h, 3d, 1w; a bare number is\ndays), from the last reading before it to its last step, at any sampling\ncadence; reductions that follow each other within it are one incident.\n(`max_drop_samples = N`, the earlier name, is read as N days.)"),
+    threshold!(recovery, Duration, Value::Secs(3 * DAY),
+        range(0.0, true, 1000.0 * 86_400.0, true, "a duration from 0 to 1000d"),
         Tuning::Grid(&[1.0, 2.0, 3.0, 5.0]),
-        help: "Samples after a drop within which a recovery makes it transient",
-        doc: "A reduction that regains its level within this many samples is `transient`."),
+        help: "A reduction back on its expected path within this time after it ends is transient (3d; 0 = never)",
+        doc: "A reduction whose level is back on its expected path within this time after\nit ends is `transient`, at any cadence (0 = never). (`recovery_samples = N`,\nthe earlier name, is read as N days.)"),
     threshold!(recovery_fraction, Fraction, Value::Num(0.9),
         range(0.0, false, 1.0, true, "a fraction in (0, 1]"),
         Tuning::Fixed("what counts as back is a definition, not a fit"),
         help: "Share of the drop that must come back to count as recovered (0-1]",
         doc: "Share of the drop (0-1) that must come back to count as recovered."),
-    threshold!(baseline_days, Days, Value::Num(84.0),
-        range(1.0, true, 3660.0, true, "a number of days from 1 to 3660"),
+    threshold!(baseline, Duration, Value::Secs(84 * DAY),
+        range(86_400.0, true, 3660.0 * 86_400.0, true, "a duration from 1d to 3660d"),
         Tuning::Grid(&[28.0, 56.0, 84.0, 168.0]),
-        help: "Days of history used to learn each series' normal change",
-        doc: "Days of history from which each series' normal change is learned."),
+        help: "History used to learn each series' normal change (12w, 84d; a bare number is days)",
+        doc: "History from which each series' normal change is learned (12w, 84d; a bare\nnumber is days). (`baseline_days = N`, the earlier name, is read as N days.)"),
     threshold!(min_history, Count, Value::Int(14),
         range(2.0, true, 10_000.0, true, "a whole number from 2 to 10000"),
         Tuning::Fixed("how much history a test needs, not a fit"),
-        help: "Fewest usable changes before a series is tested",
-        doc: "Fewest usable changes in that window before anything is tested."),
+        help: "Fewest usable daily changes (days of history; intervals for series read less often) before a series is tested",
+        doc: "Fewest usable changes in that window before anything is tested: daily\nchanges (sub-daily series are summarised per day), or intervals for series\nread less often than daily."),
     threshold!(step_z, Sigmas, Value::Num(2.0),
         range(0.0, true, 100.0, true, "a number from 0 to 100"),
         Tuning::Grid(&[1.5, 2.0, 3.0]),
@@ -462,10 +499,10 @@ impl Default for DetectParams {
             min_drop_pct: 0.0,
             min_drop_bytes: 0,
             alpha: 0.0,
-            max_drop_samples: 0,
-            recovery_samples: 0,
+            max_drop: 0,
+            recovery: 0,
             recovery_fraction: 0.0,
-            baseline_days: 0.0,
+            baseline: 0,
             min_history: 0,
             step_z: 0.0,
             extreme_margin: 0.0,
@@ -511,12 +548,12 @@ impl DetectParams {
     /// The method in one paragraph with these values, for a report.
     pub fn method(&self) -> String {
         format!(
-            "Each series' sample-to-sample change is compared with its own normal change over the previous {} days (robust median and spread per weekday, leaving out gaps and earlier incidents). A finding is a drop within {} samples of at least {}% (both as observed and beyond the normal change) whose one-sided p-value is at most {}. A drop that comes back within {} samples is transient; one inside a planned window and within its expected size (+{}% of it, +{} percentage points) is planned. Sizes use decimal units (1 TB = 10^12 bytes); times are UTC unless marked BST/GMT.",
-            self.baseline_days,
-            self.max_drop_samples,
+            "Each series' change is compared with its own normal change over the previous {} (robust median and spread per weekday, leaving out gaps and earlier incidents; readings taken more than once a day are summarised per day). A finding is a drop within {} of at least {}% of the level the series should have had (both as observed and beyond the normal change) whose one-sided p-value is at most {}; drops that follow each other within that time are one incident. A drop back on its expected path within {} is transient; one inside a planned window and within its expected size (+{}% of it, +{} percentage points) is planned. Sizes use decimal units (1 TB = 10^12 bytes); times are UTC unless marked BST/GMT.",
+            duration_words(self.baseline),
+            duration_words(self.max_drop),
             self.min_drop_pct,
             self.alpha,
-            self.recovery_samples,
+            duration_words(self.recovery),
             self.planned_tolerance_rel * 100.0,
             self.planned_tolerance_pct
         )
@@ -525,7 +562,7 @@ impl DetectParams {
     /// How a finding was tested, for a referral: "N robust standard
     /// deviations below this store's normal change over the previous D days".
     pub fn baseline_span(&self) -> String {
-        format!("the previous {} days", self.baseline_days)
+        format!("the previous {}", duration_words(self.baseline))
     }
 
     /// The value of a threshold by name.
@@ -600,15 +637,16 @@ mod tests {
 
     #[test]
     fn out_of_range_values_name_their_key() {
+        // the earlier name finds the duration; a bare 72 is 72 days
         let t = threshold("max_drop_samples").unwrap();
         let e = DetectParams::default()
             .with(t, Value::Int(72))
             .validate()
             .unwrap_err();
-        assert_eq!(e.key, "max_drop_samples");
+        assert_eq!(e.key, "max_drop");
         assert_eq!(
             e.to_string(),
-            "invalid value 72 for `max_drop_samples`: must be a whole number from 1 to 50"
+            "invalid value 72d for `max_drop`: must be a duration from 1h to 50d"
         );
         let a = threshold("alpha").unwrap();
         assert!(DetectParams::default()
