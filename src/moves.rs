@@ -6,9 +6,9 @@
 //! the first reading after the window when a target is only measured late),
 //! in bytes and, where every store counts them, objects. A migration is
 //! planned to lose nothing, so a shortfall beyond the targets' own noise
-//! (2σ of their daily changes over the window) and at least half of the
-//! source's `min_drop_pct` (and `min_drop_bytes`) is a `loss` attributed to
-//! the migration; a move where everything arrived is reported
+//! (2σ of their daily changes over the window) and lost by the source's
+//! thresholds (`DetectParams::move_lost`) is a `loss` attributed to the
+//! migration; a move where everything arrived is reported
 //! for the record (`planned`, with what arrived), even when the source was
 //! emptied or fell by more than the plan said. A window still open reports
 //! what has left and arrived so far and is judged when it closes.
@@ -221,18 +221,18 @@ pub fn apply(
         };
         let moved_to = names.join("; ");
         let p = thresholds.for_series(&set.key_names, source.key);
-        // A migration is planned to lose nothing: a shortfall is a loss when
-        // it is beyond the targets' own noise (2σ), at least half of
-        // `min_drop_pct` of the source (and `min_drop_bytes`), and, where
-        // every store counts files, short in files too (a small move into a
-        // large, fast-growing store is lost in its byte noise; its file
-        // count still shows what arrived).
-        let floor = p.min_drop_pct / 2.0;
+        // A shortfall beyond the targets' own noise (2σ) that the source's
+        // thresholds call lost (`DetectParams::move_lost`; where every store
+        // counts files, short in files too: a small move into a large,
+        // fast-growing store is lost in its byte noise, its file count
+        // still shows what arrived).
         let lost = !r.open
             && r.shortfall_bytes() > 2.0 * r.noise_bytes
-            && r.shortfall_pct() >= floor
-            && r.shortfall_bytes() >= p.min_drop_bytes as f64
-            && r.shortfall_objects_pct().is_none_or(|o| o >= floor);
+            && p.move_lost(
+                r.shortfall_pct(),
+                r.shortfall_bytes(),
+                r.shortfall_objects_pct(),
+            );
         // the source's findings in the window
         let inside: Vec<usize> = findings
             .iter()

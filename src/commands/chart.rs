@@ -75,7 +75,7 @@ pub fn run(args: &ChartArgs) -> Result<Outcome> {
         focus: None,
         plans: planned::for_series(&plans, s.key),
         detected: None,
-        recovery_secs: inputs.config.detect.recovery,
+        recovery_secs: inputs.config.detect.recovery_secs(),
     };
     let out = args.out.clone().unwrap_or_else(|| {
         let d = |t: i64| {

@@ -118,7 +118,7 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
     };
     let opts = charts::ChartOptions {
         detected_at: now,
-        recovery_secs: inputs.config.detect.recovery,
+        recovery_secs: inputs.config.detect.recovery_secs(),
         size: out.chart_size,
     };
     let published = publish(run, findings, &|dir, findings, only| {

@@ -545,6 +545,22 @@ impl DetectParams {
         now - was > min || (now > 1.5 * was && now - was >= min / 2.0)
     }
 
+    /// Whether a migration's shortfall (what left a source and never
+    /// arrived, in percent of the source and in bytes; in percent of its
+    /// files where every store counts them) is a loss: a migration is
+    /// planned to lose nothing, so at least half of `min_drop_pct` (and
+    /// `min_drop_bytes`) is enough, in bytes and, where known, in files.
+    pub fn move_lost(&self, pct: f64, bytes: f64, files_pct: Option<f64>) -> bool {
+        let floor = self.min_drop_pct / 2.0;
+        pct >= floor && bytes >= self.min_drop_bytes as f64 && files_pct.is_none_or(|o| o >= floor)
+    }
+
+    /// How long after a drop the charts show the expected path (the
+    /// recovery window), in seconds.
+    pub fn recovery_secs(&self) -> i64 {
+        self.recovery
+    }
+
     /// The method in one paragraph with these values, for a report.
     pub fn method(&self) -> String {
         format!(
