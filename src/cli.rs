@@ -79,6 +79,11 @@ pub struct InputArgs {
     /// [default: 90% of the memory available when the run starts]
     #[arg(long, value_name = "SIZE", value_parser = crate::ingest::limits::parse_size)]
     pub max_memory: Option<u64>,
+    /// Also scan, per force (the first key column), the sum of its series as
+    /// a derived series `FORCE/(force total)`, so a loss hidden by moves
+    /// between its stores still shows. Not with --shard.
+    #[arg(long)]
+    pub totals: bool,
     /// Read from a live Prometheus server (its base URL, e.g.
     /// http://prometheus:9090) with the range query --query, besides any
     /// --input files.
@@ -500,6 +505,7 @@ impl InputArgs {
             },
             thresholds,
             max_memory: self.max_memory,
+            totals: self.totals,
             config_file: self.config.clone(),
             prometheus,
             sources: SourceOptions {

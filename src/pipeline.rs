@@ -37,6 +37,8 @@ pub struct Inputs {
     pub thresholds: Thresholds,
     /// `--max-memory`, in bytes.
     pub max_memory: Option<u64>,
+    /// `--totals`: add each force's total as a derived series.
+    pub totals: bool,
     /// The configuration file (`--config`), if any, for messages.
     pub config_file: Option<PathBuf>,
     /// A live Prometheus range query (`--prometheus`), read after the files.
@@ -65,7 +67,7 @@ pub fn load_shard(
         ingest::expand_inputs(&inputs.paths)?
     };
     ingest::limits::check(&files, shard, inputs.max_memory)?;
-    let ing = ingest::ingest_sources(
+    let mut ing = ingest::ingest_sources(
         &files,
         inputs.prometheus.as_ref(),
         &inputs.config.columns,
@@ -73,6 +75,17 @@ pub fn load_shard(
         &inputs.sources,
     )?;
     no_usable_row(&ing, shard)?;
+    if inputs.totals {
+        if shard.is_some() {
+            bail!(
+                "--totals cannot be combined with --shard: a shard holds only part of each force"
+            );
+        }
+        let (set, added) = ing.set.with_totals();
+        ing.set = set;
+        ing.counts.series = ing.set.len() as u64;
+        crate::log::debug(format!("{added} force total(s) added as derived series"));
+    }
     let plans = match &inputs.planned {
         Some(p) => planned::read(p, &inputs.config.columns.keys)?,
         None => Vec::new(),

@@ -145,3 +145,93 @@ fn emptying_a_store_without_a_target_or_into_a_target_that_never_grew_is_a_loss(
     assert_eq!(code, 1);
     assert!(rows.iter().any(|r| r["system"] == "Old store"), "{rows:?}");
 }
+
+/// A force whose `Old store` moves half of itself into `New store` (a plan
+/// explains the fall), while `New store` loses 5 % of its own data the same
+/// night: each store alone shows nothing unexplained (the new store grew),
+/// the force's total shows the loss.
+fn hidden_loss(dir: &Path) -> (PathBuf, PathBuf) {
+    let mut out = String::from("timestamp,force,system,bytes,objects\n");
+    let start = chrono::NaiveDate::from_ymd_opt(2021, 1, 1).unwrap();
+    let (mut old, mut new) = (4.0e13_f64, 2.0e13_f64);
+    for d in 0..120usize {
+        let wiggle = (((d * 7919) % 11) as f64 - 5.0) * 1e-4;
+        old *= 1.001 + wiggle;
+        new *= 1.0012 - wiggle / 2.0;
+        if d == 100 {
+            let moved = old * 0.5;
+            old -= moved;
+            new = new * 0.95 + moved;
+        }
+        let date = (start + chrono::Duration::days(d as i64)).format("%Y-%m-%d");
+        out.push_str(&format!(
+            "{date},Kent Police,Old store,{old:.0},{:.0}\n{date},Kent Police,New store,{new:.0},{:.0}\n",
+            old / 1.0e6,
+            new / 1.0e6
+        ));
+    }
+    let input = dir.join("hidden.csv");
+    std::fs::write(&input, out).unwrap();
+    let plan = dir.join("plan-hidden.csv");
+    std::fs::write(
+        &plan,
+        "force,system,start,end,expected_drop_pct,reason\nKent Police,Old store,2021-04-11,2021-04-11,50,archive to the new store\n",
+    )
+    .unwrap();
+    (input, plan)
+}
+
+#[test]
+fn force_totals_show_a_loss_hidden_by_a_move_inside_the_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (input, plan) = hidden_loss(d);
+    let (code, rows) = losses(d, &input, &plan);
+    assert_eq!(code, 0, "no store alone shows it: {rows:?}");
+    let with = d.join("totals");
+    std::fs::create_dir_all(&with).unwrap();
+    let (code, out, err) = nightly(
+        &with,
+        &input,
+        &[
+            "--no-charts",
+            "--planned",
+            plan.to_str().unwrap(),
+            "--totals",
+        ],
+        &[],
+    );
+    assert_eq!(code, 1, "{out}{err}");
+    let rows: Vec<_> = read_csv(&with.join("reports/tonight/findings.csv"))
+        .into_iter()
+        .filter(|r| r["kind"] == "loss")
+        .collect();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(
+        (rows[0]["force"].as_str(), rows[0]["system"].as_str()),
+        ("Kent Police", "(force total)")
+    );
+    assert_eq!(rows[0]["start"], "2021-04-11");
+    let pct: f64 = rows[0]["drop_pct"].parse().unwrap();
+    assert!(
+        (1.0..2.5).contains(&pct),
+        "about 5 % of a third of the force: {pct}"
+    );
+    // not with shards
+    let (code, _, err) = common::run(
+        &[
+            "scan",
+            "--input",
+            input.to_str().unwrap(),
+            "--totals",
+            "--shard",
+            "1/2",
+        ],
+        &[],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--totals cannot be combined with --shard"),
+        "{err}"
+    );
+}

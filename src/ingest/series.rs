@@ -51,6 +51,9 @@ impl Series<'_> {
     }
 }
 
+/// The key value that marks a derived force total (`--totals`).
+pub const TOTAL_KEY: &str = "(force total)";
+
 impl SeriesSet {
     /// Number of series.
     pub fn len(&self) -> usize {
@@ -83,6 +86,68 @@ impl SeriesSet {
     /// Finds a series by its `KEY1/KEY2` label.
     pub fn find(&self, label: &str) -> Option<usize> {
         self.keys.iter().position(|k| k.join("/") == label)
+    }
+
+    /// Adds, for every value of the first key column held by two or more
+    /// series, a derived series: their sum, keyed by that value and
+    /// [`TOTAL_KEY`] in the other key columns. At a time where any member
+    /// has read, each member counts with its latest reading, provided that
+    /// is at most two days old (a member silent for longer makes the total a
+    /// gap there, never a false drop). Objects are summed when every member
+    /// counts them. Returns the set and how many totals were added.
+    pub fn with_totals(&self) -> (SeriesSet, usize) {
+        let mut out = self.clone();
+        let mut groups: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+        for (i, k) in self.keys.iter().enumerate() {
+            if let Some(first) = k.first() {
+                if k.len() > 1 && k.iter().skip(1).all(|x| x != TOTAL_KEY) {
+                    groups.entry(first.as_str()).or_default().push(i);
+                }
+            }
+        }
+        let mut added = 0;
+        for (first, members) in groups.into_iter().filter(|(_, m)| m.len() > 1) {
+            let mut times: Vec<i64> = members
+                .iter()
+                .flat_map(|&i| self.get(i).times.iter().copied())
+                .collect();
+            times.sort_unstable();
+            times.dedup();
+            let objects = members.iter().all(|&i| self.get(i).objects.is_some());
+            let mut key = vec![first.to_string()];
+            key.extend(std::iter::repeat_n(
+                TOTAL_KEY.to_string(),
+                self.key_names.len() - 1,
+            ));
+            for &t in &times {
+                let mut bytes = 0.0;
+                let mut objs = 0.0;
+                let mut whole = true;
+                for &i in &members {
+                    let s = self.get(i);
+                    let at = s.times.partition_point(|&x| x <= t);
+                    match at.checked_sub(1) {
+                        Some(j) if t - s.times[j] <= 2 * 86_400 && s.bytes[j].is_finite() => {
+                            bytes += s.bytes[j];
+                            objs += s.objects.map_or(f64::NAN, |o| o[j]);
+                        }
+                        _ => {
+                            whole = false;
+                            break;
+                        }
+                    }
+                }
+                if whole {
+                    out.times.push(t);
+                    out.bytes.push(bytes);
+                    out.objects.push(if objects { objs } else { f64::NAN });
+                }
+            }
+            out.keys.push(key);
+            out.offsets.push(out.times.len());
+            added += 1;
+        }
+        (out, added)
     }
 
     /// Keeps only observations at or before `t` (for `--as-of` and replay).
