@@ -2,6 +2,7 @@
 //! [`style`]. Rendering needs no system fonts or libraries: the fonts are
 //! embedded and the bitmap backend encodes PNG itself.
 
+pub mod moves;
 pub mod overview;
 pub mod series;
 pub mod style;
@@ -257,6 +258,34 @@ pub fn anchors(findings: &[Finding]) -> Vec<String> {
     unique(findings, true)
 }
 
+/// The move chart of a migration loss: its source, its targets (as
+/// `moved_to` names them) and the planned window it fell in.
+fn move_chart<'a>(
+    f: &'a Finding,
+    set: &'a SeriesSet,
+    plans: &[PlannedRow],
+) -> Option<moves::MoveChart<'a>> {
+    let src = set.keys.iter().position(|k| *k == f.key)?;
+    let targets: Vec<_> = f
+        .moved_to
+        .split("; ")
+        .filter_map(|n| set.find(n))
+        .map(|i| set.get(i))
+        .collect();
+    let w = plans.iter().find(|r| {
+        r.key == f.key
+            && !r.moved_to.is_empty()
+            && r.window.start <= f.start_ts
+            && f.start_ts <= r.window.end
+    })?;
+    (!targets.is_empty()).then(|| moves::MoveChart {
+        finding: f,
+        source: set.get(src),
+        targets,
+        window: (w.window.start, w.window.end),
+    })
+}
+
 /// A title a person understands (on one line: names from the data have
 /// line breaks as spaces and control characters shown escaped).
 pub fn finding_title(f: &Finding) -> String {
@@ -351,6 +380,14 @@ pub fn render_findings(
         .enumerate()
         .filter(|(i, _)| only.get(*i).copied().unwrap_or(true))
         .try_for_each(|(_, (f, name))| {
+            // A migration that lost data: what left against what arrived.
+            if f.kind == Kind::Loss && !f.moved_to.is_empty() {
+                if let Some(c) = move_chart(f, set, plans) {
+                    let r = moves::render(&dir.join(name), &c, size);
+                    progress.inc(1);
+                    return r;
+                }
+            }
             // Only a finding this run's engine made can be drawn from the series.
             let Some(trace) = &f.trace else {
                 return Ok(());
@@ -380,7 +417,11 @@ pub fn render_findings(
             r
         })?;
     for (i, (f, name)) in findings.iter_mut().zip(names).enumerate() {
-        if only.get(i).copied().unwrap_or(true) && f.trace.is_some() {
+        let drawn = f.trace.is_some()
+            || (f.kind == Kind::Loss
+                && !f.moved_to.is_empty()
+                && move_chart(f, set, plans).is_some());
+        if only.get(i).copied().unwrap_or(true) && drawn {
             f.chart = name;
         }
     }
