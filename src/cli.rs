@@ -422,6 +422,14 @@ pub struct GenerateArgs {
     /// Multiply the rate of every kind of event (for short histories).
     #[arg(long, default_value_t = 1.0)]
     pub event_rate: f64,
+    /// Migrations between two stores of one force, each on a pair of
+    /// stores of its own (`moved_to` in planned.csv): even ones complete,
+    /// odd ones losing 5–20 % of what left; in one night or over up to 10
+    /// nights; some targets measured only after the window. 0 = none.
+    /// [default: 2 for the UK estate (one complete, one lossy), 0 with
+    /// --series]
+    #[arg(long, value_name = "N")]
+    pub moves: Option<usize>,
     /// Output format.
     #[arg(long, value_enum, default_value = "parquet")]
     pub format: Format,

@@ -8,7 +8,8 @@ use anyhow::{Context, Result};
 use polars::prelude::*;
 use std::path::Path;
 
-/// Generates and writes `observations.{parquet,csv}`, `planned.csv`, `labels.csv`.
+/// Generates and writes `observations.{parquet,csv}`, `planned.csv` (with
+/// `moved_to` for migrations), `labels.csv`.
 pub fn run(args: &GenerateArgs) -> Result<Outcome> {
     anyhow::ensure!(
         args.noise.is_finite() && args.noise > 0.0 && args.noise <= 100.0,
@@ -36,6 +37,14 @@ pub fn run(args: &GenerateArgs) -> Result<Outcome> {
         sawtooth: args.sawtooth,
         cadence_switch: args.cadence_switch,
         event_rate: args.event_rate,
+        // the UK estate (the shipped dataset) has a complete and a lossy
+        // move; a grid of --series N has none unless asked (sharded scans
+        // split a move's stores, see the README)
+        moves: args.moves.unwrap_or(if args.series.is_none() {
+            crate::generate::DEFAULT_MOVES
+        } else {
+            0
+        }),
     };
     let ds = generate(&opts);
     std::fs::create_dir_all(&args.out)
@@ -128,6 +137,7 @@ fn write_planned(ds: &Dataset, path: &Path) -> Result<()> {
         "end",
         "expected_drop_pct",
         "reason",
+        "moved_to",
     ])?;
     for p in &ds.planned {
         w.write_record([
@@ -139,6 +149,7 @@ fn write_planned(ds: &Dataset, path: &Path) -> Result<()> {
                 .map(|e| e.to_string())
                 .unwrap_or_default(),
             &p.reason,
+            &p.moved_to,
         ])?;
     }
     w.flush()?;

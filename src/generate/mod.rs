@@ -22,7 +22,7 @@ pub mod rng;
 
 use chrono::{Datelike, Duration, NaiveDate};
 use names::SystemProfile;
-pub use names::{FORCES, SYSTEMS};
+pub use names::{FORCES, MOVE_STORES, SYSTEMS};
 use rng::Rng;
 
 /// What to generate.
@@ -61,7 +61,16 @@ pub struct GenOptions {
     pub cadence_switch: bool,
     /// Multiplies the rate of every kind of event (short histories).
     pub event_rate: f64,
+    /// Migrations between two stores of one force (`moved_to` in the
+    /// planned file), on pairs of stores added to the estate: even ones
+    /// complete, odd ones lossy (5–20 % of what left never arrives), in one
+    /// night or spread over up to 10 nights, some targets only measured
+    /// after the window.
+    pub moves: usize,
 }
+
+/// Moves in the default dataset (the UK estate): one complete, one lossy.
+pub const DEFAULT_MOVES: usize = 2;
 
 impl Default for GenOptions {
     fn default() -> Self {
@@ -79,6 +88,7 @@ impl Default for GenOptions {
             sawtooth: false,
             cadence_switch: false,
             event_rate: 1.0,
+            moves: DEFAULT_MOVES,
         }
     }
 }
@@ -111,6 +121,9 @@ pub struct PlannedRow {
     pub expected_drop_pct: Option<f64>,
     /// Why.
     pub reason: String,
+    /// Where a migration moves the data (`SYSTEM` of the same force or
+    /// `FORCE/SYSTEM`); empty for ordinary windows.
+    pub moved_to: String,
 }
 
 /// A row of `labels.csv`: the truth about one event.
@@ -229,11 +242,183 @@ pub fn generate(opts: &GenOptions) -> Dataset {
             end: s + Duration::days(frng.int(1, 3)),
             expected_drop_pct: Some(0.0),
             reason: "Storage platform firmware upgrade (no data change expected)".into(),
+            moved_to: String::new(),
         });
     }
     ds.rows = collector_order(per_series, &mut root.fork(0xC011EC7));
+    // Moves, on store pairs of their own (the rest of the estate and its
+    // rows are the same with or without them).
+    let move_rows = moves(opts, start_secs, &root, &mut ds);
+    if !move_rows.is_empty() {
+        let extra = collector_order(move_rows, &mut root.fork(0x30E5_C011));
+        ds.rows = merge_by_time(std::mem::take(&mut ds.rows), extra);
+    }
     ds.labels.sort_by_key(|l| (l.series, l.ts));
     ds
+}
+
+/// Simulates `opts.moves` migrations, each between a pair of stores added
+/// to one force: the source is simulated first (what leaves it each night
+/// is recorded), then the target receives what arrives. Adds the series,
+/// planned windows (with `moved_to`) and labels to `ds`; returns the rows.
+fn moves(opts: &GenOptions, start_secs: i64, root: &Rng, ds: &mut Dataset) -> Vec<Vec<ObsRow>> {
+    let mut rows = Vec::new();
+    let mut mrng = root.fork(0x30E5);
+    let lead = if opts.days >= 200 { 90 } else { 45 };
+    let spd = opts.fixed_steps_per_day().unwrap_or(1);
+    for j in 0..opts.moves {
+        let lossy = j % 2 == 1;
+        let nights = if mrng.chance(0.5) {
+            1
+        } else {
+            mrng.int(2, 10) as usize
+        };
+        let share = if mrng.chance(0.5) {
+            1.0
+        } else {
+            mrng.range(0.6, 0.95)
+        };
+        let loss = if lossy { mrng.range(0.05, 0.2) } else { 0.0 };
+        let late = mrng.chance(0.3);
+        let last_day_extra = mrng.int(0, 2) as usize;
+        let hi = opts.days as i64 - 20 - (nights + last_day_extra) as i64;
+        if hi <= lead {
+            continue;
+        }
+        let day = mrng.int(lead, hi) as usize;
+        let last_day = day + nights - 1 + last_day_extra;
+        let (force, scale) = *mrng.pick(FORCES);
+        let (src_name, dst_name) = MOVE_STORES[j % MOVE_STORES.len()];
+        let round = j / MOVE_STORES.len();
+        let numbered = |n: &str| {
+            if round == 0 {
+                n.to_string()
+            } else {
+                format!("{n} {}", round + 1)
+            }
+        };
+        let (src_name, dst_name) = (numbered(src_name), numbered(dst_name));
+        let target_level = mrng.log_range(20e12, 300e12) * scale;
+        let source_level = target_level * mrng.range(0.6, 1.2);
+        let moved_to = if mrng.chance(0.3) {
+            format!("{force}/{dst_name}")
+        } else {
+            dst_name.clone()
+        };
+        let spec = |name: &str, level: f64, role: MoveRole| SeriesSpec {
+            force,
+            system: names::MIGRATION_STORE,
+            name: name.to_string(),
+            scale,
+            steps_per_day: spd,
+            commissioned: 0,
+            has_objects: true,
+            syp: false,
+            level: Some(level),
+            role: Some(role),
+        };
+        let src = spec(
+            &src_name,
+            source_level,
+            MoveRole::Source {
+                day,
+                nights,
+                last_day,
+                share,
+                loss,
+            },
+        );
+        let idx = ds.series.len() as u32;
+        let sim = simulate(
+            &src,
+            idx,
+            opts,
+            start_secs,
+            &mut root.fork(0x30E5_0000 + 2 * j as u64),
+        );
+        let arrivals: Vec<(usize, f64, f64)> = sim
+            .moved
+            .iter()
+            .map(|&(s, b, o)| (s, b * (1.0 - loss), o * (1.0 - loss)))
+            .collect();
+        ds.series.push((force.to_string(), src_name.clone()));
+        ds.sub_daily.push(spd > 1);
+        ds.labels.extend(sim.labels);
+        ds.planned.extend(sim.planned);
+        rows.push(sim.rows);
+        let dst = spec(
+            &dst_name,
+            target_level,
+            MoveRole::Target {
+                day,
+                last_day,
+                late,
+                arrivals,
+            },
+        );
+        let sim = simulate(
+            &dst,
+            idx + 1,
+            opts,
+            start_secs,
+            &mut root.fork(0x30E5_0001 + 2 * j as u64),
+        );
+        ds.series.push((force.to_string(), dst_name.clone()));
+        ds.sub_daily.push(spd > 1);
+        ds.labels.extend(sim.labels);
+        ds.planned.extend(sim.planned);
+        rows.push(sim.rows);
+        let date = |d: usize| opts.start + Duration::days(d as i64);
+        ds.planned.push(PlannedRow {
+            force: force.to_string(),
+            system: src_name,
+            start: date(day),
+            end: date(last_day),
+            expected_drop_pct: Some((100.0 * share).round()),
+            reason: format!("Migration to {dst_name} (nothing to be lost)"),
+            moved_to,
+        });
+    }
+    rows
+}
+
+/// Merges two row streams, each in collector order, by time (the first
+/// stream's order is kept).
+fn merge_by_time(a: Vec<ObsRow>, b: Vec<ObsRow>) -> Vec<ObsRow> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let mut b = b.into_iter().peekable();
+    for r in a {
+        while b.peek().is_some_and(|x| x.ts < r.ts) {
+            out.extend(b.next());
+        }
+        out.push(r);
+    }
+    out.extend(b);
+    out
+}
+
+/// A store's part in a migration.
+#[derive(Debug, Clone)]
+enum MoveRole {
+    /// Moves `share` of its data away, in equal parts on `nights`
+    /// consecutive nights from `day`; `loss` of what leaves never arrives.
+    /// The store takes no new data during the window (`last_day`
+    /// inclusive); a complete move (`share` 1) retires it.
+    Source {
+        day: usize,
+        nights: usize,
+        last_day: usize,
+        share: f64,
+        loss: f64,
+    },
+    /// Receives `arrivals` (step, bytes, objects); `late`: not measured
+    /// from `day` to `last_day` (the window), only after it.
+    Target {
+        day: usize,
+        last_day: usize,
+        late: bool,
+        arrivals: Vec<(usize, f64, f64)>,
+    },
 }
 
 /// One series to simulate.
@@ -249,6 +434,10 @@ struct SeriesSpec {
     commissioned: usize,
     has_objects: bool,
     syp: bool,
+    /// Stored bytes at the start, overriding the profile's size.
+    level: Option<f64>,
+    /// The store's part in a migration.
+    role: Option<MoveRole>,
 }
 
 fn estate(opts: &GenOptions, rng: &mut Rng) -> Vec<SeriesSpec> {
@@ -279,6 +468,8 @@ fn estate(opts: &GenOptions, rng: &mut Rng) -> Vec<SeriesSpec> {
                 },
                 has_objects: syp || rng.chance(0.85),
                 syp,
+                level: None,
+                role: None,
             });
         };
     match opts.series {
@@ -321,6 +512,8 @@ struct Simulated {
     rows: Vec<ObsRow>,
     labels: Vec<LabelRow>,
     planned: Vec<PlannedRow>,
+    /// What a migration's source moved away: (step, bytes, objects).
+    moved: Vec<(usize, f64, f64)>,
 }
 
 /// What happens at a step, beyond routine behaviour.
@@ -336,6 +529,8 @@ struct StepEvents {
     obs_mult: Option<f64>,
     /// Objects removed exactly at this step (the South Yorkshire scenario).
     objects_cut: Option<f64>,
+    /// Bytes and objects arriving at this step (a migration's target).
+    arrive: (f64, f64),
 }
 
 /// A scheduled event, resolved into a label after faults are applied.
@@ -396,6 +591,9 @@ fn simulate(
     if spec.commissioned > 0 {
         level *= rng.range(0.2, 0.6);
     }
+    if let Some(l) = spec.level {
+        level = l;
+    }
     // Typical day-to-day noise of the observed log level, used to keep
     // labelled events clear of the noise (a human could not label them otherwise).
     let noise_sd =
@@ -422,10 +620,112 @@ fn simulate(
                 expected_drop_pct: Some(0.0),
                 reason: "Supplier storage migration of the digital evidence management system"
                     .into(),
+                moved_to: String::new(),
             });
             pending.push(PendingLabel { step: s, end_step: s, kind: "loss", note: "South Yorkshire Police scenario: 96,174 body-worn video files deleted during the supplier's migration".into(), drop_pct: f64::NAN, objects_exact: Some(96_174) });
             forced_steps.extend(s.saturating_sub(3)..(s + 3).min(steps));
         }
+    }
+    // A migration: the move's nights, the readings the reconciliation needs
+    // (before the window, at its end, or the target's first after it) and
+    // its label, sized after the simulation.
+    let mut move_steps: Vec<usize> = Vec::new();
+    let mut frozen: Option<(usize, usize)> = None;
+    let mut hidden: Option<(usize, usize)> = None;
+    match &spec.role {
+        Some(MoveRole::Source {
+            day,
+            nights,
+            last_day,
+            share,
+            loss,
+        }) => {
+            let (day, nights, last_day, share, loss) = (*day, *nights, *last_day, *share, *loss);
+            // a retired store has no events after the move
+            let until = if share >= 0.999 {
+                days + 100
+            } else {
+                last_day + 60
+            };
+            busy.push((day as i64 - 70, until as i64));
+            let part = share / nights as f64;
+            for i in 0..nights {
+                let s = (day + i) * spd;
+                ev[s].cut = if share >= 0.999 && i + 1 == nights {
+                    1.0
+                } else {
+                    part / (1.0 - i as f64 * part)
+                };
+                move_steps.push(s);
+            }
+            // the store is read-only from the first night (new data goes to
+            // the target), for good when everything moves
+            frozen = Some((
+                day * spd,
+                if share >= 0.999 {
+                    steps
+                } else {
+                    (last_day + 1) * spd
+                },
+            ));
+            if share >= 0.999 {
+                // an empty store is decommissioned: no readings two days
+                // after the window
+                hidden = Some(((last_day + 3) * spd, steps));
+            }
+            forced_steps.push(day * spd - 1);
+            forced_steps.extend(&move_steps);
+            forced_steps.push((last_day + 1) * spd - 1);
+            let lossy = loss > 0.0;
+            pending.push(PendingLabel {
+                step: day * spd,
+                end_step: *move_steps.last().unwrap_or(&(day * spd)),
+                kind: if lossy { "loss" } else { "planned" },
+                note: if lossy {
+                    format!(
+                        "{:.0} % of the data moved in a migration over {nights} night(s) never arrived",
+                        100.0 * loss
+                    )
+                } else {
+                    format!("complete migration of {:.0} % of the store over {nights} night(s)", 100.0 * share)
+                },
+                drop_pct: f64::NAN,
+                objects_exact: None,
+            });
+        }
+        Some(MoveRole::Target {
+            day,
+            last_day,
+            late,
+            arrivals,
+        }) => {
+            busy.push((*day as i64 - 70, *last_day as i64 + 60));
+            for &(s, b, o) in arrivals {
+                ev[s].arrive.0 += b;
+                ev[s].arrive.1 += o;
+            }
+            forced_steps.push(day * spd - 1);
+            if *late {
+                hidden = Some((day * spd, (last_day + 1) * spd));
+                forced_steps.push((last_day + 1) * spd);
+            } else {
+                forced_steps.push((last_day + 1) * spd - 1);
+            }
+            let last = arrivals.last().map_or(day * spd, |a| a.0);
+            pending.push(PendingLabel {
+                step: day * spd,
+                end_step: last,
+                kind: "step_up",
+                note: if *late {
+                    "migration arriving (measured only after the window)".into()
+                } else {
+                    "migration arriving".into()
+                },
+                drop_pct: f64::NAN,
+                objects_exact: None,
+            });
+        }
+        None => {}
     }
 
     let years = days as f64 / 365.0;
@@ -576,6 +876,7 @@ fn simulate(
             end: date(d + after),
             expected_drop_pct: expected,
             reason: reason.clone(),
+            moved_to: String::new(),
         });
         let (kind, note) = if exceeds {
             (
@@ -604,6 +905,7 @@ fn simulate(
             end: date(d + 3),
             expected_drop_pct: Some(0.0),
             reason: "Storage migration to new array (no loss expected)".into(),
+            moved_to: String::new(),
         });
         if rng.chance(0.3) {
             let f = rng.log_range(0.03, 0.4).max(floor(1));
@@ -680,6 +982,7 @@ fn simulate(
     };
     let mut scratch = 0.0;
     let mut scratch_obs: Vec<f64> = Vec::new();
+    let mut moved: Vec<(usize, f64, f64)> = Vec::new();
     // Harder shapes: more noise, events kept at the sizes of ordinary noise.
     // Measurement jitter scales fully; the day-to-day variation of ingest and
     // churn grows more gently so their distributions keep a realistic shape.
@@ -701,14 +1004,18 @@ fn simulate(
         let years_in = (day as f64 / 365.0).max(-1.0);
         let wd = if weekday >= 5 { weekend } else { 1.0 };
         let part = if spd == 1 { 1.0 } else { intraday[sub] };
-        let ingest = base_ingest
+        let mut ingest = base_ingest
             * (1.0 + 0.15 * years_in)
             * wd
             * part
             * (ingest_noise * rng.normal() - 0.5 * ingest_noise * ingest_noise).exp();
-        let ingest_objects = ingest / (obj_size * (0.3 * rng.normal()).exp());
+        let mut ingest_objects = ingest / (obj_size * (0.3 * rng.normal()).exp());
         let mut removed = level * churn * part * (churn_noise * rng.normal()).exp();
         let mut removed_objects = removed / obj_size;
+        if frozen.is_some_and(|(a, b)| step >= a as i64 && step < b as i64) {
+            // a store being migrated, or retired: nothing comes in, nothing goes
+            (ingest, ingest_objects, removed, removed_objects) = (0.0, 0.0, 0.0, 0.0);
+        }
         if expiry && sub == 0 && weekday == expiry_weekday && daily_in.len() >= 37 {
             let n = daily_in.len();
             let (b, o): (f64, f64) = daily_in[n - 37..n - 30]
@@ -740,9 +1047,12 @@ fn simulate(
                 level -= lost_bytes;
                 objects -= oc;
             }
+            if move_steps.contains(&(step as usize)) {
+                moved.push((step as usize, level * e.cut, objects * e.cut));
+            }
             let keep = (1.0 - e.cut) * (-e.decline).exp() * (1.0 + e.up);
-            level *= keep;
-            objects *= keep;
+            level = level * keep + e.arrive.0;
+            objects = objects * keep + e.arrive.1;
             truth.push((level, objects));
             if opts.sawtooth {
                 scratch_obs.push(scratch);
@@ -780,8 +1090,38 @@ fn simulate(
             }
         }
     }
+    if let Some((a, b)) = hidden {
+        for o in &mut observed[a.min(steps)..b.min(steps)] {
+            *o = false;
+        }
+    }
     for &s in &forced_steps {
-        observed[s] = true;
+        if s < steps {
+            observed[s] = true;
+        }
+    }
+    // A migration's label: what the source lost (or moved), what the
+    // target received, against the level before the window.
+    if let Some(role) = &spec.role {
+        let before = |step: usize| truth[step.saturating_sub(1) - first_day * spd];
+        for p in pending.iter_mut().filter(|p| p.drop_pct.is_nan()) {
+            let (lv, _) = before(p.step);
+            match role {
+                MoveRole::Source { loss, .. } => {
+                    let (b, o) = moved.iter().fold((0.0, 0.0), |a, x| (a.0 + x.1, a.1 + x.2));
+                    if *loss > 0.0 {
+                        p.drop_pct = 100.0 * b * loss / lv;
+                        p.objects_exact = Some((o * loss).round() as u64);
+                    } else {
+                        p.drop_pct = 100.0 * b / lv;
+                    }
+                }
+                MoveRole::Target { arrivals, .. } => {
+                    let b: f64 = arrivals.iter().map(|a| a.1).sum();
+                    p.drop_pct = -100.0 * b / lv;
+                }
+            }
+        }
     }
     let mut rows = Vec::with_capacity(steps);
     let mut obs_level = vec![f64::NAN; steps];
@@ -846,6 +1186,7 @@ fn simulate(
         rows,
         labels,
         planned,
+        moved,
     }
 }
 
@@ -907,4 +1248,54 @@ fn collector_order(per_series: Vec<Vec<ObsRow>>, rng: &mut Rng) -> Vec<ObsRow> {
     }
     out.extend(late);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn moves_are_planned_with_moved_to_and_labelled() {
+        let ds = generate(&GenOptions {
+            series: Some(4),
+            days: 400,
+            moves: 4,
+            ..GenOptions::default()
+        });
+        let moves: Vec<&PlannedRow> = ds
+            .planned
+            .iter()
+            .filter(|p| !p.moved_to.is_empty())
+            .collect();
+        assert_eq!(moves.len(), 4);
+        assert_eq!(ds.series.len(), 4 + 8);
+        for (j, p) in moves.iter().enumerate() {
+            let src = ds
+                .series
+                .iter()
+                .position(|s| s.0 == p.force && s.1 == p.system)
+                .unwrap() as u32;
+            let start = p.start.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp();
+            let label = ds
+                .labels
+                .iter()
+                .find(|l| l.series == src && l.ts == start && l.note.contains("migration"))
+                .unwrap();
+            assert_eq!(label.kind, if j % 2 == 1 { "loss" } else { "planned" });
+            if j % 2 == 1 {
+                assert!((0.5..=20.0).contains(&label.drop_pct), "{label:?}");
+            }
+            // the target's rise is a step up
+            let dst = p.moved_to.rsplit('/').next().unwrap();
+            let t = ds
+                .series
+                .iter()
+                .position(|s| s.0 == p.force && s.1 == dst)
+                .unwrap() as u32;
+            assert!(ds
+                .labels
+                .iter()
+                .any(|l| l.series == t && l.kind == "step_up" && l.ts >= start));
+        }
+    }
 }

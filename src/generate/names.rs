@@ -173,3 +173,28 @@ pub const SYSTEMS: &[SystemProfile] = &[
         sub_daily: 0.15,
     },
 ];
+
+/// Pairs of stores of one force between which the generator moves data
+/// (source, target): legacy arrays migrated to new ones.
+pub const MOVE_STORES: &[(&str, &str)] = &[
+    (
+        "Evidence store (legacy array)",
+        "Evidence store (new array)",
+    ),
+    ("File shares (old NAS)", "File shares (new NAS)"),
+    ("Video archive (on premises)", "Video archive (cloud)"),
+    ("Records archive (legacy)", "Records archive"),
+];
+
+/// The profile of a store in a migration: tens to hundreds of TB of
+/// mid-sized files, steady growth, no weekly expiry job.
+pub const MIGRATION_STORE: SystemProfile = SystemProfile {
+    name: "Migration store",
+    size: (20.0 * TB, 300.0 * TB),
+    object_size: (5.0 * MB, 50.0 * MB),
+    growth: (0.001, 0.003),
+    expiry: 0.0,
+    expiry_share: (0.0, 0.0),
+    churn: (0.0, 0.0002),
+    sub_daily: 0.0,
+};
