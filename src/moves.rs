@@ -248,11 +248,15 @@ pub fn apply(
             f.shortfall_objects = r.shortfall_objects().map(|o| o.round() as i64);
         };
         if lost {
-            let first = inside.first().copied();
-            let mut f = match first {
-                Some(i) => findings.remove(i),
-                None => new_finding(&source, &r, detected_at, &w.reason),
-            };
+            // One finding for the whole move, starting at its first reading
+            // in the window (a move spread over nights starts on the first).
+            let mut f = new_finding(&source, &r, detected_at, &w.reason, Kind::Loss);
+            if let Some(&i) = inside.first() {
+                let g = &findings[i];
+                f.p_value = g.p_value;
+                f.z_score = g.z_score;
+                f.interval_secs = g.interval_secs;
+            }
             let shortfall = r.shortfall_bytes();
             f.kind = Kind::Loss;
             f.exceeded_plan = true;
@@ -275,6 +279,19 @@ pub fn apply(
                 .retain(|g| !(g.key == source.key && g.start_ts >= w.start && g.start_ts <= w.end));
             findings.push(f);
         } else {
+            if inside.is_empty() && !r.open && r.left_bytes > 0.0 {
+                // a move the engine saw no single drop for, recorded for the log
+                let mut f = new_finding(&source, &r, detected_at, &w.reason, Kind::Planned);
+                f.severity = Severity::Info;
+                f.exceeded_plan = false;
+                f.drop_bytes = r.left_bytes.round() as i64;
+                f.drop_pct =
+                    (100.0 * r.left_bytes / r.before_bytes.max(1.0) * 1000.0).round() / 1000.0;
+                f.objects_lost = r.left_objects.map(|o| o.round() as u64);
+                record(&mut f);
+                findings.push(f);
+                continue;
+            }
             for &i in &inside {
                 let f = &mut findings[i];
                 if f.kind == Kind::Loss && !r.open {
@@ -289,9 +306,16 @@ pub fn apply(
     }
 }
 
-/// A finding for a shortfall the engine saw no drop for (a move spread over
-/// days, each night's part within the plan).
-fn new_finding(source: &Series, r: &Reconciled, detected_at: &str, reason: &str) -> Finding {
+/// A finding for a move the engine saw no single drop for (a move spread
+/// over days, each night's part within the plan): the whole window, from the
+/// source's first reading in it to its last.
+fn new_finding(
+    source: &Series,
+    r: &Reconciled,
+    detected_at: &str,
+    reason: &str,
+    kind: Kind,
+) -> Finding {
     let date_only = source.times.iter().all(|t| t % 86_400 == 0);
     let at = |i: usize| timestamp::format(source.times[i], date_only);
     let start = r.before_idx + 1;
@@ -301,8 +325,16 @@ fn new_finding(source: &Series, r: &Reconciled, detected_at: &str, reason: &str)
         end_ts: source.times[r.end_idx],
         before_ts: source.times[r.before_idx],
         recovered_ts: None,
-        trace: None,
-        kind: Kind::Loss,
+        // where it sits in the series (a reconciliation has no expected
+        // path of its own: its chart is the move chart)
+        trace: Some(crate::findings::Trace {
+            series: source.index,
+            start_idx: start,
+            end_idx: r.end_idx,
+            expected_step_log: 0.0,
+            step_sigma_log: 0.0,
+        }),
+        kind,
         start: at(start),
         end: at(r.end_idx),
         detected_at: detected_at.to_string(),
