@@ -279,8 +279,13 @@ pub fn apply(
                 .retain(|g| !(g.key == source.key && g.start_ts >= w.start && g.start_ts <= w.end));
             findings.push(f);
         } else {
-            if inside.is_empty() && !r.open && r.left_bytes > 0.0 {
-                // a move the engine saw no single drop for, recorded for the log
+            if (inside.is_empty() || inside.len() > 1) && !r.open && r.left_bytes > 0.0 {
+                // one record for the whole move (a move spread over nights is
+                // one move, whatever the engine saw night by night)
+                let p_value = inside.first().map(|&i| findings[i].p_value);
+                findings.retain(|g| {
+                    !(g.key == source.key && g.start_ts >= w.start && g.start_ts <= w.end)
+                });
                 let mut f = new_finding(&source, &r, detected_at, &w.reason, Kind::Planned);
                 f.severity = Severity::Info;
                 f.exceeded_plan = false;
@@ -288,6 +293,7 @@ pub fn apply(
                 f.drop_pct =
                     (100.0 * r.left_bytes / r.before_bytes.max(1.0) * 1000.0).round() / 1000.0;
                 f.objects_lost = r.left_objects.map(|o| o.round() as u64);
+                f.p_value = p_value.unwrap_or(f.p_value);
                 record(&mut f);
                 findings.push(f);
                 continue;

@@ -758,7 +758,24 @@ impl<'a> Engine<'a> {
                     }
                 }
                 let total: f64 = resid.iter().map(shortfall).sum();
-                if best.1 > 0.75 * total {
+                // A chain longer than max_drop that no window of max_drop
+                // dominates is a gradual decline — unless one of its steps is
+                // substantial on its own: a sudden loss inside a longer run
+                // of small reductions is still sudden (the incident starts at
+                // that step; what follows more than max_drop later is judged
+                // on its own).
+                let big = (i..=j).find(|&x| {
+                    self.c[x] < 0.0
+                        && resid[x - i].0 <= -self.p.step_z
+                        && 1.0 - shortfall(&resid[x - i]).exp() >= min_frac
+                });
+                if best.1 > 0.75 * total && big.is_some() {
+                    let x = big.unwrap_or(i);
+                    let end = (x + k_max - 1).min(j);
+                    // the rest of the chain is judged on its own
+                    j = end;
+                    (x, end)
+                } else if best.1 > 0.75 * total {
                     self.note(
                         out,
                         i,
@@ -770,8 +787,9 @@ impl<'a> Engine<'a> {
                     );
                     i = j + 1;
                     continue;
+                } else {
+                    (best.0, best.0 + k_max - 1)
                 }
-                (best.0, best.0 + k_max - 1)
             };
             // A step leading the incident that is not substantial on its own
             // (below min_drop_pct) and carries only a small share of it (less
