@@ -188,12 +188,8 @@ pub fn open_owned(path: &Path, append: bool) -> io::Result<File> {
 /// Replaces `path` with `bytes` atomically: an exclusive temporary file with
 /// a random name beside it (`.NAME.tmp-XXXXXX`), fsync, rename over `path`
 /// (a link there is replaced, not followed), fsync of the folder. The new
-/// file keeps the permissions of the one it replaces (0644 when new).
-pub fn replace_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    replace_file_as(path, bytes, "state")
-}
-
-/// [`replace_file`] whose write is the failpoint step `step` (crash tests).
+/// file keeps the permissions of the one it replaces (0644 when new). The
+/// write is the failpoint step `step` (crash tests).
 pub fn replace_file_as(path: &Path, bytes: &[u8], step: &str) -> io::Result<()> {
     let dir = path
         .parent()
@@ -274,7 +270,7 @@ mod tests {
         assert!(e.contains("symbolic link"), "{e}");
         let e = open_owned(&link, true).unwrap_err().to_string();
         assert!(e.contains("symbolic link"), "{e}");
-        replace_file(&link, b"new").unwrap();
+        replace_file_as(&link, b"new", "test").unwrap();
         assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
         assert!(!is_link(&link));
         // a hard link is refused for writing

@@ -172,7 +172,7 @@ impl State {
             .with_context(|| format!("cannot write {}", path.display()))?;
         let mut text = serde_json::to_string_pretty(self)?;
         text.push('\n');
-        if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        if crate::safefs::is_link(path) {
             crate::log::alarm(format!(
                 "{} was a symbolic link; it is replaced by the state file (nothing was written through it)",
                 path.display()

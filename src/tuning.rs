@@ -4,7 +4,7 @@
 //! `commands/tune.rs`.
 
 use crate::config::ThresholdSet;
-use crate::detect::params::{Threshold, Tuning, Value, THRESHOLDS};
+use crate::detect::params::{Threshold, Tuning, THRESHOLDS};
 use crate::detect::DetectParams;
 use serde::Serialize;
 
@@ -73,11 +73,6 @@ pub fn swept() -> Vec<&'static Threshold> {
         .iter()
         .filter(|t| matches!(t.tuning, Tuning::Grid(_)))
         .collect()
-}
-
-/// `p` with threshold `t` at `v`.
-pub fn with(p: &DetectParams, t: &Threshold, v: f64) -> DetectParams {
-    p.with(t, Value::Num(v))
 }
 
 pub fn better(a: &Score, b: &Score, obj: Objective) -> bool {

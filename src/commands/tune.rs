@@ -14,12 +14,13 @@ use super::Outcome;
 use crate::charts;
 use crate::cli::TuneArgs;
 use crate::clock::today;
+use crate::detect::params::Value;
 use crate::detect::DetectParams;
 use crate::evaluate::{evaluate_in, Pred};
 use crate::findings::analyze_with;
 use crate::labels;
 use crate::pipeline::load;
-use crate::tuning::{better, grid, held_out, swept, with, Objective, Score, Trial};
+use crate::tuning::{better, grid, held_out, swept, Objective, Score, Trial};
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -78,7 +79,7 @@ pub fn run(args: &TuneArgs) -> Result<Outcome> {
         for (name, values) in grid(&inputs.thresholds.flags) {
             let candidates: Vec<DetectParams> = values
                 .iter()
-                .map(|&v| with(&best, name, v))
+                .map(|&v| best.with(name, Value::Num(v)))
                 .filter(|p| p.validate().is_ok() && !tried.contains_key(&key(p)))
                 .collect();
             let scored: Vec<(DetectParams, Score)> = candidates

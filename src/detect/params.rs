@@ -163,14 +163,10 @@ pub enum Unit {
     Bytes,
     /// A probability (`P`).
     Probability,
-    /// A number of samples (`N`).
-    Samples,
     /// A count (`N`).
     Count,
     /// A fraction (`F`).
     Fraction,
-    /// A number of days (`DAYS`).
-    Days,
     /// Robust standard deviations (`Z`).
     Sigmas,
     /// A multiple (`X`).
@@ -188,9 +184,8 @@ impl Unit {
             Unit::Percent => "PCT",
             Unit::Bytes => "BYTES",
             Unit::Probability => "P",
-            Unit::Samples | Unit::Count => "N",
+            Unit::Count => "N",
             Unit::Fraction => "F",
-            Unit::Days => "DAYS",
             Unit::Sigmas => "Z",
             Unit::Factor => "X",
             Unit::Flag => "BOOL",
@@ -208,7 +203,7 @@ impl Unit {
                 _ => Err(format!("`{s}` is not true or false")),
             },
             Unit::Duration => parse_duration(s).map(Value::Secs),
-            Unit::Bytes | Unit::Samples | Unit::Count => s
+            Unit::Bytes | Unit::Count => s
                 .parse::<u64>()
                 .map(Value::Int)
                 .map_err(|_| format!("`{s}` is not a whole number")),
@@ -232,8 +227,8 @@ impl Unit {
             (_, Value::Secs(_)) => None,
             (Unit::Flag, Value::Bool(_)) => Some(v),
             (Unit::Flag, _) | (_, Value::Bool(_)) => None,
-            (Unit::Bytes | Unit::Samples | Unit::Count, Value::Int(_)) => Some(v),
-            (Unit::Bytes | Unit::Samples | Unit::Count, Value::Num(x)) => {
+            (Unit::Bytes | Unit::Count, Value::Int(_)) => Some(v),
+            (Unit::Bytes | Unit::Count, Value::Num(x)) => {
                 (x.fract() == 0.0 && (0.0..1.8e19).contains(&x)).then_some(Value::Int(x as u64))
             }
             (_, Value::Int(n)) => Some(Value::Num(n as f64)),
@@ -579,11 +574,6 @@ impl DetectParams {
     /// deviations below this store's normal change over the previous D days".
     pub fn baseline_span(&self) -> String {
         format!("the previous {}", duration_words(self.baseline))
-    }
-
-    /// The value of a threshold by name.
-    pub fn get(&self, name: &str) -> Option<Value> {
-        threshold(name).map(|t| (t.get)(self))
     }
 
     /// A copy with one threshold set (a value of the wrong kind changes nothing).

@@ -73,7 +73,7 @@ pub fn write_findings_csv(path: &Path, findings: &[Finding], key_names: &[String
     let mut w =
         csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
     let mut header: Vec<String> = key_names.to_vec();
-    let fields = field_names();
+    let fields = FindingRow::columns();
     header.extend(fields.iter().cloned());
     w.write_record(header.iter().map(|h| fmt::csv_safe(h).into_owned()))?;
     for f in findings {
@@ -97,11 +97,6 @@ pub fn write_findings_json(path: &Path, findings: &[Finding], key_names: &[Strin
 /// `rejected.csv`.
 pub fn write_rejected(path: &Path, rows: &[Rejected]) -> Result<()> {
     write_csv(path, rows)
-}
-
-/// The column names of a finding after its key columns, in order.
-pub fn field_names() -> Vec<String> {
-    FindingRow::columns()
 }
 
 /// A findings.csv cell: text made spreadsheet-safe, numbers as JSON writes them.

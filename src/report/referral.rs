@@ -47,13 +47,6 @@ fn todo(s: impl Into<String>) -> Span {
     Span::ToComplete(s.into())
 }
 
-/// Anchors of the findings' sections, unique in the report
-/// ([`crate::charts::anchors`]: `<key>-<kind>-<start>`, with a hash of the
-/// key tuple, kind and start where that is lossy or shared).
-pub fn anchors(findings: &[Finding]) -> Vec<String> {
-    crate::charts::anchors(findings)
-}
-
 /// Builds the report, tonight's news first: a one-line headline, the run
 /// summary, tonight's new and changed findings with a referral section and
 /// chart for each new loss, then the losses still awaiting a decision in the
@@ -65,7 +58,7 @@ pub fn build(run: &RunInfo, findings: &[Finding]) -> Doc {
         blocks: Vec::new(),
     };
     let b = &mut d.blocks;
-    let ids = anchors(findings);
+    let ids = crate::charts::anchors(findings);
     let all: Vec<usize> = (0..findings.len()).collect();
     let is_news = |i: &usize| run.first_run || findings[*i].status != Status::Known;
     let decided = |i: usize| run.decisions.get(i).and_then(|d| d.as_deref());
