@@ -49,6 +49,17 @@ fn tonight(work: &Path, input: &Path) -> Run {
     )
 }
 
+/// A temporary folder holding a work folder with `reports/` in it (where
+/// shrinkwatch runs) and a victim folder outside it: (the temporary
+/// folder, work, victim).
+fn scene() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
+    let base = tempfile::tempdir().unwrap();
+    let work = base.path().join("work");
+    std::fs::create_dir_all(work.join("reports")).unwrap();
+    let v = victim(base.path());
+    (base, work, v)
+}
+
 /// A folder outside the work folder with one file in it.
 fn victim(base: &Path) -> std::path::PathBuf {
     let v = base.join("victim");
@@ -69,10 +80,7 @@ fn intact(v: &Path) {
 
 #[test]
 fn a_planted_report_link_is_replaced_and_its_target_never_deleted() {
-    let base = tempfile::tempdir().unwrap();
-    let work = base.path().join("work");
-    std::fs::create_dir_all(work.join("reports")).unwrap();
-    let v = victim(base.path());
+    let (_base, work, v) = scene();
     let input = loss_csv(&work);
     // reports/2021-04-30 -> .shrinkwatch-runs/../../../victim
     symlink(
@@ -114,10 +122,7 @@ fn a_planted_report_link_is_replaced_and_its_target_never_deleted() {
 
 #[test]
 fn a_lock_file_that_is_a_link_is_refused_and_its_target_kept() {
-    let base = tempfile::tempdir().unwrap();
-    let work = base.path().join("work");
-    std::fs::create_dir_all(work.join("reports")).unwrap();
-    let v = victim(base.path());
+    let (_base, work, v) = scene();
     symlink(v.join("evidence.txt"), work.join("reports/state.json.lock")).unwrap();
     let input = loss_csv(&work);
     let (code, out, err) = tonight(&work, &input);
@@ -128,10 +133,7 @@ fn a_lock_file_that_is_a_link_is_refused_and_its_target_kept() {
 
 #[test]
 fn links_planted_at_temporary_state_names_are_never_followed() {
-    let base = tempfile::tempdir().unwrap();
-    let work = base.path().join("work");
-    std::fs::create_dir_all(work.join("reports")).unwrap();
-    let v = victim(base.path());
+    let (_base, work, v) = scene();
     // the old names were `.state.json.tmp-<pid>`: plant links for the next pids
     let last: u32 = std::fs::read_to_string("/proc/sys/kernel/ns_last_pid")
         .ok()
@@ -154,10 +156,7 @@ fn links_planted_at_temporary_state_names_are_never_followed() {
 
 #[test]
 fn a_state_file_that_is_a_link_is_refused() {
-    let base = tempfile::tempdir().unwrap();
-    let work = base.path().join("work");
-    std::fs::create_dir_all(work.join("reports")).unwrap();
-    let v = victim(base.path());
+    let (_base, work, v) = scene();
     symlink(v.join("evidence.txt"), work.join("reports/state.json")).unwrap();
     let input = loss_csv(&work);
     let (code, _, err) = tonight(&work, &input);
@@ -168,10 +167,7 @@ fn a_state_file_that_is_a_link_is_refused() {
 
 #[test]
 fn a_runs_folder_that_is_a_link_is_refused() {
-    let base = tempfile::tempdir().unwrap();
-    let work = base.path().join("work");
-    std::fs::create_dir_all(work.join("reports")).unwrap();
-    let v = victim(base.path());
+    let (_base, work, v) = scene();
     std::fs::create_dir_all(v.join("x.partial")).unwrap();
     std::fs::write(v.join("x.partial/keep.txt"), "keep").unwrap();
     symlink(&v, work.join("reports/.shrinkwatch-runs")).unwrap();
