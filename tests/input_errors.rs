@@ -5,12 +5,8 @@
 
 mod common;
 
-#[allow(unused_imports)]
-use assert_cmd::Command;
-#[allow(unused_imports)]
 use common::*;
-#[allow(unused_imports)]
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 #[test]
 fn bad_rows_are_rejected_with_file_line_and_reason() {

@@ -3,11 +3,7 @@
 
 mod common;
 
-#[allow(unused_imports)]
-use assert_cmd::Command;
-#[allow(unused_imports)]
 use common::*;
-#[allow(unused_imports)]
 use std::path::{Path, PathBuf};
 
 /// Runs `scan` with an explicit state and output under `dir`; returns (exit code, stdout, stderr).

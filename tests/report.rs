@@ -4,11 +4,7 @@
 
 mod common;
 
-#[allow(unused_imports)]
-use assert_cmd::Command;
-#[allow(unused_imports)]
 use common::*;
-#[allow(unused_imports)]
 use std::path::{Path, PathBuf};
 
 fn report_scan(dir: &Path, as_of: &str, extra: &[&str]) -> PathBuf {

@@ -4,12 +4,8 @@
 
 mod common;
 
-#[allow(unused_imports)]
-use assert_cmd::Command;
-#[allow(unused_imports)]
 use common::*;
-#[allow(unused_imports)]
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 #[test]
 fn scan_finds_loss_transient_and_planned_with_exact_values() {

@@ -3,11 +3,8 @@
 
 mod common;
 
-#[allow(unused_imports)]
 use assert_cmd::Command;
-#[allow(unused_imports)]
 use common::*;
-#[allow(unused_imports)]
 use std::path::{Path, PathBuf};
 
 #[test]
