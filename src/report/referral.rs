@@ -62,7 +62,20 @@ pub fn build(run: &RunInfo, findings: &[Finding]) -> Doc {
     let all: Vec<usize> = (0..findings.len()).collect();
     let is_news = |i: &usize| run.first_run || findings[*i].status != Status::Known;
     let decided = |i: usize| run.decisions.get(i).and_then(|d| d.as_deref());
-    let news: Vec<usize> = all.iter().copied().filter(is_news).collect();
+    // Tonight's news in the order of its sections: losses, then transients,
+    // then planned reductions, the most recent first.
+    let mut news: Vec<usize> = all.iter().copied().filter(is_news).collect();
+    let rank = |k: Kind| match k {
+        Kind::Loss => 0,
+        Kind::Transient => 1,
+        Kind::Planned => 2,
+    };
+    news.sort_by_key(|&i| {
+        (
+            rank(findings[i].kind),
+            std::cmp::Reverse(findings[i].start_ts),
+        )
+    });
     let open: Vec<usize> = all
         .iter()
         .copied()
@@ -123,13 +136,7 @@ pub fn build(run: &RunInfo, findings: &[Finding]) -> Doc {
         ]));
     }
     // Sections in the order `detailed` ranks them: losses first, most recent first.
-    let mut order: Vec<usize> = news.iter().copied().filter(|&i| shown(i)).collect();
-    order.sort_by_key(|&i| {
-        (
-            findings[i].kind != Kind::Loss,
-            std::cmp::Reverse(findings[i].start_ts),
-        )
-    });
+    let order: Vec<usize> = news.iter().copied().filter(|&i| shown(i)).collect();
     let loss_list: Vec<usize> = order
         .iter()
         .copied()
