@@ -13,7 +13,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// Kinds that are findings.
-pub const FINDING_KINDS: &[&str] = &["loss", "transient", "planned"];
+pub const FINDING_KINDS: &[&str] = &["loss", "transient", "planned", "moved"];
 
 /// A reported event, reduced to what matching needs.
 #[derive(Debug, Clone, PartialEq)]

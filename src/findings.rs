@@ -49,7 +49,7 @@ impl Severity {
             Kind::Loss => Severity::High,
             Kind::Transient if d.drop_pct >= 50.0 => Severity::Medium,
             Kind::Transient => Severity::Low,
-            Kind::Planned => Severity::Info,
+            Kind::Planned | Kind::Moved => Severity::Info,
         }
     }
 }
@@ -472,11 +472,7 @@ fn sig(p: f64) -> f64 {
 /// reductions. Within each kind, the most recent first: those are the ones
 /// still inside, or near, their 72-hour window.
 pub fn detailed(findings: &[Finding], max: usize, first_run: bool) -> Vec<bool> {
-    let rank = |f: &Finding| match f.kind {
-        Kind::Loss => 0,
-        Kind::Transient => 1,
-        Kind::Planned => 2,
-    };
+    let rank = |f: &Finding| f.kind.rank();
     let mut idx: Vec<usize> = (0..findings.len())
         .filter(|&i| first_run || findings[i].status != Status::Known)
         .collect();

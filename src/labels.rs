@@ -8,7 +8,14 @@ use crate::sidefile::{SideFile, SideFileError};
 use std::path::Path;
 
 /// The kinds a label may have.
-pub const KINDS: &[&str] = &["loss", "transient", "planned", "gradual", "step_up"];
+pub const KINDS: &[&str] = &[
+    "loss",
+    "transient",
+    "planned",
+    "moved",
+    "gradual",
+    "step_up",
+];
 
 /// One labelled event.
 #[derive(Debug, Clone, PartialEq)]

@@ -4,14 +4,18 @@
 //! level at the window's end) is compared with what arrived in the targets
 //! (their rise over the same window beyond their normal growth, measured on
 //! the first reading after the window when a target is only measured late),
-//! in bytes and, where every store counts them, objects. A migration is
-//! planned to lose nothing, so a shortfall beyond the targets' own noise
-//! (2σ of their daily changes over the window) and lost by the source's
-//! thresholds (`DetectParams::move_lost`) is a `loss` attributed to the
-//! migration; a move where everything arrived is reported
-//! for the record (`planned`, with what arrived), even when the source was
-//! emptied or fell by more than the plan said. A window still open reports
-//! what has left and arrived so far and is judged when it closes.
+//! in bytes and, where every store counts them, objects. The share of what
+//! left that never arrived is estimated from bytes and from objects and the
+//! two are combined by the inverse of their noise (each target's own
+//! spread of daily changes over the window), so a move into a store whose
+//! volume is swamped by its own growth is judged by its file count. A
+//! migration is planned to lose nothing, so a shortfall beyond that noise
+//! (2σ) and lost by the source's thresholds (`DetectParams::move_lost`)
+//! is a `loss` attributed to the
+//! migration; a move where everything arrived is `moved`, reported for the
+//! record with what arrived, even when the source was emptied or fell by
+//! more than the plan said. A window still open stays `planned`, reports
+//! what has left and arrived so far, and is judged when it closes.
 
 use crate::config::Thresholds;
 use crate::detect::Kind;
@@ -24,6 +28,9 @@ use crate::planned::PlannedRow;
 const GROWTH_DAYS: i64 = 28;
 /// Longest wait after a window's end for a target's first reading.
 const LATE_DAYS: i64 = 7;
+
+/// An estimate and its noise (1σ).
+type Estimate = (f64, f64);
 
 /// What left one source and arrived in its targets over a window.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,6 +45,8 @@ pub struct Reconciled {
     pub arrived_objects: Option<f64>,
     /// Noise of the arrived estimate, in bytes (the targets' spread).
     pub noise_bytes: f64,
+    /// Noise of the arrived object estimate, when objects are counted.
+    pub noise_objects: Option<f64>,
     /// The source's level before the window.
     pub before_bytes: f64,
     /// The source's object count before the window, when counted.
@@ -51,14 +60,16 @@ pub struct Reconciled {
 }
 
 impl Reconciled {
-    /// Bytes that left and never arrived (never negative).
+    /// Bytes that left and never arrived (never negative): the share of
+    /// what left that never arrived ([`Reconciled::missing_fraction`],
+    /// bytes and files combined) times the bytes that left.
     pub fn shortfall_bytes(&self) -> f64 {
-        (self.left_bytes - self.arrived_bytes).max(0.0)
+        self.missing_fraction().0 * self.left_bytes
     }
 
-    /// Objects that left and never arrived.
+    /// Objects that left and never arrived, estimated the same way.
     pub fn shortfall_objects(&self) -> Option<f64> {
-        Some((self.left_objects? - self.arrived_objects?).max(0.0))
+        Some(self.missing_fraction().0 * self.left_objects?)
     }
 
     /// The object shortfall in percent of the source's count before the
@@ -74,6 +85,49 @@ impl Reconciled {
         } else {
             0.0
         }
+    }
+
+    /// The fraction of what left that never arrived, from bytes and from
+    /// objects, each with its noise (1σ, as a fraction of what left).
+    fn missing_fractions(&self) -> (Option<Estimate>, Option<Estimate>) {
+        let by_bytes = (self.left_bytes > 0.0).then(|| {
+            (
+                1.0 - self.arrived_bytes / self.left_bytes,
+                self.noise_bytes / self.left_bytes,
+            )
+        });
+        let by_objects = match (self.left_objects, self.arrived_objects, self.noise_objects) {
+            (Some(l), Some(a), Some(n)) if l > 0.0 => Some((1.0 - a / l, n / l)),
+            _ => None,
+        };
+        (by_bytes, by_objects)
+    }
+
+    /// The best estimate of the fraction of what left that never arrived
+    /// (never negative), and its noise: bytes and objects combined by
+    /// inverse variance, so a target whose volume is swamped by its own
+    /// growth is judged by its file count, and the reverse.
+    pub fn missing_fraction(&self) -> (f64, f64) {
+        let floor = 1e-4; // 0.01 % of what left: no estimate is exact
+        let parts: Vec<(f64, f64)> = match self.missing_fractions() {
+            (Some(b), Some(o)) => vec![b, o],
+            (Some(b), None) => vec![b],
+            (None, Some(o)) => vec![o],
+            (None, None) => return (0.0, 0.0),
+        };
+        let w: Vec<f64> = parts
+            .iter()
+            .map(|(_, n)| 1.0 / n.max(floor).powi(2))
+            .collect();
+        let total: f64 = w.iter().sum();
+        let f = parts.iter().zip(&w).map(|((f, _), w)| f * w).sum::<f64>() / total;
+        (f.max(0.0), 1.0 / total.sqrt())
+    }
+
+    /// True when the shortfall is beyond the noise of its estimate (2σ).
+    pub fn beyond_noise(&self) -> bool {
+        let (f, n) = self.missing_fraction();
+        f > 2.0 * n
     }
 }
 
@@ -104,7 +158,15 @@ fn arrived(s: &Series, values: &[f64], start: i64, end: i64) -> Option<(f64, f64
     if !vb.is_finite() || !va.is_finite() || vb <= 0.0 {
         return None;
     }
-    // normal growth: median daily log-change over the weeks before the window
+    let (expected, noise) = growth(s, values, b, s.times[a]);
+    Some((va - vb - expected, noise))
+}
+
+/// A series' normal growth from its reading `b` until time `until` (its
+/// median daily log-change over the weeks before `b`, never negative), and
+/// the noise of that growth (its robust spread, over the same span).
+fn growth(s: &Series, values: &[f64], b: usize, until: i64) -> (f64, f64) {
+    let vb = values[b];
     let from = s.times[b] - GROWTH_DAYS * 86_400;
     let mut rates: Vec<f64> = (1..=b)
         .filter(|&i| s.times[i - 1] >= from && values[i - 1] > 0.0 && values[i] > 0.0)
@@ -119,9 +181,21 @@ fn arrived(s: &Series, values: &[f64], start: i64, end: i64) -> Option<(f64, f64
     let mut dev: Vec<f64> = rates.iter().map(|r| (r - rate).abs()).collect();
     dev.sort_by(f64::total_cmp);
     let sigma = 1.4826 * dev.get(dev.len() / 2).copied().unwrap_or(0.0);
-    let days = (s.times[a] - s.times[b]) as f64 / 86_400.0;
+    let days = (until - s.times[b]) as f64 / 86_400.0;
     let expected = vb * ((rate * days).exp() - 1.0);
-    Some((va - vb - expected, vb * sigma * days.max(1.0).sqrt()))
+    (expected, vb * sigma * days.max(1.0).sqrt())
+}
+
+/// What the source took in between its readings `b` and `e` while data
+/// left it, as far as its readings show: the sum of its rises in the window
+/// (so what left is the sum of its falls: data that arrived in the source
+/// during the move and then left with it counts as having left). Intake on
+/// the nights data leaves is hidden in the net fall and not guessed.
+fn intake(values: &[f64], b: usize, e: usize) -> f64 {
+    (b + 1..=e)
+        .map(|i| values[i] - values[i - 1])
+        .filter(|d| d.is_finite() && *d > 0.0)
+        .sum()
 }
 
 /// Reconciles one window of `source` into `targets`.
@@ -131,7 +205,8 @@ pub fn reconcile(source: &Series, targets: &[Series], start: i64, end: i64) -> O
     if e <= b {
         return None;
     }
-    let left = (source.bytes[b] - source.bytes[e]).max(0.0);
+    // What left: the net fall plus what the source took in meanwhile.
+    let left = (source.bytes[b] - source.bytes[e] + intake(source.bytes, b, e)).max(0.0);
     let mut arrived_bytes = 0.0;
     let mut noise2 = 0.0;
     for t in targets {
@@ -139,19 +214,28 @@ pub fn reconcile(source: &Series, targets: &[Series], start: i64, end: i64) -> O
         arrived_bytes += got.max(0.0);
         noise2 += noise * noise;
     }
-    let (left_objects, arrived_objects) = match source.objects {
+    let (left_objects, arrived_objects, noise_objects) = match source.objects {
         Some(o)
             if targets.iter().all(|t| t.objects.is_some())
                 && o[b].is_finite()
                 && o[e].is_finite() =>
         {
-            let got: Option<f64> = targets
+            let got: Option<Vec<(f64, f64)>> = targets
                 .iter()
-                .map(|t| arrived(t, t.objects.unwrap_or(&[]), start, end).map(|x| x.0.max(0.0)))
-                .sum();
-            (Some((o[b] - o[e]).max(0.0)), got)
+                .map(|t| arrived(t, t.objects.unwrap_or(&[]), start, end))
+                .collect();
+            let got = got.map(|g| {
+                let sum = g.iter().map(|x| x.0.max(0.0)).sum::<f64>();
+                let noise = g.iter().map(|x| x.1 * x.1).sum::<f64>().sqrt();
+                (sum, noise)
+            });
+            (
+                Some((o[b] - o[e] + intake(o, b, e)).max(0.0)),
+                got.map(|g| g.0),
+                got.map(|g| g.1),
+            )
         }
-        _ => (None, None),
+        _ => (None, None, None),
     };
     Some(Reconciled {
         left_bytes: left,
@@ -159,6 +243,7 @@ pub fn reconcile(source: &Series, targets: &[Series], start: i64, end: i64) -> O
         left_objects,
         arrived_objects,
         noise_bytes: noise2.sqrt(),
+        noise_objects,
         before_bytes: source.bytes[b],
         before_objects: source
             .objects
@@ -227,7 +312,7 @@ pub fn apply(
         // fast-growing store is lost in its byte noise, its file count
         // still shows what arrived).
         let lost = !r.open
-            && r.shortfall_bytes() > 2.0 * r.noise_bytes
+            && r.beyond_noise()
             && p.move_lost(
                 r.shortfall_pct(),
                 r.shortfall_bytes(),
@@ -286,7 +371,7 @@ pub fn apply(
                 findings.retain(|g| {
                     !(g.key == source.key && g.start_ts >= w.start && g.start_ts <= w.end)
                 });
-                let mut f = new_finding(&source, &r, detected_at, &w.reason, Kind::Planned);
+                let mut f = new_finding(&source, &r, detected_at, &w.reason, Kind::Moved);
                 f.severity = Severity::Info;
                 f.exceeded_plan = false;
                 f.drop_bytes = r.left_bytes.round() as i64;
@@ -300,9 +385,9 @@ pub fn apply(
             }
             for &i in &inside {
                 let f = &mut findings[i];
-                if f.kind == Kind::Loss && !r.open {
+                if matches!(f.kind, Kind::Loss | Kind::Planned) && !r.open {
                     // everything that left arrived: a move, not a loss
-                    f.kind = Kind::Planned;
+                    f.kind = Kind::Moved;
                     f.exceeded_plan = false;
                     f.severity = Severity::Info;
                 }

@@ -75,12 +75,8 @@ pub fn load_shard(
         &inputs.sources,
     )?;
     no_usable_row(&ing, shard)?;
+    // A shard holds whole forces (`Shard::holds`), so its totals are whole.
     if inputs.totals {
-        if shard.is_some() {
-            bail!(
-                "--totals cannot be combined with --shard: a shard holds only part of each force"
-            );
-        }
         let (set, added) = ing.set.with_totals();
         ing.set = set;
         ing.counts.series = ing.set.len() as u64;

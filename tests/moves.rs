@@ -93,7 +93,7 @@ fn a_complete_move_that_empties_the_source_is_no_loss() {
         !moved.is_empty(),
         "the move is reported for the record: {all:?}"
     );
-    assert!(moved.iter().all(|r| r["kind"] == "planned"));
+    assert!(moved.iter().all(|r| r["kind"] == "moved"));
 }
 
 #[test]
@@ -217,21 +217,150 @@ fn force_totals_show_a_loss_hidden_by_a_move_inside_the_force() {
         (1.0..2.5).contains(&pct),
         "about 5 % of a third of the force: {pct}"
     );
-    // not with shards
-    let (code, _, err) = common::run(
-        &[
-            "scan",
-            "--input",
-            input.to_str().unwrap(),
-            "--totals",
-            "--shard",
-            "1/2",
-        ],
-        &[],
+    // A shard holds whole forces: the same total, and the same loss, in
+    // whichever shard holds Kent Police; nothing in the others.
+    let mut found = Vec::new();
+    for i in 1..=3 {
+        let out = d.join(format!("shard-{i}"));
+        let (code, o, err) = common::run(
+            &[
+                "scan",
+                "--input",
+                input.to_str().unwrap(),
+                "--planned",
+                plan.to_str().unwrap(),
+                "--totals",
+                "--no-charts",
+                "--shard",
+                &format!("{i}/3"),
+                "--out",
+                out.to_str().unwrap(),
+                "--state",
+                d.join("shard-state.json").to_str().unwrap(),
+            ],
+            &[],
+        );
+        assert_eq!(code, 0, "a shard never alerts: {o}{err}");
+        found.extend(
+            read_csv(&out.join("findings.csv"))
+                .into_iter()
+                .filter(|r| r["kind"] == "loss")
+                .map(|r| {
+                    (
+                        r["system"].clone(),
+                        r["start"].clone(),
+                        r["drop_pct"].clone(),
+                    )
+                }),
+        );
+    }
+    assert_eq!(
+        found,
+        vec![(
+            rows[0]["system"].clone(),
+            rows[0]["start"].clone(),
+            rows[0]["drop_pct"].clone()
+        )]
     );
-    assert_eq!(code, 2);
+}
+
+#[test]
+fn a_move_inside_a_force_is_reconciled_in_whichever_shard_holds_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let input = estate(d, 0.99);
+    let plan = planned(d, "New store");
+    let mut found = Vec::new();
+    for i in 1..=4 {
+        let out = d.join(format!("shard-{i}"));
+        let (code, o, err) = common::run(
+            &[
+                "scan",
+                "--input",
+                input.to_str().unwrap(),
+                "--planned",
+                plan.to_str().unwrap(),
+                "--no-charts",
+                "--shard",
+                &format!("{i}/4"),
+                "--out",
+                out.to_str().unwrap(),
+                "--state",
+                d.join("shard-state.json").to_str().unwrap(),
+            ],
+            &[],
+        );
+        assert_eq!(code, 0, "{o}{err}");
+        assert!(!err.contains("cannot be reconciled"), "{err}");
+        found.extend(
+            read_csv(&out.join("findings.csv"))
+                .into_iter()
+                .filter(|r| r["kind"] == "loss")
+                .map(|r| (r["system"].clone(), r["moved_to"].clone())),
+        );
+    }
+    assert_eq!(
+        found,
+        vec![("Old store".to_string(), "Kent Police/New store".to_string())]
+    );
+}
+
+/// A small store moved into a huge, noisy one: the target's volume swings
+/// by more than everything that moved, its file count does not. `arrive`
+/// of the files (and bytes) arrive.
+fn swamped(dir: &Path, arrive: f64) -> PathBuf {
+    let mut out = String::from("timestamp,force,system,bytes,objects\n");
+    let start = chrono::NaiveDate::from_ymd_opt(2021, 1, 1).unwrap();
+    let (mut old_b, mut old_o) = (2.0e12_f64, 1.0e6_f64);
+    let (mut new_b, mut new_o) = (4.0e14_f64, 2.0e6_f64);
+    for d in 0..120usize {
+        // the big store's volume: ±0.4 % a day, far more than 2 TB
+        let swing = ((((d * 7919) % 13) as f64) - 6.0) / 6.0 * 0.004;
+        let (gb, go) = (old_b * 0.001, old_o * 0.001);
+        old_b += gb;
+        old_o += go;
+        new_b *= 1.001;
+        new_o += 1500.0 + ((d * 31) % 7) as f64 * 10.0;
+        if d == 100 {
+            new_b += old_b * arrive;
+            new_o += old_o * arrive;
+            old_b = 0.0;
+            old_o = 0.0;
+        }
+        let date = (start + chrono::Duration::days(d as i64)).format("%Y-%m-%d");
+        out.push_str(&format!(
+            "{date},Kent Police,Old store,{old_b:.0},{old_o:.0}\n{date},Kent Police,New store,{:.0},{new_o:.0}\n",
+            new_b * (1.0 + swing)
+        ));
+    }
+    let p = dir.join(format!("swamped-{arrive}.csv"));
+    std::fs::write(&p, out).unwrap();
+    p
+}
+
+#[test]
+fn a_move_into_a_store_whose_volume_swamps_it_is_judged_by_its_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let plan = planned(d, "New store");
+    // everything arrived: a move, whatever the target's volume did
+    let (code, rows) = losses(d, &swamped(d, 1.0), &plan);
+    assert_eq!(code, 0, "{rows:?}");
+    assert!(read_csv(&d.join("reports/tonight/findings.csv"))
+        .iter()
+        .any(|r| r["kind"] == "moved" && r["system"] == "Old store"));
+    // 8 % of the files never arrived: the file count shows it
+    let (code, rows) = losses(d, &swamped(d, 0.92), &plan);
+    assert_eq!(code, 1, "{rows:?}");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let pct: f64 = rows[0]["drop_pct"].parse().unwrap();
     assert!(
-        err.contains("--totals cannot be combined with --shard"),
-        "{err}"
+        (7.0..9.0).contains(&pct),
+        "about 8 % of the old store: {pct}"
+    );
+    let files: f64 = rows[0]["shortfall_objects"].parse().unwrap();
+    assert!(
+        (0.95..1.05).contains(&(files / (0.08 * 1.105e6))),
+        "about 88,000 files: {files}"
     );
 }

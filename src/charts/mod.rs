@@ -303,6 +303,7 @@ pub fn finding_title(f: &Finding) -> String {
             f.recovered_ts.map_or("later".to_string(), fmt::date)
         ),
         Kind::Planned => format!("{who}: {what}{files} removed on {when} (planned)"),
+        Kind::Moved => format!("{who}: {what}{files} moved on {when} (arrived)"),
     }
 }
 
@@ -380,8 +381,9 @@ pub fn render_findings(
         .enumerate()
         .filter(|(i, _)| only.get(*i).copied().unwrap_or(true))
         .try_for_each(|(_, (f, name))| {
-            // A migration that lost data: what left against what arrived.
-            if f.kind == Kind::Loss && !f.moved_to.is_empty() {
+            // A migration: what left against what arrived (the gap shaded
+            // when something never arrived).
+            if !f.moved_to.is_empty() {
                 if let Some(c) = move_chart(f, set, plans) {
                     let r = moves::render(&dir.join(name), &c, size);
                     progress.inc(1);
@@ -417,10 +419,8 @@ pub fn render_findings(
             r
         })?;
     for (i, (f, name)) in findings.iter_mut().zip(names).enumerate() {
-        let drawn = f.trace.is_some()
-            || (f.kind == Kind::Loss
-                && !f.moved_to.is_empty()
-                && move_chart(f, set, plans).is_some());
+        let drawn =
+            f.trace.is_some() || (!f.moved_to.is_empty() && move_chart(f, set, plans).is_some());
         if only.get(i).copied().unwrap_or(true) && drawn {
             f.chart = name;
         }

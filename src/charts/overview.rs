@@ -35,9 +35,9 @@ pub fn render(
         plural(count(Kind::Loss), "loss", "losses"),
         plural(count(Kind::Transient), "transient drop", "transient drops"),
         plural(
-            count(Kind::Planned),
-            "planned reduction",
-            "planned reductions"
+            count(Kind::Planned) + count(Kind::Moved),
+            "planned reduction or move",
+            "planned reductions or moves"
         )
     );
     let body = super::draw_header(&root, &title, subtitle, h)?;
@@ -160,7 +160,7 @@ pub fn render(
             ))
             .map_err(draw_err)?;
     }
-    for kind in [Kind::Loss, Kind::Transient, Kind::Planned] {
+    for kind in Kind::ALL {
         let colr = kind_colour(kind);
         chart
             .draw_series(std::iter::empty::<Rectangle<(f64, f64)>>())

@@ -35,6 +35,8 @@ pub mod colour {
     pub const TRANSIENT: RGBColor = RGBColor(230, 159, 0);
     /// A planned reduction / planned window.
     pub const PLANNED: RGBColor = RGBColor(0, 158, 115);
+    /// A reconciled move (Okabe–Ito sky blue).
+    pub const MOVED: RGBColor = RGBColor(86, 180, 233);
     /// The detection marker.
     pub const DETECTED: RGBColor = RGBColor(204, 121, 167);
 }
@@ -45,6 +47,7 @@ pub fn kind_colour(kind: crate::detect::Kind) -> RGBColor {
         crate::detect::Kind::Loss => colour::LOSS,
         crate::detect::Kind::Transient => colour::TRANSIENT,
         crate::detect::Kind::Planned => colour::PLANNED,
+        crate::detect::Kind::Moved => colour::MOVED,
     }
 }
 

@@ -200,7 +200,7 @@ fn render_summary(
         losses.len(),
         delays.last().copied().unwrap_or(0),
         reported.iter().filter(|r| r.final_kind == "transient").count(),
-        reported.iter().filter(|r| r.final_kind == "planned" || r.final_kind == "gone").count(),
+        reported.iter().filter(|r| matches!(r.final_kind.as_str(), "planned" | "moved" | "gone")).count(),
     );
     if with_labels {
         s.push_str(&format!(

@@ -69,16 +69,29 @@ pub enum Kind {
     Transient,
     /// Explained by a planned window.
     Planned,
+    /// Left its store in a planned move (`moved_to`) and arrived in the
+    /// target(s): reconciled, reported for the record.
+    Moved,
 }
 
 impl Kind {
-    /// The name used in files (`loss`, `transient`, `planned`).
+    /// The name used in files (`loss`, `transient`, `planned`, `moved`).
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Loss => "loss",
             Kind::Transient => "transient",
             Kind::Planned => "planned",
+            Kind::Moved => "moved",
         }
+    }
+
+    /// Every kind, in the order a reader meets them: losses first, then
+    /// transients, planned reductions and reconciled moves.
+    pub const ALL: [Kind; 4] = [Kind::Loss, Kind::Transient, Kind::Planned, Kind::Moved];
+
+    /// Place in [`Kind::ALL`] (the report's section order).
+    pub fn rank(self) -> usize {
+        self as usize
     }
 }
 

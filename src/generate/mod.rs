@@ -133,7 +133,7 @@ pub struct LabelRow {
     pub series: u32,
     /// First observation at the reduced level (for gradual: first declining sample).
     pub ts: i64,
-    /// `loss`, `transient`, `planned`, `gradual` or `step_up`.
+    /// `loss`, `transient`, `planned`, `moved`, `gradual` or `step_up`.
     pub kind: &'static str,
     /// Last sample of the event.
     pub end: i64,
@@ -680,7 +680,7 @@ fn simulate(
             pending.push(PendingLabel {
                 step: day * spd,
                 end_step: *move_steps.last().unwrap_or(&(day * spd)),
-                kind: if lossy { "loss" } else { "planned" },
+                kind: if lossy { "loss" } else { "moved" },
                 note: if lossy {
                     format!(
                         "{:.0} % of the data moved in a migration over {nights} night(s) never arrived",
@@ -1160,7 +1160,7 @@ fn simulate(
             .max(first);
         let objects_lost = if let Some(exact) = p.objects_exact {
             Some(exact)
-        } else if spec.has_objects && matches!(p.kind, "loss" | "planned" | "transient") {
+        } else if spec.has_objects && matches!(p.kind, "loss" | "planned" | "moved" | "transient") {
             let before = (first_day * spd..p.step)
                 .rev()
                 .find(|&s| observed[s])
@@ -1281,7 +1281,7 @@ mod tests {
                 .iter()
                 .find(|l| l.series == src && l.ts == start && l.note.contains("migration"))
                 .unwrap();
-            assert_eq!(label.kind, if j % 2 == 1 { "loss" } else { "planned" });
+            assert_eq!(label.kind, if j % 2 == 1 { "loss" } else { "moved" });
             if j % 2 == 1 {
                 assert!((0.5..=20.0).contains(&label.drop_pct), "{label:?}");
             }

@@ -92,7 +92,11 @@ pub(super) fn flat_key(key: &[&str], out: &mut String) {
 }
 
 /// One part of an estate split across several runs (`scan --shard I/N`):
-/// the series whose stable key hash modulo `count` is `index`.
+/// the series whose first key value (the force) has a stable hash modulo
+/// `count` equal to `index`. A force's series stay together, so a move
+/// between two of its stores is reconciled and its `--totals` series is
+/// whole in one shard; a move to another force's store in another shard
+/// is reported as unreconcilable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Shard {
     /// 0-based shard number.
@@ -124,10 +128,11 @@ impl Shard {
         })
     }
 
-    /// True when the series with these key values belongs to this shard.
+    /// True when the series with these key values belongs to this shard
+    /// (decided by its first key value alone).
     pub fn holds(&self, key: &[&str]) -> bool {
         let mut flat = String::new();
-        flat_key(key, &mut flat);
+        flat_key(&key[..key.len().min(1)], &mut flat);
         key_hash(&flat) % u64::from(self.count) == u64::from(self.index)
     }
 

@@ -512,9 +512,14 @@ mod tests {
         let s = Shard::parse("3/8").unwrap();
         assert_eq!((s.index, s.count), (2, 8));
         assert_eq!(s.to_string(), "3/8");
+        // a series' shard is its force's (the first key value)
         assert_eq!(
             s.holds(&["South Yorkshire Police", "Body-worn video"]),
-            HASH_SYP % 8 == 2
+            key_hash("22:South Yorkshire Police") % 8 == 2
+        );
+        assert_eq!(
+            s.holds(&["South Yorkshire Police", "Body-worn video"]),
+            s.holds(&["South Yorkshire Police", "Digital evidence"])
         );
         for bad in ["0/3", "4/3", "1/0", "x/2", "2"] {
             assert!(Shard::parse(bad).is_err(), "{bad}");

@@ -11,7 +11,7 @@
 
 use crate::charts;
 use crate::config::Config;
-use crate::detect::DetectParams;
+use crate::detect::{DetectParams, Kind};
 use crate::findings::{Finding, Status};
 use crate::fmt;
 use crate::ingest::{timestamp, IngestCounts, InputFile, Rejected, Shard};
@@ -290,7 +290,7 @@ pub fn publish(run: Publish, mut findings: Vec<Finding>, draw: &DrawCharts) -> R
         None => "shrinkwatch:".to_string(),
     };
     println!(
-        "{what} {} series, {} rows ({} duplicates, {} rejected{}), data until {}: {} loss, {} transient, {} planned; {} new loss alert(s); report {} ({:.1} s)",
+        "{what} {} series, {} rows ({} duplicates, {} rejected{}), data until {}: {} loss, {} transient, {} planned, {} moved; {} new loss alert(s); report {} ({:.1} s)",
         c.series,
         c.rows_read,
         c.duplicates,
@@ -304,6 +304,7 @@ pub fn publish(run: Publish, mut findings: Vec<Finding>, draw: &DrawCharts) -> R
         by_kind.get("loss").copied().unwrap_or(0),
         by_kind.get("transient").copied().unwrap_or(0),
         by_kind.get("planned").copied().unwrap_or(0),
+        by_kind.get("moved").copied().unwrap_or(0),
         alerts,
         dir.display(),
         wall.elapsed().as_secs_f64()
@@ -356,8 +357,8 @@ fn print_alerts(findings: &[Finding], alerts: usize) {
 /// Number of findings of each kind.
 pub fn count_kinds(findings: &[Finding]) -> BTreeMap<String, usize> {
     let mut m = BTreeMap::new();
-    for k in ["loss", "transient", "planned"] {
-        m.insert(k.to_string(), 0);
+    for k in Kind::ALL {
+        m.insert(k.as_str().to_string(), 0);
     }
     for f in findings {
         *m.entry(f.kind.as_str().to_string()).or_default() += 1;

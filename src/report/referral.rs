@@ -63,16 +63,11 @@ pub fn build(run: &RunInfo, findings: &[Finding]) -> Doc {
     let is_news = |i: &usize| run.first_run || findings[*i].status != Status::Known;
     let decided = |i: usize| run.decisions.get(i).and_then(|d| d.as_deref());
     // Tonight's news in the order of its sections: losses, then transients,
-    // then planned reductions, the most recent first.
+    // then planned reductions and reconciled moves, the most recent first.
     let mut news: Vec<usize> = all.iter().copied().filter(is_news).collect();
-    let rank = |k: Kind| match k {
-        Kind::Loss => 0,
-        Kind::Transient => 1,
-        Kind::Planned => 2,
-    };
     news.sort_by_key(|&i| {
         (
-            rank(findings[i].kind),
+            findings[i].kind.rank(),
             std::cmp::Reverse(findings[i].start_ts),
         )
     });
@@ -87,10 +82,11 @@ pub fn build(run: &RunInfo, findings: &[Finding]) -> Doc {
         .filter(|i| !is_news(i) && !open.contains(i))
         .collect();
     let count = |k: Kind| findings.iter().filter(|f| f.kind == k).count();
-    let (losses, transients, planned) = (
+    let (losses, transients, planned, moved) = (
         count(Kind::Loss),
         count(Kind::Transient),
         count(Kind::Planned),
+        count(Kind::Moved),
     );
     let new_losses: Vec<usize> = news
         .iter()
@@ -160,6 +156,7 @@ pub fn build(run: &RunInfo, findings: &[Finding]) -> Doc {
     for (kind, heading, id, intro) in [
         (Kind::Transient, "Temporary losses of availability (transients)", "transients", "Each of these drops came back within the recovery window: a restore, or a collection glitch such as a zero reading. A temporary loss of availability is still a personal data breach if personal data was unavailable: record each in the breach log with its facts, and decide whether it is notifiable."),
         (Kind::Planned, "Planned reductions (for the breach log)", "planned", "These reductions fell inside a planned window (disposal, migration, tiering) and within its expected size. They are listed so the record shows what was removed and when."),
+        (Kind::Moved, "Reconciled moves (for the breach log)", "moved", "Each of these stores was emptied or reduced by a planned move whose target is named in the plan, and what left it arrived in the target(s): reconciled over the whole window, in bytes and, where counted, files. They are listed so the record shows what moved, where, and when."),
     ] {
         let list: Vec<usize> = order.iter().copied().filter(|&i| findings[i].kind == kind).collect();
         if list.is_empty() {
@@ -241,7 +238,7 @@ pub fn build(run: &RunInfo, findings: &[Finding]) -> Doc {
             (
                 "Findings in the data".into(),
                 vec![t(format!(
-                    "{losses} loss, {transients} transient, {planned} planned"
+                    "{losses} loss, {transients} transient, {planned} planned, {moved} moved"
                 ))],
             ),
             (

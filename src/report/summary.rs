@@ -117,10 +117,11 @@ pub fn render(s: &Summary) -> String {
         s.open_losses
     ));
     out.push(format!(
-        "Findings in the data: {} loss, {} transient, {} planned",
+        "Findings in the data: {} loss, {} transient, {} planned, {} moved",
         count(Kind::Loss),
         count(Kind::Transient),
-        count(Kind::Planned)
+        count(Kind::Planned),
+        count(Kind::Moved)
     ));
     out.push(format!("Report: {}", fmt::plain(&s.report)));
     let mut text: String = out.into_iter().map(fit).collect::<Vec<_>>().join("\n");
