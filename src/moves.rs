@@ -364,9 +364,10 @@ pub fn apply(
                 .retain(|g| !(g.key == source.key && g.start_ts >= w.start && g.start_ts <= w.end));
             findings.push(f);
         } else {
-            if (inside.is_empty() || inside.len() > 1) && !r.open && r.left_bytes > 0.0 {
+            if !r.open && r.left_bytes > 0.0 {
                 // one record for the whole move (a move spread over nights is
-                // one move, whatever the engine saw night by night)
+                // one move, whatever the engine saw night by night), from
+                // its first night
                 let p_value = inside.first().map(|&i| findings[i].p_value);
                 findings.retain(|g| {
                     !(g.key == source.key && g.start_ts >= w.start && g.start_ts <= w.end)
@@ -409,7 +410,11 @@ fn new_finding(
 ) -> Finding {
     let date_only = source.times.iter().all(|t| t % 86_400 == 0);
     let at = |i: usize| timestamp::format(source.times[i], date_only);
-    let start = r.before_idx + 1;
+    // it starts with the source's first substantial fall in the window (a
+    // window is often opened days before the first night's move)
+    let start = (r.before_idx + 1..=r.end_idx)
+        .find(|&i| source.bytes[i - 1] - source.bytes[i] >= 0.05 * r.left_bytes)
+        .unwrap_or(r.before_idx + 1);
     Finding {
         key: source.key.to_vec(),
         start_ts: source.times[start],
