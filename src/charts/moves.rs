@@ -76,7 +76,7 @@ pub fn render(path: &Path, c: &MoveChart, size: (u32, u32)) -> Result<(), ChartE
         fmt::bytes(f.shortfall_bytes.unwrap_or(f.drop_bytes) as f64),
     );
     let subtitle = format!(
-        "Moved to {} during \"{}\" ({} to {}); each line counts from its level before the window; shaded: never arrived",
+        "Moved to {} during \"{}\" ({} to {})\nEach line counts from its level before the window; shaded: what left and never arrived",
         fmt::plain(&f.moved_to),
         fmt::plain(&f.planned_reason),
         fmt::date(w0),
@@ -111,7 +111,15 @@ pub fn render(path: &Path, c: &MoveChart, size: (u32, u32)) -> Result<(), ChartE
         )))
         .map_err(draw_err)?;
     // the gap: between what left and what arrived, where less arrived
-    let arrived_at = |t: f64| arrived.iter().rev().find(|p| p.0 <= t).map_or(0.0, |p| p.1);
+    // (the arrived line as drawn: straight between its readings)
+    let arrived_at = |t: f64| {
+        let i = arrived.partition_point(|p| p.0 <= t);
+        match (i.checked_sub(1).map(|j| arrived[j]), arrived.get(i)) {
+            (Some(p), Some(q)) if q.0 > p.0 => p.1 + (q.1 - p.1) * (t - p.0) / (q.0 - p.0),
+            (Some(p), _) => p.1,
+            _ => 0.0,
+        }
+    };
     for w in left.windows(2) {
         let (a, b) = (w[0], w[1]);
         let (ra, rb) = (arrived_at(a.0), arrived_at(b.0));
