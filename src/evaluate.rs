@@ -1,6 +1,7 @@
 //! Scoring findings against labels (SPEC `evaluate`): a finding matches a
 //! label of the same series and kind whose first reduced sample is within
-//! ±`margin` samples of the finding's start, one-to-one (closest first).
+//! ±2 samples or ±2 days (whichever is wider: the same margin in time at
+//! every cadence) of the finding's start, one-to-one (closest in time first).
 //! Unmatched findings are false alarms, attributed to what they sat on (a
 //! label of another kind whose span, ±margin, contains them, or nothing).
 //! A naive rule, "the value fell ≥ 1 % since the previous sample", is scored
@@ -84,6 +85,27 @@ pub struct Evaluation {
 /// Matching margin in samples (SPEC: ±2).
 pub const MARGIN: usize = 2;
 
+/// The same margin in time: ±2 samples of a daily series are ±2 days, and a
+/// finding within 2 days of its label matches at any cadence (at hourly or
+/// 5-minute cadence ±2 samples would be ±2 hours or ±10 minutes: the score
+/// would change with the sampling, not with the verdict).
+pub const MARGIN_SECS: i64 = 2 * 86_400;
+
+/// True when samples `i` and `j` of a series are within the margin: ±2
+/// samples or ±2 days, whichever is wider.
+fn near(times: &[i64], i: usize, j: usize) -> bool {
+    i.abs_diff(j) <= MARGIN
+        || match (times.get(i), times.get(j)) {
+            (Some(a), Some(b)) => (a - b).abs() <= MARGIN_SECS,
+            _ => false,
+        }
+}
+
+/// Sample `i` is within the margin of the span `a..=b`.
+fn near_span(times: &[i64], i: usize, a: usize, b: usize) -> bool {
+    (a..=b).contains(&i) || near(times, i, a) || near(times, i, b)
+}
+
 fn label_index(set: &SeriesSet, labels: &[Label]) -> (Vec<(usize, usize, usize, String)>, usize) {
     let mut out = Vec::new();
     let mut unknown = 0;
@@ -141,8 +163,13 @@ pub fn evaluate_in(set: &SeriesSet, preds: &[Pred], labels: &[Label], keep: &[bo
     for (li, l) in labs.iter().enumerate() {
         for &pi in by_series.get(&l.0).unwrap_or(&none) {
             let p = &preds[pi];
-            if p.kind == l.3 && p.start_idx.abs_diff(l.1) <= MARGIN {
-                pairs.push((p.start_idx.abs_diff(l.1), li, pi));
+            let t = set.get(l.0).times;
+            if p.kind == l.3 && near(t, p.start_idx, l.1) {
+                let gap = match (t.get(p.start_idx), t.get(l.1)) {
+                    (Some(a), Some(b)) => a.abs_diff(*b) as usize,
+                    _ => usize::MAX,
+                };
+                pairs.push((gap, li, pi));
             }
         }
     }
@@ -178,7 +205,7 @@ pub fn evaluate_in(set: &SeriesSet, preds: &[Pred], labels: &[Label], keep: &[bo
                         .unwrap_or(&none)
                         .iter()
                         .map(|&pi| &preds[pi])
-                        .find(|p| p.start_idx.abs_diff(l.1) <= MARGIN);
+                        .find(|p| near(set.get(l.0).times, p.start_idx, l.1));
                     *ks.labels_found_as
                         .entry(other.map_or("missed".to_string(), |p| p.kind.clone()))
                         .or_default() += 1;
@@ -194,7 +221,7 @@ pub fn evaluate_in(set: &SeriesSet, preds: &[Pred], labels: &[Label], keep: &[bo
                 .unwrap_or(&none)
                 .iter()
                 .map(|&li| &labs[li])
-                .find(|l| p.start_idx + MARGIN >= l.1 && p.start_idx <= l.2 + MARGIN)
+                .find(|l| near_span(set.get(p.series).times, p.start_idx, l.1, l.2))
                 .map_or("unlabelled (noise or routine job)".to_string(), |l| {
                     format!("labelled {}", l.3)
                 });
@@ -276,4 +303,50 @@ pub fn naive_preds(set: &SeriesSet, pct: f64) -> Vec<Pred> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::labels::Label;
+
+    /// One series of `n` readings every `step` seconds, a loss labelled at
+    /// reading 100 and one finding at reading `at`; true when they match.
+    fn matched(step: i64, n: usize, at: usize) -> bool {
+        let set = SeriesSet {
+            key_names: vec!["system".into()],
+            keys: vec![vec!["S".into()]],
+            offsets: vec![0, n],
+            times: (0..n as i64).map(|i| i * step).collect(),
+            bytes: vec![1.0; n],
+            objects: vec![f64::NAN; n],
+            has_objects: false,
+        };
+        let label = Label {
+            key: vec!["S".into()],
+            ts: 100 * step,
+            end: 100 * step,
+            kind: "loss".into(),
+            line: 2,
+        };
+        let pred = Pred {
+            series: 0,
+            kind: "loss".into(),
+            start_idx: at,
+            end_idx: at,
+        };
+        evaluate(&set, &[pred], &[label]).kinds["loss"].matched == 1
+    }
+
+    #[test]
+    fn the_margin_is_two_samples_or_two_days_whichever_is_wider() {
+        // daily: ±2 samples are ±2 days
+        assert!(matched(86_400, 200, 102) && matched(86_400, 200, 98));
+        assert!(!matched(86_400, 200, 103) && !matched(86_400, 200, 97));
+        // hourly: 30 hours away is the same day-and-a-bit as at daily
+        assert!(matched(3_600, 400, 130) && matched(3_600, 400, 148));
+        assert!(!matched(3_600, 400, 149) && !matched(3_600, 400, 51));
+        // weekly: ±2 samples (two weeks)
+        assert!(matched(7 * 86_400, 200, 102) && !matched(7 * 86_400, 200, 103));
+    }
 }
