@@ -315,16 +315,12 @@ pub fn plan(
     // The read start: a warm-up before the anchor, and before any planned
     // window that reaches into it (a window's budget is shared by its drops).
     let late = crate::detect::daily::DAY * 8; // a move's target may be measured a week late
+    // Only a window that reaches what is judged tonight (from the anchor,
+    // less how far an earlier incident reaches) matters.
     let mut from = anchor - spans.warm;
-    loop {
-        let before = from;
-        for p in plans {
-            if p.window.end + late >= from && p.window.start - spans.warm < from {
-                from = p.window.start - spans.warm;
-            }
-        }
-        if from == before {
-            break;
+    for p in plans {
+        if p.window.end + late >= anchor - spans.reach {
+            from = from.min(p.window.start - spans.warm);
         }
     }
     // The files.
@@ -677,9 +673,11 @@ pub fn combine(
     ing: &Ingested,
     plans: &[PlannedRow],
     tonight: Vec<Finding>,
+    anchored: &[(usize, f64)],
     now: i64,
     detected_at: &str,
 ) -> Result<(Vec<Finding>, Checkpoint, Scope), String> {
+    let t_anchor = anchor_time(wp);
     let prev = &wp.prev;
     let set: &SeriesSet = &ing.set;
     let c = wp.anchor;
@@ -795,10 +793,18 @@ pub fn combine(
             // The series' history before the window shapes the engine
             // through a few whole-series facts: they must agree.
             let label = crate::fmt::term(&sig.key.join("/")).into_owned();
-            if f.step != sig.step {
+            // The engine saw the zero anchor before the window, if any.
+            let step = if anchored.iter().any(|a| a.0 == si) {
+                let mut with: Vec<i64> = vec![t_anchor];
+                with.extend_from_slice(times);
+                Cadence::infer(&with, false).step
+            } else {
+                f.step
+            };
+            if step != sig.step {
                 return Err(format!(
                     "the interval of {label} in the window ({} s) differs from its history ({} s)",
-                    f.step, sig.step
+                    step, sig.step
                 ));
             }
             if f.date_only != sig.date_only || f.summarised != sig.summarised {
@@ -808,7 +814,10 @@ pub fn combine(
             }
             let hist_min = sig.min_pos.unwrap_or(f64::INFINITY);
             let win_min = f.min_pos.unwrap_or(f64::INFINITY);
-            if (f.has_zero && win_min > hist_min) || (sig.has_zero && win_min < hist_min) {
+            let anchored_ok = anchored.iter().any(|a| a.0 == si);
+            if (f.has_zero && win_min > hist_min && !anchored_ok)
+                || (sig.has_zero && win_min < hist_min)
+            {
                 return Err(format!(
                     "a zero reading of {label} is judged against its smallest reading, which lies outside the window"
                 ));
@@ -1000,13 +1009,13 @@ pub fn analyse(
     use std::time::Instant;
     let files = inputs.files()?;
     let mut timings = BTreeMap::new();
-    let judge = |ing: &Ingested, plans: &[PlannedRow], timings: &mut BTreeMap<String, f64>| {
+    let judge = |set: &SeriesSet, plans: &[PlannedRow], timings: &mut BTreeMap<String, f64>| {
         let t = Instant::now();
-        let f = crate::findings::analyze_with(&ing.set, plans, &inputs.thresholds, detected_at);
+        let f = crate::findings::analyze_with(set, plans, &inputs.thresholds, detected_at);
         timings.insert("detect".to_string(), t.elapsed().as_secs_f64());
         crate::log::debug(format!(
             "detection over {} series in {:.3} s",
-            ing.set.len(),
+            set.len(),
             t.elapsed().as_secs_f64()
         ));
         f
@@ -1040,8 +1049,33 @@ pub fn analyse(
             Plan::Window(wp) => {
                 let (mut ing, plans) = load(Some(&wp.read), &mut timings)?;
                 let done = check_read(&wp, &ing).and_then(|()| {
-                    let tonight = judge(&ing, &plans, &mut timings);
-                    combine(inputs, &files, &wp, &ing, &plans, tonight, now, detected_at)
+                    let anchored = zero_anchors(&wp, &ing.set);
+                    let tonight = if anchored.is_empty() {
+                        judge(&ing.set, &plans, &mut timings)
+                    } else {
+                        let set = with_anchors(&ing.set, &anchored, anchor_time(&wp));
+                        let mut f = judge(&set, &plans, &mut timings);
+                        for x in &mut f {
+                            if let Some(tr) = &mut x.trace {
+                                if anchored.iter().any(|a| a.0 == tr.series) {
+                                    tr.start_idx -= 1;
+                                    tr.end_idx -= 1;
+                                }
+                            }
+                        }
+                        f
+                    };
+                    combine(
+                        inputs,
+                        &files,
+                        &wp,
+                        &ing,
+                        &plans,
+                        tonight,
+                        &anchored,
+                        now,
+                        detected_at,
+                    )
                 });
                 match done {
                     Ok((findings, checkpoint, scope)) => {
@@ -1065,7 +1099,7 @@ pub fn analyse(
         crate::log::debug(format!("full scan: {why}"));
     }
     let (ing, plans) = load(None, &mut timings)?;
-    let findings = judge(&ing, &plans, &mut timings);
+    let findings = judge(&ing.set, &plans, &mut timings);
     let (checkpoint, scope) = match (&reason, shard) {
         (Some(why), None) => (
             Some(after_full(inputs, &files, &ing, &plans, &findings, now)),
@@ -1081,4 +1115,75 @@ pub fn analyse(
         scope,
         timings,
     })
+}
+
+/// When the zero anchors sit: long before the window, at midnight.
+fn anchor_time(wp: &WindowPlan) -> i64 {
+    let back = (3 * wp.spans.warm).max(800 * DAY);
+    (wp.read.since - back).div_euclid(DAY) * DAY
+}
+
+/// Series whose window holds a zero reading while their smallest positive
+/// reading lies before it: the engine sets a zero reading below the
+/// series' smallest positive one, so it is shown that value, as one
+/// reading long before the window (a change across so long a gap is
+/// never a candidate nor part of a baseline).
+fn zero_anchors(wp: &WindowPlan, set: &SeriesSet) -> Vec<(usize, f64)> {
+    let sigs: HashMap<&[String], &SeriesSig> = wp
+        .prev
+        .series
+        .iter()
+        .map(|s| (s.key.as_slice(), s))
+        .collect();
+    let mut out = Vec::new();
+    for (i, k) in set.keys.iter().enumerate() {
+        let Some(sig) = sigs.get(k.as_slice()) else {
+            continue;
+        };
+        if sig.first >= wp.read.since {
+            continue; // its whole history is in the window
+        }
+        let b = &set.bytes[set.offsets[i]..set.offsets[i + 1]];
+        let f_min = b
+            .iter()
+            .copied()
+            .filter(|x| *x > 0.0)
+            .fold(f64::INFINITY, f64::min);
+        if let Some(h) = sig.min_pos {
+            if b.contains(&0.0) && h < f_min {
+                out.push((i, h));
+            }
+        }
+    }
+    out
+}
+
+/// `set` with one reading of `anchors[k].1` bytes at `t` before series
+/// `anchors[k].0` (objects unknown).
+fn with_anchors(set: &SeriesSet, anchors: &[(usize, f64)], t: i64) -> SeriesSet {
+    let extra: HashMap<usize, f64> = anchors.iter().copied().collect();
+    let mut out = SeriesSet {
+        key_names: set.key_names.clone(),
+        keys: set.keys.clone(),
+        has_objects: set.has_objects,
+        ..Default::default()
+    };
+    let n = set.times.len() + anchors.len();
+    out.times.reserve(n);
+    out.bytes.reserve(n);
+    out.objects.reserve(n);
+    out.offsets.push(0);
+    for i in 0..set.len() {
+        if let Some(&b) = extra.get(&i) {
+            out.times.push(t);
+            out.bytes.push(b);
+            out.objects.push(f64::NAN);
+        }
+        let r = set.offsets[i]..set.offsets[i + 1];
+        out.times.extend_from_slice(&set.times[r.clone()]);
+        out.bytes.extend_from_slice(&set.bytes[r.clone()]);
+        out.objects.extend_from_slice(&set.objects[r]);
+        out.offsets.push(out.times.len());
+    }
+    out
 }
