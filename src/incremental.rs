@@ -188,7 +188,11 @@ impl Spans {
 pub fn fingerprint(inputs: &Inputs) -> String {
     let mut h = Fnv::default();
     h.eat(env!("CARGO_PKG_VERSION").as_bytes());
-    h.eat(serde_json::to_string(&inputs.config).unwrap_or_default().as_bytes());
+    h.eat(
+        serde_json::to_string(&inputs.config)
+            .unwrap_or_default()
+            .as_bytes(),
+    );
     h.eat(
         serde_json::to_string(&inputs.thresholds)
             .unwrap_or_default()
@@ -302,11 +306,12 @@ pub fn plan(
     let now_sigs = plan_sigs(plans);
     let old: std::collections::HashSet<&PlanSig> = prev.planned.iter().collect();
     let new: std::collections::HashSet<&PlanSig> = now_sigs.iter().collect();
-    let changed: Vec<&PlanSig> = old
-        .symmetric_difference(&new)
-        .copied()
-        .collect::<Vec<_>>();
-    if let Some(p) = changed.iter().filter(|p| p.start < anchor).min_by_key(|p| p.start) {
+    let changed: Vec<&PlanSig> = old.symmetric_difference(&new).copied().collect::<Vec<_>>();
+    if let Some(p) = changed
+        .iter()
+        .filter(|p| p.start < anchor)
+        .min_by_key(|p| p.start)
+    {
         return Plan::Full(format!(
             "a planned window starting {} (before the window) was added, changed or removed",
             t(p.start)
@@ -315,8 +320,8 @@ pub fn plan(
     // The read start: a warm-up before the anchor, and before any planned
     // window that reaches into it (a window's budget is shared by its drops).
     let late = crate::detect::daily::DAY * 8; // a move's target may be measured a week late
-    // Only a window that reaches what is judged tonight (from the anchor,
-    // less how far an earlier incident reaches) matters.
+                                              // Only a window that reaches what is judged tonight (from the anchor,
+                                              // less how far an earlier incident reaches) matters.
     let mut from = anchor - spans.warm;
     for p in plans {
         if p.window.end + late >= anchor - spans.reach {
@@ -409,7 +414,11 @@ pub fn plan(
         fresh.push(false);
     }
     let listed: std::collections::HashSet<&str> = names.iter().map(String::as_str).collect();
-    if let Some(gone) = prev.files.iter().find(|f| !listed.contains(f.path.as_str())) {
+    if let Some(gone) = prev
+        .files
+        .iter()
+        .find(|f| !listed.contains(f.path.as_str()))
+    {
         return Plan::Full(format!(
             "input file {} was read by the last run and is gone",
             crate::fmt::term(&gone.path)
@@ -466,7 +475,9 @@ fn facts(times: &[i64], bytes: &[f64]) -> Facts {
     Facts {
         step: Cadence::infer(times, false).step,
         date_only: times.iter().all(|t| t.rem_euclid(DAY) == 0),
-        summarised: times.windows(2).any(|w| w[0].div_euclid(DAY) == w[1].div_euclid(DAY)),
+        summarised: times
+            .windows(2)
+            .any(|w| w[0].div_euclid(DAY) == w[1].div_euclid(DAY)),
         min_pos: min_pos.is_finite().then_some(min_pos),
         has_zero: bytes.contains(&0.0),
     }
@@ -613,10 +624,7 @@ fn comparable(key: &[String], f: &FindingRow) -> (Vec<String>, String) {
     r.change.clear();
     r.chart.clear();
     r.samples_after = 0;
-    (
-        key.to_vec(),
-        serde_json::to_string(&r).unwrap_or_default(),
-    )
+    (key.to_vec(), serde_json::to_string(&r).unwrap_or_default())
 }
 
 /// What an incremental run did, for the summary and the manifest.
@@ -737,7 +745,10 @@ pub fn combine(
     let mut seen: std::collections::HashSet<&[String]> = std::collections::HashSet::new();
     for sig in &prev.series {
         seen.insert(sig.key.as_slice());
-        let carried = carried_by.get(sig.key.as_slice()).cloned().unwrap_or_default();
+        let carried = carried_by
+            .get(sig.key.as_slice())
+            .cloned()
+            .unwrap_or_default();
         let Some(&si) = by_key.get(sig.key.as_slice()) else {
             if sig.last >= from {
                 // It had readings in the window, and tonight none: rows
@@ -900,7 +911,9 @@ pub fn combine(
             last,
             total,
             before_anchor: sig.before_anchor
-                + (times.partition_point(|&x| x < next_anchor).saturating_sub(since_c)) as u64,
+                + (times
+                    .partition_point(|&x| x < next_anchor)
+                    .saturating_sub(since_c)) as u64,
             step: sig.step,
             date_only: sig.date_only && f.date_only,
             summarised: sig.summarised || f.summarised,

@@ -196,7 +196,11 @@ fn nights_incremental_and_full_agree() {
             std::fs::write(&planned, edited).unwrap();
         }
         // A configuration change for one night (then back).
-        let flags: &[&str] = if n == 10 { &["--min-drop-pct", "2"] } else { &[] };
+        let flags: &[&str] = if n == 10 {
+            &["--min-drop-pct", "2"]
+        } else {
+            &[]
+        };
         let (ci, si) = inc.scan(&folder, &planned, night, flags);
         let (cf, _) = full.scan(&folder, &planned, night, flags);
         assert_eq!(ci, cf, "{night}: exit codes differ\n{si}");
@@ -308,7 +312,12 @@ fn files_and_row_groups_before_the_window_are_not_read() {
             let f: Vec<&str> = l.split(',').collect();
             let d = chrono::NaiveDate::parse_from_str(f[0], "%Y-%m-%d").unwrap();
             let ts = d.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp() * 1000;
-            (ts, f[1].to_string(), f[2].to_string(), f[3].parse().unwrap())
+            (
+                ts,
+                f[1].to_string(),
+                f[2].to_string(),
+                f[3].parse().unwrap(),
+            )
         })
         .collect();
     rows.sort();
@@ -359,7 +368,11 @@ fn files_and_row_groups_before_the_window_are_not_read() {
         .map(|(a, b)| {
             (
                 a.parse::<usize>().unwrap(),
-                b.split_whitespace().next().unwrap().parse::<usize>().unwrap(),
+                b.split_whitespace()
+                    .next()
+                    .unwrap()
+                    .parse::<usize>()
+                    .unwrap(),
             )
         })
         .unwrap_or((0, 0));
@@ -404,6 +417,9 @@ fn files_and_row_groups_before_the_window_are_not_read() {
     )
     .unwrap();
     let first = &m["inputs"][0];
-    assert!(first["path"].as_str().unwrap().ends_with("0-old.csv"), "{m}");
+    assert!(
+        first["path"].as_str().unwrap().ends_with("0-old.csv"),
+        "{m}"
+    );
     assert_eq!(first["read"], "not opened: wholly before the window", "{m}");
 }

@@ -428,16 +428,14 @@ pub fn ingest_window(
                 ..InputFile::default()
             },
             FileRead::All => pieces::read_file(path, &ctx, opts, None, &mut raw, &mut rejected)?,
-            FileRead::Groups(g) => {
-                pieces::read_file(
-                    path,
-                    &ctx,
-                    opts,
-                    Some(g.as_slice()),
-                    &mut raw,
-                    &mut rejected,
-                )?
-            }
+            FileRead::Groups(g) => pieces::read_file(
+                path,
+                &ctx,
+                opts,
+                Some(g.as_slice()),
+                &mut raw,
+                &mut rejected,
+            )?,
         };
         let r = raw.ts_range[fi];
         info.ts_range = (r.0 <= r.1).then_some(r);
