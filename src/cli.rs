@@ -220,6 +220,10 @@ pub struct ScanArgs {
     /// merge` combines the N folders.
     #[arg(long, value_name = "I/N", value_parser = crate::ingest::Shard::parse)]
     pub shard: Option<crate::ingest::Shard>,
+    /// Read the whole history even when the state allows an incremental
+    /// run (which reads only the window that can change a verdict).
+    #[arg(long)]
+    pub full: bool,
 }
 
 /// Where and how a report is written (`scan` and `merge`).

@@ -26,6 +26,7 @@ pub mod fmt;
 pub mod fuzzing;
 pub mod generate;
 pub mod hash;
+pub mod incremental;
 pub mod ingest;
 pub mod labels;
 pub mod lock;

@@ -61,18 +61,25 @@ pub fn load_shard(
     inputs: &Inputs,
     shard: Option<ingest::Shard>,
 ) -> Result<(Ingested, Vec<PlannedRow>)> {
-    let files = if inputs.paths.is_empty() {
-        Vec::new() // only the live query
-    } else {
-        ingest::expand_inputs(&inputs.paths)?
-    };
-    ingest::limits::check(&files, shard, inputs.max_memory)?;
-    let mut ing = ingest::ingest_sources(
-        &files,
+    load_files(inputs, shard, &inputs.files()?, None)
+}
+
+/// [`load_shard`] on the files listed by [`Inputs::files`], reading only
+/// what `window` says (an incremental run, see `crate::incremental`).
+pub fn load_files(
+    inputs: &Inputs,
+    shard: Option<ingest::Shard>,
+    files: &[PathBuf],
+    window: Option<&ingest::Window>,
+) -> Result<(Ingested, Vec<PlannedRow>)> {
+    ingest::limits::check(files, shard, inputs.max_memory)?;
+    let mut ing = ingest::ingest_window(
+        files,
         inputs.prometheus.as_ref(),
         &inputs.config.columns,
         shard,
         &inputs.sources,
+        window,
     )?;
     no_usable_row(&ing, shard)?;
     // A shard holds whole forces (`Shard::holds`), so its totals are whole.
@@ -185,6 +192,16 @@ fn no_usable_row(ing: &Ingested, shard: Option<ingest::Shard>) -> Result<()> {
 }
 
 impl Inputs {
+    /// The observation files to read: folders expanded (none for a live
+    /// query alone).
+    pub fn files(&self) -> Result<Vec<PathBuf>> {
+        Ok(if self.paths.is_empty() {
+            Vec::new()
+        } else {
+            ingest::expand_inputs(&self.paths)?
+        })
+    }
+
     /// The labels file: the one given, else the shipped labels with the
     /// shipped data, else none.
     pub fn labels(&self, given: &Option<PathBuf>) -> Option<PathBuf> {

@@ -48,6 +48,10 @@ pub struct State {
     pub version: u32,
     /// Reported findings by identity (series and start).
     pub findings: BTreeMap<String, Reported>,
+    /// What the last scan leaves for the next one to read only a window
+    /// (`crate::incremental`); absent after a merge or an older version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<crate::incremental::Checkpoint>,
 }
 
 /// Identity of a finding across runs: the tuple of its key values and its

@@ -148,8 +148,8 @@ fn a_loss_that_deepens_is_alerted_again_with_a_follow_up_row() {
         "{pcts:?}"
     );
     // night 3: the same depth again is known, no new row
-    let (code, out, _) = night(dir.path(), &n2, &[]);
-    assert_eq!(code, 0, "{out}");
+    let (code, out, err) = night(dir.path(), &n2, &[]);
+    assert_eq!(code, 0, "{out}{err}");
     assert_eq!(
         read_csv(&dir.path().join("reports/breach-log.csv")).len(),
         2

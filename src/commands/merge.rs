@@ -304,6 +304,10 @@ pub fn run(args: &MergeArgs) -> Result<Outcome> {
                 .for_series(&config.columns.keys, &f.key)
                 .into_owned()
         },
+        state: None,
+        // The next scan reads everything: a merged state has no checkpoint.
+        checkpoint: None,
+        scope: None,
     };
     let published = publish(run, findings, &|dir, findings, only| {
         std::fs::create_dir_all(dir.join("charts"))?;

@@ -7,15 +7,16 @@ use super::Outcome;
 use crate::charts;
 use crate::cli::ScanArgs;
 use crate::clock;
-use crate::findings::{analyze_with, Finding};
+use crate::findings::Finding;
 use crate::fmt;
+use crate::incremental::{self, Analysed};
 use crate::ingest::timestamp;
 use crate::log;
-use crate::pipeline::{load, load_shard, Inputs};
+use crate::pipeline::{load, Inputs};
 use crate::report::publish::{publish, Destination, Publish};
 use crate::report::{self, OutDir};
+use crate::state::State;
 use anyhow::{bail, Result};
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -54,19 +55,29 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
     };
     OutDir::clean_partials(&dest.parent);
 
-    let mut timings = BTreeMap::new();
-    let t = Instant::now();
-    let (mut ing, plans) = load_shard(&inputs, args.shard)?;
-    if args.report.as_of.is_some() {
-        ing.set = ing.set.truncated(now);
-    }
-    timings.insert("ingest".to_string(), t.elapsed().as_secs_f64());
-    log::debug(format!(
-        "read {} rows from {} file(s) in {:.3} s",
-        ing.counts.rows_read,
-        ing.files.len(),
-        t.elapsed().as_secs_f64()
-    ));
+    let detected_at = timestamp::format(now, false);
+    // The state tells whether tonight can read only a window (a shard reads
+    // everything and never writes the state).
+    let state = match args.shard {
+        None => Some(State::load(&dest.state)?),
+        Some(_) => None,
+    };
+    let Analysed {
+        mut ing,
+        plans,
+        findings,
+        checkpoint,
+        scope,
+        timings,
+    } = incremental::analyse(
+        &inputs,
+        args.shard,
+        state.as_ref().and_then(|s| s.checkpoint.as_ref()),
+        now,
+        out.as_of.is_some(),
+        args.full.then_some("--full"),
+        &detected_at,
+    )?;
     if args.strict && !ing.rejected.is_empty() {
         let r = &ing.rejected[0];
         bail!(
@@ -85,15 +96,6 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
             ing.counts.rejected
         ));
     }
-    let detected_at = timestamp::format(now, false);
-    let t = Instant::now();
-    let findings = analyze_with(&ing.set, &plans, &inputs.thresholds, &detected_at);
-    timings.insert("detect".to_string(), t.elapsed().as_secs_f64());
-    log::debug(format!(
-        "detection over {} series in {:.3} s",
-        ing.counts.series,
-        t.elapsed().as_secs_f64()
-    ));
     let run = Publish {
         command: "scan",
         now,
@@ -105,7 +107,9 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
         counts: ing.counts.clone(),
         rejected: std::mem::take(&mut ing.rejected),
         key_names: ing.set.key_names.clone(),
-        data_until: ing.set.times.iter().max().copied(),
+        data_until: checkpoint
+            .as_ref()
+            .map_or(ing.set.times.iter().max().copied(), |c| c.data_until),
         flags: out.options(),
         timings,
         wall,
@@ -115,6 +119,9 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
                 .for_series(&ing.set.key_names, &f.key)
                 .into_owned()
         },
+        state,
+        checkpoint,
+        scope,
     };
     let opts = charts::ChartOptions {
         detected_at: now,

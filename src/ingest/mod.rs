@@ -7,6 +7,7 @@
 //! exact duplicate, or written to `rejected.csv`.
 
 mod columns;
+pub mod groups;
 pub mod keys;
 pub mod limits;
 mod pieces;
@@ -117,6 +118,35 @@ pub struct InputFile {
     /// The range of a live source: `START/END step S`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub range: Option<String>,
+    /// What an incremental run read of the file, when not all of it
+    /// (`not opened: wholly before the window`, `3 of 11 row groups`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read: Option<String>,
+    /// Earliest and latest time among the rows read (not in the manifest).
+    #[serde(skip)]
+    pub ts_range: Option<(i64, i64)>,
+}
+
+/// What an incremental run reads of its inputs (see `crate::incremental`):
+/// rows before `since` are not kept, and each file is read whole, not at
+/// all, or only some of its Parquet row groups.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Window {
+    /// First second kept.
+    pub since: i64,
+    /// Per input file, in the order of the list read.
+    pub files: Vec<FileRead>,
+}
+
+/// How much of one file an incremental run reads.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FileRead {
+    /// The whole file.
+    All,
+    /// Not opened: every row is before the window and known.
+    Skip,
+    /// Only these row groups of a Parquet file (by index).
+    Groups(Vec<usize>),
 }
 
 /// Counts that prove nothing was dropped:
@@ -136,6 +166,14 @@ pub struct IngestCounts {
     /// Rows of series that belong to other shards (`scan --shard`).
     #[serde(default)]
     pub other_shards: u64,
+    /// Rows older than an incremental run's window (read, not kept: see
+    /// `window` in the manifest).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub before_window: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Everything ingest produces.
@@ -166,6 +204,10 @@ pub(crate) struct RawRows {
     pub has_objects: bool,
     /// Rows left to other shards.
     pub other_shards: u64,
+    /// Rows before an incremental run's window, counted, not kept.
+    pub before_window: u64,
+    /// Per file: the earliest and latest time of its rows read.
+    pub ts_range: Vec<(i64, i64)>,
 }
 
 impl RawRows {
@@ -347,6 +389,20 @@ pub fn ingest_sources(
     shard: Option<Shard>,
     opts: &sources::SourceOptions,
 ) -> Result<Ingested, IngestError> {
+    ingest_window(files, live, cols, shard, opts, None)
+}
+
+/// [`ingest_sources`] reading only what `window` says (an incremental
+/// run): files not opened, Parquet row groups left out, rows before
+/// `window.since` counted (`before_window`) but not kept.
+pub fn ingest_window(
+    files: &[PathBuf],
+    live: Option<&sources::prometheus_api::Live>,
+    cols: &ColumnNames,
+    shard: Option<Shard>,
+    opts: &sources::SourceOptions,
+    window: Option<&Window>,
+) -> Result<Ingested, IngestError> {
     let t = std::time::Instant::now();
     let mut raw = RawRows::default();
     let mut rejected = Vec::new();
@@ -354,18 +410,36 @@ pub fn ingest_sources(
     let mut names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
     for (fi, path) in files.iter().enumerate() {
         raw.file_start.push(raw.sid.len());
+        raw.ts_range.push((i64::MAX, i64::MIN));
         let ctx = validate::Ctx {
             fname: &names[fi],
             cols,
             shard,
+            since: window.map(|w| w.since),
         };
-        infos.push(pieces::read_file(
-            path,
-            &ctx,
-            opts,
-            &mut raw,
-            &mut rejected,
-        )?);
+        let how = window
+            .and_then(|w| w.files.get(fi))
+            .unwrap_or(&FileRead::All);
+        let mut info = match how {
+            FileRead::Skip => InputFile {
+                path: names[fi].clone(),
+                size: regular_file(path).map_err(|why| ctx.unreadable(why))?,
+                read: Some("not opened: wholly before the window".into()),
+                ..InputFile::default()
+            },
+            FileRead::All => pieces::read_file(path, &ctx, opts, None, &mut raw, &mut rejected)?,
+            FileRead::Groups(g) => pieces::read_file(
+                path,
+                &ctx,
+                opts,
+                Some(g.as_slice()),
+                &mut raw,
+                &mut rejected,
+            )?,
+        };
+        let r = raw.ts_range[fi];
+        info.ts_range = (r.0 <= r.1).then_some(r);
+        infos.push(info);
     }
     if let Some(live) = live {
         let endpoint = live.endpoint();
@@ -385,11 +459,13 @@ pub fn ingest_sources(
             t.elapsed().as_secs_f64()
         ));
         raw.file_start.push(raw.sid.len());
+        raw.ts_range.push((i64::MAX, i64::MIN));
         names.push(endpoint.clone());
         let ctx = validate::Ctx {
             fname: &endpoint,
             cols,
             shard,
+            since: None,
         };
         let rows = table.feed(&ctx, &mut raw, &mut rejected)?;
         infos.push(InputFile {
@@ -406,6 +482,7 @@ pub fn ingest_sources(
                 timestamp::format(got.end, false),
                 live.step
             )),
+            ..InputFile::default()
         });
     }
     let rows_read: u64 = infos.iter().map(|f| f.rows).sum();
@@ -415,6 +492,7 @@ pub fn ingest_sources(
     ));
     let t = std::time::Instant::now();
     let other_shards = raw.other_shards;
+    let before_window = raw.before_window;
     let (set, dup, conflicts) = series::group(raw, cols, &names)?;
     crate::log::debug(format!(
         "split into {} series in {:.3} s",
@@ -429,10 +507,15 @@ pub fn ingest_sources(
         rejected: rejected.len() as u64,
         series: set.len() as u64,
         other_shards,
+        before_window,
     };
     debug_assert_eq!(
         counts.rows_read,
-        counts.rows_kept + counts.duplicates + counts.rejected + counts.other_shards
+        counts.rows_kept
+            + counts.duplicates
+            + counts.rejected
+            + counts.other_shards
+            + counts.before_window
     );
     Ok(Ingested {
         set,

@@ -32,6 +32,7 @@ pub(super) fn read_file(
     path: &Path,
     ctx: &Ctx,
     opts: &SourceOptions,
+    groups: Option<&[usize]>,
     raw: &mut RawRows,
     rejected: &mut Vec<Rejected>,
 ) -> Result<InputFile, IngestError> {
@@ -44,7 +45,7 @@ pub(super) fn read_file(
                 read_csv(path, ctx, raw, rejected)
             }
         }
-        "parquet" => read_parquet(path, ctx, raw, rejected),
+        "parquet" => read_parquet(path, ctx, groups, raw, rejected),
         "json" => match sources::detect_json(&head(path, ctx)?) {
             Some(f) => read_export(path, f, ctx, opts, raw, rejected),
             None => Err(ctx.unreadable(format!(
@@ -108,9 +109,12 @@ fn read_export(
     })
 }
 
+/// Reads a Parquet file, or only the row groups `groups` of it (an
+/// incremental run: the others hold only rows before its window).
 fn read_parquet(
     path: &Path,
     ctx: &Ctx,
+    groups: Option<&[usize]>,
     raw: &mut RawRows,
     rejected: &mut Vec<Rejected>,
 ) -> Result<InputFile, IngestError> {
@@ -121,21 +125,34 @@ fn read_parquet(
     let md = reader.get_metadata().map_err(perr)?.clone();
     let found: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
     let want = wanted_columns(ctx, &found, "")?;
-    // Pieces of whole row groups.
+    // Pieces of whole consecutive row groups (of the chosen ones).
+    let chosen = |g: usize| groups.is_none_or(|gs| gs.contains(&g));
     let mut pieces = Vec::new();
     let (mut start, mut len) = (0usize, 0usize);
-    for rg in &md.row_groups {
-        len += rg.num_rows();
-        if len >= PARQUET_ROWS {
+    let mut first_row = 0usize;
+    let mut kept_rows = 0usize;
+    for (g, rg) in md.row_groups.iter().enumerate() {
+        let n = rg.num_rows();
+        if chosen(g) {
+            if len == 0 {
+                start = first_row;
+            }
+            len += n;
+            kept_rows += n;
+            if len >= PARQUET_ROWS {
+                pieces.push((start, len));
+                len = 0;
+            }
+        } else if len > 0 {
             pieces.push((start, len));
-            start += len;
             len = 0;
         }
+        first_row += n;
     }
-    if len > 0 || pieces.is_empty() {
+    if len > 0 || (pieces.is_empty() && groups.is_none()) {
         pieces.push((start, len));
     }
-    raw.reserve(md.num_rows);
+    raw.reserve(raw.sid.len() + kept_rows);
     let mut rows = 0u64;
     let mut parse_secs = 0.0;
     for (off, len) in pieces {
@@ -158,6 +175,15 @@ fn read_parquet(
         size,
         sha256: sha_hex(h),
         rows,
+        read: groups.map(|g| {
+            format!(
+                "{} of {} row groups ({} of {} rows; the others wholly before the window)",
+                g.len(),
+                md.row_groups.len(),
+                kept_rows,
+                md.num_rows
+            )
+        }),
         ..InputFile::default()
     })
 }

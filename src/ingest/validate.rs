@@ -13,6 +13,9 @@ pub(super) struct Ctx<'a> {
     pub fname: &'a str,
     pub cols: &'a ColumnNames,
     pub shard: Option<super::Shard>,
+    /// Rows before this time (seconds, UTC) are counted, not kept (an
+    /// incremental run's window, see `crate::incremental`).
+    pub since: Option<i64>,
 }
 
 impl Ctx<'_> {
@@ -145,6 +148,11 @@ pub(super) fn process(
         raw.objects.extend_from_slice(&part.objects);
         raw.line.extend_from_slice(&part.line);
         raw.other_shards += part.other;
+        raw.before_window += part.before;
+        if let Some(r) = raw.ts_range.last_mut() {
+            r.0 = r.0.min(part.min_ts);
+            r.1 = r.1.max(part.max_ts);
+        }
         rejected.extend(part.rejected);
     }
     Ok(n as u64)
@@ -172,6 +180,11 @@ pub(super) struct Local {
     other: u64,
     /// Per local id: the series belongs to this run's shard.
     inside: Vec<bool>,
+    /// Rows before the window (`Ctx::since`), counted, not kept.
+    before: u64,
+    /// Earliest and latest time read (every row with a valid time).
+    min_ts: i64,
+    max_ts: i64,
 }
 
 pub(super) fn rows_local(
@@ -181,7 +194,11 @@ pub(super) fn rows_local(
     lines: &Lines,
 ) -> Local {
     let cols = ctx.cols;
-    let mut out = Local::default();
+    let mut out = Local {
+        min_ts: i64::MAX,
+        max_ts: i64::MIN,
+        ..Local::default()
+    };
     let cap = range.len();
     out.sid.reserve(cap);
     out.ts.reserve(cap);
@@ -262,6 +279,12 @@ pub(super) fn rows_local(
                 }
             },
         };
+        out.min_ts = out.min_ts.min(ts);
+        out.max_ts = out.max_ts.max(ts);
+        if ctx.since.is_some_and(|s| ts < s) {
+            out.before += 1;
+            continue;
+        }
         let bytes = match v.value.get(i) {
             Ok(Some(b)) => b,
             Ok(None) => {

@@ -37,4 +37,8 @@ pub struct Manifest {
     pub shard: Option<String>,
     /// Seconds spent per phase.
     pub timings: BTreeMap<String, f64>,
+    /// Incremental or full, the window read and what was carried over
+    /// (`scan` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<crate::incremental::Scope>,
 }

@@ -107,6 +107,14 @@ pub struct Publish<'a> {
     /// The thresholds of a finding's series (how much a known loss must
     /// deepen to be alerted again).
     pub params: &'a dyn Fn(&Finding) -> DetectParams,
+    /// The state, when the run already loaded it (else it is loaded here).
+    pub state: Option<State>,
+    /// What the state keeps for the next run (`crate::incremental`); `None`
+    /// removes it.
+    pub checkpoint: Option<crate::incremental::Checkpoint>,
+    /// How much the run read (incremental or full), for the summary and
+    /// the manifest.
+    pub scope: Option<crate::incremental::Scope>,
 }
 
 /// Draws the charts of the chosen findings into a folder and sets their `chart`.
@@ -134,9 +142,15 @@ pub fn publish(run: Publish, mut findings: Vec<Finding>, draw: &DrawCharts) -> R
         mut timings,
         wall,
         params,
+        state,
+        checkpoint,
+        scope,
     } = run;
     let detected_at = timestamp::format(now, false);
-    let mut state = State::load(&dest.state)?;
+    let mut state = match state {
+        Some(s) => s,
+        None => State::load(&dest.state)?,
+    };
     // No earlier state: the report is a history report.
     let first_run = state.findings.is_empty();
     state.classify(&mut findings, &detected_at, params);
@@ -238,6 +252,7 @@ pub fn publish(run: Publish, mut findings: Vec<Finding>, draw: &DrawCharts) -> R
         findings: &findings,
         open_losses,
         report: dest.target.join("report.html").display().to_string(),
+        scope: scope.as_ref().map(|s| s.line()),
     });
     crate::report::write_file(out.path().join("summary.txt"), &summary)?;
     timings.insert("write".to_string(), t.elapsed().as_secs_f64());
@@ -258,6 +273,7 @@ pub fn publish(run: Publish, mut findings: Vec<Finding>, draw: &DrawCharts) -> R
             .unwrap_or_default(),
         shard: shard.map(|s| s.to_string()),
         timings,
+        scope,
     };
     // The manifest is written last: a folder with a manifest is complete.
     report::write_file(
@@ -281,6 +297,7 @@ pub fn publish(run: Publish, mut findings: Vec<Finding>, draw: &DrawCharts) -> R
             notify(cmd, &summary, &dir)?;
         }
         // Last: once the state is saved, these findings are never alerted again.
+        state.checkpoint = checkpoint;
         state.save(&dest.state)?;
     }
 

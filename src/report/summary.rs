@@ -22,6 +22,9 @@ pub struct Summary<'a> {
     pub open_losses: usize,
     /// Where the report is.
     pub report: String,
+    /// How much was read (an incremental run's window, or why it was a
+    /// full scan), when the run says.
+    pub scope: Option<String>,
 }
 
 /// Cuts a line to [`WIDTH`] characters (names from the data can be long).
@@ -123,6 +126,10 @@ pub fn render(s: &Summary) -> String {
         count(Kind::Planned),
         count(Kind::Moved)
     ));
+    if let Some(scope) = &s.scope {
+        // Paths in it come from the command line: shown plainly.
+        out.push(fmt::plain(scope).into_owned());
+    }
     out.push(format!("Report: {}", fmt::plain(&s.report)));
     let mut text: String = out.into_iter().map(fit).collect::<Vec<_>>().join("\n");
     text.push('\n');
