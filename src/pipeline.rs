@@ -11,15 +11,11 @@ use anyhow::bail;
 use anyhow::Result;
 use std::path::PathBuf;
 
-/// The shipped dataset folder: `datasets/` under the current directory, else
-/// the one beside the crate's sources.
+/// The default input folder: `datasets/` under the current directory, and
+/// only there (never a path compiled into the binary: a run on another
+/// machine or in another folder must not scan the build tree's data).
 pub fn shipped_dir() -> PathBuf {
-    let local = PathBuf::from("datasets");
-    if local.join("observations.parquet").is_file() {
-        local
-    } else {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("datasets")
-    }
+    PathBuf::from("datasets")
 }
 
 /// Inputs after defaults are applied.
@@ -61,6 +57,7 @@ pub fn load_shard(
     inputs: &Inputs,
     shard: Option<ingest::Shard>,
 ) -> Result<(Ingested, Vec<PlannedRow>)> {
+    inputs.check_default()?;
     let files = if inputs.paths.is_empty() {
         Vec::new() // only the live query
     } else {
@@ -189,6 +186,24 @@ fn no_usable_row(ing: &Ingested, shard: Option<ingest::Shard>) -> Result<()> {
 }
 
 impl Inputs {
+    /// Without `--input`, the default input must be in the current folder:
+    /// an error naming it (and the folder) when it is not.
+    pub fn check_default(&self) -> Result<()> {
+        if !self.shipped {
+            return Ok(());
+        }
+        if let Some(p) = self.paths.iter().find(|p| !p.exists()) {
+            let here = std::env::current_dir().map_or(String::new(), |d| {
+                crate::fmt::term(&d.display().to_string()).into_owned()
+            });
+            bail!(
+                "no --input given, and the default input {} is not in the current folder ({here}): name your observations with --input PATH, or run where datasets/ is",
+                p.display()
+            );
+        }
+        Ok(())
+    }
+
     /// The labels file: the one given, else the shipped labels with the
     /// shipped data, else none.
     pub fn labels(&self, given: &Option<PathBuf>) -> Option<PathBuf> {
@@ -201,6 +216,7 @@ impl Inputs {
 
     /// [`Inputs::labels`] for a command that cannot work without them.
     pub fn labels_required(&self, given: &Option<PathBuf>) -> Result<PathBuf> {
+        self.check_default()?;
         match self.labels(given) {
             Some(p) => Ok(p),
             None => bail!("--labels FILE is required with --input"),
