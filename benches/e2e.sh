@@ -14,9 +14,15 @@ runs=${RUNS:-3}
 cargo build --release --quiet
 bin=target/release/shrinkwatch
 work=${WORK:-$(mktemp -d)}
-measure() { # label, command...
+measure() { # label, command... (exit 0, or 1 = losses found; anything else stops the benchmark)
   local label=$1; shift
-  /usr/bin/time -v "$@" >"$work/out.txt" 2>"$work/time.txt" || true
+  local rc=0
+  /usr/bin/time -v "$@" >"$work/out.txt" 2>"$work/time.txt" || rc=$?
+  if [ "$rc" -gt 1 ]; then
+    echo "FAILED (exit $rc): $label" >&2
+    cat "$work/out.txt" "$work/time.txt" >&2
+    exit 1
+  fi
   local wall rss
   wall=$(grep "Elapsed (wall clock)" "$work/time.txt" | awk '{print $NF}')
   rss=$(grep "Maximum resident set size" "$work/time.txt" | awk '{print $NF}')
@@ -43,6 +49,11 @@ for i in 1 2; do
   measure "scan --shard $i/2 (Parquet, charts)" $bin scan --shard "$i/2" --input "$d/observations.parquet" --planned "$d/planned.csv" --out "$work/sh/$i" --state "$work/m/state.json"
 done
 measure "merge of the 2 shards" $bin merge "$work/sh/1" "$work/sh/2" --out "$work/m/r"
-cmp <(cut -d, -f1-5,7- "$work/m/r/findings.csv") <(cut -d, -f1-5,7- "$work/r1/findings.csv") && echo "  merged shards: same findings as one scan"
+if cmp <(cut -d, -f1-5,7- "$work/m/r/findings.csv") <(cut -d, -f1-5,7- "$work/r1/findings.csv"); then
+  echo "  merged shards: same findings as one scan"
+else
+  echo "MISMATCH: the merged shards' findings differ from one scan's ($work/m/r, $work/r1)" >&2
+  exit 1
+fi
 measure "replay (last year)" $bin replay --input "$d/observations.parquet" --planned "$d/planned.csv" --labels "$d/labels.csv" --from "$(date -d "2021-01-01 + $((days - 365)) days" +%F)" --to "$(date -d "2021-01-01 + $((days - 1)) days" +%F)" --out "$work/rp"
 echo "data kept in $work (WORK=$work benches/e2e.sh reuses it)"

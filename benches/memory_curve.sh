@@ -14,7 +14,10 @@ printf '| series | rows | Parquet MB | scan wall | peak RSS MB | bytes per row |
 for s in "${sizes[@]}"; do
   d=$work/m$s
   [ -f "$d/observations.parquet" ] || $bin generate --seed 42 --series "$s" --days 3650 --format parquet --out "$d" >/dev/null
-  /usr/bin/time -v $bin scan --no-charts --input "$d/observations.parquet" --out "$d/r" --state "$d/s.json" >"$d/out.txt" 2>"$d/time.txt" || true
+  rc=0
+  /usr/bin/time -v $bin scan --no-charts --input "$d/observations.parquet" --out "$d/r" --state "$d/s.json" >"$d/out.txt" 2>"$d/time.txt" || rc=$?
+  # exit 1 means losses were found; anything else is a failed scan
+  if [ "$rc" -gt 1 ]; then echo "FAILED (exit $rc): scan of $d" >&2; cat "$d/out.txt" "$d/time.txt" >&2; exit 1; fi
   rows=$(python3 -c "import json;print(json.load(open('$d/r/manifest.json'))['counts']['rows_read'])")
   rss=$(grep "Maximum resident set size" "$d/time.txt" | awk '{print $NF}')
   wall=$(grep "Elapsed (wall clock)" "$d/time.txt" | awk '{print $NF}')

@@ -251,9 +251,10 @@ pub struct ReportArgs {
     #[arg(long, value_name = "WxH", default_value = "1600x900", value_parser = crate::charts::style::parse_size)]
     pub chart_size: (u32, u32),
     /// Findings that get a chart and a section of their own in the report:
-    /// new losses first, then known losses, transients and planned
-    /// reductions, most severe first. Every finding is still in the table,
-    /// findings.csv and findings.json.
+    /// on a nightly run only tonight's new and changed findings, on a first
+    /// run all; losses first, then transients, then planned reductions, the
+    /// most recent first. Every finding is still in the table, findings.csv
+    /// and findings.json.
     #[arg(long, value_name = "N", default_value_t = 200)]
     pub max_details: usize,
     /// A command (run by `sh -c`) that gets summary.txt on its standard
@@ -384,7 +385,8 @@ pub struct GenerateArgs {
     /// Seed of the random generator.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Number of series (default: the realistic UK estate, ~260 series).
+    /// Number of series (default: the realistic UK estate, 3–8 systems for
+    /// each force plus the stores of its moves: 199 series with seed 1).
     #[arg(long)]
     pub series: Option<usize>,
     /// Days to simulate.

@@ -1,8 +1,10 @@
 //! Fault injection for the crash tests: `SHRINKWATCH_FAILPOINT=STEP` makes
 //! the write step `STEP` of a run fail with an error, `STEP:kill` kills the
 //! process there (abort: no clean-up, no destructors, as `kill -9` would),
-//! and `STEP:partial` writes half of what that step writes, then fails (a
-//! disk that fills up mid-write). Steps, in the order a run meets them:
+//! `STEP:partial` writes half of what that step writes, then fails (a
+//! disk that fills up mid-write), and `STEP:pause` stops there (in a write,
+//! after half of it), says `failpoint: paused at STEP` on standard error and
+//! waits to be killed, so a test's real SIGKILL lands exactly at that step. Steps, in the order a run meets them:
 //! `charts`, `report`, `commit` (the finished folder's rename), `link` (the
 //! report link's switch), `breach-log`, `breach-log-write` (the write of its
 //! new copy), `state`, `state-write`. Unset (always, outside the tests), every
@@ -19,6 +21,7 @@ enum Action {
     Fail,
     Kill,
     Partial,
+    Pause,
 }
 
 fn armed(step: &str) -> Option<Action> {
@@ -30,6 +33,7 @@ fn armed(step: &str) -> Option<Action> {
     Some(match action {
         "kill" => Action::Kill,
         "partial" => Action::Partial,
+        "pause" => Action::Pause,
         _ => Action::Fail,
     })
 }
@@ -39,11 +43,21 @@ fn kill(step: &str) -> ! {
     std::process::abort()
 }
 
+/// Waits for the test's SIGKILL; gives up after ten minutes (a test that
+/// died first must not leave a process behind for ever).
+fn pause(step: &str) -> ! {
+    eprintln!("failpoint: paused at {step}");
+    std::thread::sleep(std::time::Duration::from_secs(600));
+    eprintln!("failpoint: nobody killed the run paused at {step}");
+    std::process::abort()
+}
+
 /// Called before a write step: fails or kills the run when that step is armed.
 pub fn hit(step: &str) -> std::io::Result<()> {
     match armed(step) {
         None => Ok(()),
         Some(Action::Kill) => kill(step),
+        Some(Action::Pause) => pause(step),
         Some(_) => Err(std::io::Error::other(format!(
             "injected fault at step `{step}` ({VAR})"
         ))),
@@ -59,8 +73,10 @@ pub fn write_all(step: &str, w: &mut impl Write, buf: &[u8]) -> std::io::Result<
         Some(a) => {
             w.write_all(&buf[..buf.len() / 2])?;
             w.flush()?;
-            if a == Action::Kill {
-                kill(step)
+            match a {
+                Action::Kill => kill(step),
+                Action::Pause => pause(step),
+                _ => {}
             }
             Err(std::io::Error::other(format!(
                 "injected fault at step `{step}`: no space left on device ({VAR})"

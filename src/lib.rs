@@ -62,9 +62,9 @@ pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::Generate(a) => commands::generate::run(a),
         Command::Config(a) => {
             if a.print_default {
-                print!("{}", config::default_toml());
+                crate::out!("{}", config::default_toml());
             } else {
-                println!(
+                crate::outln!(
                     "use `shrinkwatch config --print-default` to print the default configuration"
                 );
             }

@@ -11,7 +11,7 @@ fn main() -> ExitCode {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,
         Ok(Outcome::NewLoss) => ExitCode::from(1),
         Err(e) => {
-            eprintln!("Error: {}", shrinkwatch::error_text(&e));
+            shrinkwatch::log::err_line(&format!("Error: {}", shrinkwatch::error_text(&e)));
             ExitCode::from(2)
         }
     }

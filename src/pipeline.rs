@@ -11,15 +11,11 @@ use anyhow::bail;
 use anyhow::Result;
 use std::path::PathBuf;
 
-/// The shipped dataset folder: `datasets/` under the current directory, else
-/// the one beside the crate's sources.
+/// The default input folder: `datasets/` under the current directory, and
+/// only there (never a path compiled into the binary: a run on another
+/// machine or in another folder must not scan the build tree's data).
 pub fn shipped_dir() -> PathBuf {
-    let local = PathBuf::from("datasets");
-    if local.join("observations.parquet").is_file() {
-        local
-    } else {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("datasets")
-    }
+    PathBuf::from("datasets")
 }
 
 /// Inputs after defaults are applied.
@@ -111,12 +107,23 @@ pub fn load_files(
     let warn = |m: String| crate::log::warn(m);
     if let Some(p) = &inputs.planned {
         let file = p.display().to_string();
+        // An incremental run reads only recent data: a window that ended
+        // before it was checked by the full run that read its series (a
+        // store emptied and retired long ago is not a misspelt name).
+        let checked: Vec<PlannedRow> = match window {
+            Some(w) => plans
+                .iter()
+                .filter(|r| r.window.end >= w.since)
+                .cloned()
+                .collect(),
+            None => plans.clone(),
+        };
         show(
-            planned::check_coverage(&plans, &ing.set, &file),
+            planned::check_coverage(&checked, &ing.set, &file),
             &file,
             alarm,
         );
-        show(planned::check(&plans, &ing.set.keys, &file), &file, warn);
+        show(planned::check(&checked, &ing.set.keys, &file), &file, warn);
     }
     if !inputs.config.overrides.is_empty() {
         let file = inputs
@@ -193,13 +200,33 @@ fn no_usable_row(ing: &Ingested, shard: Option<ingest::Shard>) -> Result<()> {
 
 impl Inputs {
     /// The observation files to read: folders expanded (none for a live
-    /// query alone).
+    /// query alone); the default input must exist (see
+    /// [`Inputs::check_default`]).
     pub fn files(&self) -> Result<Vec<PathBuf>> {
+        self.check_default()?;
         Ok(if self.paths.is_empty() {
             Vec::new()
         } else {
             ingest::expand_inputs(&self.paths)?
         })
+    }
+
+    /// Without `--input`, the default input must be in the current folder:
+    /// an error naming it (and the folder) when it is not.
+    pub fn check_default(&self) -> Result<()> {
+        if !self.shipped {
+            return Ok(());
+        }
+        if let Some(p) = self.paths.iter().find(|p| !p.exists()) {
+            let here = std::env::current_dir().map_or(String::new(), |d| {
+                crate::fmt::term(&d.display().to_string()).into_owned()
+            });
+            bail!(
+                "no --input given, and the default input {} is not in the current folder ({here}): name your observations with --input PATH, or run where datasets/ is",
+                p.display()
+            );
+        }
+        Ok(())
     }
 
     /// The labels file: the one given, else the shipped labels with the
@@ -214,6 +241,7 @@ impl Inputs {
 
     /// [`Inputs::labels`] for a command that cannot work without them.
     pub fn labels_required(&self, given: &Option<PathBuf>) -> Result<PathBuf> {
+        self.check_default()?;
         match self.labels(given) {
             Some(p) => Ok(p),
             None => bail!("--labels FILE is required with --input"),

@@ -160,6 +160,14 @@ impl State {
         }
     }
 
+    /// A short digest of what the state records (findings, kinds, depths):
+    /// two runs that classified against the same state have the same digest
+    /// (a shard records it, so `merge` can tell when a shard saw another).
+    pub fn digest(&self) -> String {
+        let text = serde_json::to_string(&self.findings).unwrap_or_default();
+        format!("{:016x}", crate::hash::fnv1a(text.as_bytes()))
+    }
+
     /// When a finding was first reported (as the state records it).
     pub fn first_reported(&self, key: &[String], start: &str) -> Option<&str> {
         self.findings

@@ -1,5 +1,5 @@
 //! The nightly job: each loss alerts once, updates, late data, `--as-of`,
-//! the run lock, SIGKILL at any moment, and quiet output off a terminal.
+//! the run lock, SIGKILL at each write step, and quiet output off a terminal.
 
 mod common;
 
@@ -209,37 +209,42 @@ unsafe fn libc_flock(fd: i32) -> i32 {
     flock(fd, LOCK_EX | LOCK_NB)
 }
 
+/// A real SIGKILL at each write step of a run: the run is paused there by
+/// the test hook (`STEP:pause`, in a write after half of it) and killed
+/// while it waits, so every kill lands where it is meant to (asserted: the
+/// run said where it paused, and died of signal 9). After each kill the
+/// report link points at a complete report, the state and the breach log
+/// parse, and the next run alerts what no completed run alerted.
 #[cfg(unix)]
 #[test]
-fn kill_9_at_any_moment_leaves_a_complete_report_and_a_valid_state() {
+fn kill_9_at_each_write_step_leaves_a_complete_report_and_a_valid_state() {
+    use std::io::BufRead;
+    use std::os::unix::process::ExitStatusExt;
     let dir = tempfile::tempdir().unwrap();
     let bin_path = assert_cmd::cargo::cargo_bin("shrinkwatch");
-    let run = |extra: &[&str]| {
-        std::process::Command::new(&bin_path)
-            .arg("scan")
+    let run = |d: &Path, as_of: &str, failpoint: Option<&str>| {
+        let mut c = std::process::Command::new(&bin_path);
+        c.arg("scan")
             .arg("--input")
             .arg(data("simple.csv"))
             .arg("--planned")
             .arg(data("planned_simple.csv"))
             .arg("--state")
-            .arg(dir.path().join("state.json"))
+            .arg(d.join("state.json"))
             .arg("--out")
-            .arg(dir.path().join("reports/tonight"))
-            .args(extra)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap()
+            .arg(d.join("reports/tonight"))
+            .args(["--as-of", as_of])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        if let Some(fp) = failpoint {
+            c.env("SHRINKWATCH_FAILPOINT", fp);
+        }
+        c.spawn().unwrap()
     };
-    // a first complete run
-    assert_eq!(
-        run(&["--as-of", "2023-05-01"]).wait().unwrap().code(),
-        Some(1)
-    );
-    let check = |i: usize| {
-        let link = dir.path().join("reports/tonight");
+    let check = |d: &Path, step: &str| {
+        let link = d.join("reports/tonight");
         let m = std::fs::read_to_string(link.join("manifest.json"))
-            .unwrap_or_else(|e| panic!("kill {i}: no complete report: {e}"));
+            .unwrap_or_else(|e| panic!("{step}: no complete report: {e}"));
         serde_json::from_str::<serde_json::Value>(&m).unwrap();
         for f in [
             "findings.csv",
@@ -248,40 +253,81 @@ fn kill_9_at_any_moment_leaves_a_complete_report_and_a_valid_state() {
             "report.html",
             "summary.txt",
         ] {
-            assert!(link.join(f).is_file(), "kill {i}: {f} missing");
+            assert!(link.join(f).is_file(), "{step}: {f} missing");
         }
-        let s = std::fs::read_to_string(dir.path().join("state.json")).unwrap();
+        let s = std::fs::read_to_string(d.join("state.json")).unwrap();
         serde_json::from_str::<serde_json::Value>(&s)
-            .unwrap_or_else(|e| panic!("kill {i}: state broken: {e}"));
+            .unwrap_or_else(|e| panic!("{step}: state broken: {e}"));
+        let mut r = csv::Reader::from_path(d.join("reports/breach-log.csv")).unwrap();
+        for rec in r.records() {
+            rec.unwrap_or_else(|e| panic!("{step}: breach log broken: {e}"));
+        }
     };
-    // kill at spread-out moments (deterministic), alternating the night
-    let mut seed: u64 = 12345;
-    for i in 0..16 {
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        let delay = std::time::Duration::from_millis(5 + (seed >> 33) % 900);
-        let mut child = run(&[
-            "--as-of",
-            if i % 2 == 0 {
-                "2023-05-31"
-            } else {
-                "2023-05-01"
-            },
-        ]);
-        std::thread::sleep(delay);
-        let _ = child.kill(); // SIGKILL
-        let _ = child.wait();
-        check(i);
+    for step in [
+        "charts",
+        "report",
+        "commit",
+        "link",
+        "breach-log",
+        "breach-log-write",
+        "state",
+        "state-write",
+    ] {
+        let d = dir.path().join(step);
+        std::fs::create_dir_all(&d).unwrap();
+        // 2023-04-21: a complete first night (a transient, no loss)
+        let o = run(&d, "2023-04-21", None).wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{step}: first night");
+        // 2023-05-01 brings the body-worn video loss; killed at `step`
+        let mut child = run(&d, "2023-05-01", Some(&format!("{step}:pause")));
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let reader = std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                let _ = tx.send(line);
+            }
+        });
+        let want = format!("failpoint: paused at {step}");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) if line == want => break,
+                Ok(_) => continue,
+                Err(e) => {
+                    let _ = child.kill();
+                    panic!("{step}: the run never paused there ({e})");
+                }
+            }
+        }
+        child.kill().unwrap(); // SIGKILL
+        let status = child.wait().unwrap();
+        assert_eq!(
+            status.signal(),
+            Some(9),
+            "{step}: the kill did not land: {status}"
+        );
+        reader.join().unwrap();
+        check(&d, step);
+        // the next run alerts the loss the killed run did not complete
+        let o = run(&d, "2023-05-01", None).wait_with_output().unwrap();
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert_eq!(o.status.code(), Some(1), "{step}: the loss was lost: {out}");
+        assert!(
+            out.contains("NEW LOSS Kent Police/Body-worn video"),
+            "{step}: {out}"
+        );
+        check(&d, step);
+        let o = run(&d, "2023-05-01", None).wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{step}: alerted twice");
+        let runs = std::fs::read_dir(d.join("reports/.shrinkwatch-runs"))
+            .unwrap()
+            .count();
+        assert!(runs <= 2, "{step}: {runs} run folders left behind");
     }
-    // and the next run completes normally
-    let code = run(&["--as-of", "2023-05-31"]).wait().unwrap().code();
-    assert!(matches!(code, Some(0) | Some(1)));
-    check(99);
-    let runs = std::fs::read_dir(dir.path().join("reports/.shrinkwatch-runs"))
-        .unwrap()
-        .count();
-    assert!(runs <= 2, "{runs} run folders left behind");
 }
 
 #[test]

@@ -101,7 +101,7 @@ pub fn run(args: &ChartArgs) -> Result<Outcome> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     charts::series::render(&out, &chart, args.chart_size)?;
-    println!(
+    crate::outln!(
         "chart of {} ({} finding(s) marked) → {}",
         fmt::term(&s.label()),
         in_range,

@@ -32,7 +32,7 @@ pub fn run(args: &EvaluateArgs) -> Result<Outcome> {
     let ev = evaluate(&ing.set, &preds, &labels);
     let naive = evaluate(&ing.set, &naive_preds(&ing.set, args.naive_pct), &labels);
     let text = render(&ev, &naive, args.naive_pct);
-    print!("{text}");
+    crate::out!("{text}");
     let o = Output {
         detector: &ev,
         naive_baseline: &naive,

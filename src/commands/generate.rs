@@ -57,7 +57,7 @@ pub fn run(args: &GenerateArgs) -> Result<Outcome> {
     }
     write_planned(&ds, &args.out.join("planned.csv"))?;
     write_labels(&ds, &args.out.join("labels.csv"))?;
-    println!(
+    crate::outln!(
         "generated {} series, {} rows, {} planned windows, {} labels (seed {}) → {}",
         ds.series.len(),
         ds.rows.len(),

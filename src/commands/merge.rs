@@ -27,6 +27,8 @@ struct ShardManifest {
     counts: IngestCounts,
     data_until: String,
     shard: Option<String>,
+    #[serde(default)]
+    state_digest: Option<String>,
 }
 
 struct ShardDir {
@@ -270,6 +272,23 @@ pub fn run(args: &MergeArgs) -> Result<Outcome> {
     let dest = Destination::new(target, out.state.clone(), out.breach_log.clone());
     let _lock = dest.lock()?;
     crate::report::OutDir::clean_partials(&dest.parent);
+    // A shard picks the findings to chart by the state it read; one that
+    // read another state (or none) drew charts for other findings, and those
+    // this merge details would have none. Alerting is not affected.
+    let ours = crate::state::State::load(&dest.state)?.digest();
+    let blind: Vec<String> = shards
+        .iter()
+        .filter(|s| s.manifest.state_digest.as_deref() != Some(ours.as_str()))
+        .map(|s| s.shard.to_string())
+        .collect();
+    if !blind.is_empty() {
+        crate::log::alarm(format!(
+            "shard(s) {} did not read this merge's state ({}): tonight's findings may lack their charts in the report. Give every `scan --shard` the state merge keeps: --state {}",
+            blind.join(", "),
+            dest.state.display(),
+            dest.state.display()
+        ));
+    }
     let mut timings = BTreeMap::new();
     timings.insert("read_shards".to_string(), wall.elapsed().as_secs_f64());
     crate::log::debug(format!(

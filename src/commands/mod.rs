@@ -44,7 +44,7 @@ pub fn write_folder(
     let folder = crate::report::OutDir::create(&target)?;
     write(folder.path())?;
     let dir = folder.commit()?;
-    println!(
+    crate::outln!(
         "wrote {} ({:.1} s in all)",
         dir.display(),
         started.elapsed().as_secs_f64()

@@ -49,6 +49,7 @@ pub fn run(args: &ReplayArgs) -> Result<Outcome> {
     let from = clock::parse_flag(&args.from, "--from", false)?;
     let to = clock::parse_flag(&args.to, "--to", false)?;
     ensure!(to >= from, "--to must not be before --from");
+    inputs.check_default()?;
     let labels_path = inputs.labels(&args.labels);
     let labels = labels_path
         .as_ref()
@@ -171,7 +172,7 @@ pub fn run(args: &ReplayArgs) -> Result<Outcome> {
         replay_secs,
         &args.follow,
     );
-    print!("{summary}");
+    crate::out!("{summary}");
     super::write_folder(&args.out, "replay", wall, |dir| {
         crate::report::write_csv(&dir.join("replay.csv"), &rows)?;
         crate::report::write_file(dir.join("replay.md"), &summary)

@@ -27,6 +27,7 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
     let out = &args.report;
     let now = clock::run_time(out.as_of.as_deref())?;
     let inputs = args.input.resolve()?;
+    inputs.check_default()?;
     if args.explain.is_some() || args.explain_all.is_some() {
         return explain(args, &inputs, now);
     }
@@ -148,17 +149,17 @@ fn explain(args: &ScanArgs, inputs: &Inputs, now: i64) -> Result<Outcome> {
             anyhow::anyhow!("--explain: no series `{}` in the input", fmt::term(name))
         })?;
         let rows = crate::explain::explain(&ing.set, &plans, &inputs.thresholds, Some(i));
-        println!(
+        crate::outln!(
             "{}: {} candidate reduction(s) examined",
             fmt::term(name),
             rows.len()
         );
-        print!("{}", crate::explain::render(&rows));
+        crate::out!("{}", crate::explain::render(&rows));
     }
     if let Some(path) = &args.explain_all {
         let rows = crate::explain::explain(&ing.set, &plans, &inputs.thresholds, None);
         report::write_csv(path, &rows)?;
-        println!(
+        crate::outln!(
             "{} candidate reduction(s) in {} series → {}",
             rows.len(),
             ing.counts.series,

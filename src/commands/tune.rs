@@ -155,7 +155,7 @@ pub fn run(args: &TuneArgs) -> Result<Outcome> {
             );
         }
     }
-    print!("{text}");
+    crate::out!("{text}");
 
     super::write_folder(&args.out, "tune", wall, |dir| {
         write_trials(&dir.join("tune.csv"), &trials, &start, &best)?;

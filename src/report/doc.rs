@@ -64,6 +64,9 @@ pub enum Block {
     Table(Vec<String>, Vec<Vec<Cell>>),
     /// An image (path relative to the report folder) with alternative text.
     Image(String, String),
+    /// On paper, what follows starts a new page (each loss's referral
+    /// section prints on pages of its own); nothing on screen or in Markdown.
+    PageBreak,
 }
 
 /// A document.
@@ -208,6 +211,9 @@ impl Doc {
     pub fn to_markdown(&self) -> String {
         let mut s = format!("# {}\n", md_block(&md_text(&self.title)));
         for b in &self.blocks {
+            if *b == Block::PageBreak {
+                continue; // paper only
+            }
             s.push('\n');
             match b {
                 Block::Heading(level, text, id) => {
@@ -262,6 +268,7 @@ impl Doc {
                 Block::Image(path, alt) => {
                     let _ = writeln!(s, "![{}]({})", md_text(alt), href(path));
                 }
+                Block::PageBreak => {}
             }
         }
         s
@@ -346,6 +353,7 @@ impl Doc {
                         );
                     }
                 },
+                Block::PageBreak => s.push_str("<div class=\"page-break\"></div>\n"),
             }
         }
         s.push_str("</body>\n</html>\n");
@@ -359,7 +367,7 @@ table{border-collapse:collapse;margin:1em 0;font-size:.92em;width:100%}th,td{bor
 thead th{background:#eef4f8}table.form th{width:28%;background:#f7f7f7}td.n{width:2em;text-align:right;color:#666}\
 .todo{background:#fff3c4;border:1px dashed #e69f00;padding:0 .3em}figure{margin:1em 0}img{max-width:100%;border:1px solid #ddd}\
 figcaption{font-size:.85em;color:#666}a{color:#0072b2}\
-@media print{body{max-width:none;margin:0}h2{page-break-before:always}table,figure{page-break-inside:avoid}a{color:inherit;text-decoration:none}}";
+@media print{body{max-width:none;margin:0}h2{break-before:page;page-break-before:always}.page-break{break-before:page;page-break-before:always}table,figure{page-break-inside:avoid}a{color:inherit;text-decoration:none}}";
 
 /// Standard base64 (RFC 4648) with padding.
 pub fn base64(data: &[u8]) -> String {

@@ -35,6 +35,11 @@ pub struct Manifest {
     /// `I/N` when this is one shard of a split scan (`scan --shard`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shard: Option<String>,
+    /// For a shard: the digest of the state it classified against
+    /// ([`crate::state::State::digest`]); `merge` warns when its own state
+    /// differs, since the shard then drew charts for other findings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_digest: Option<String>,
     /// Seconds spent per phase.
     pub timings: BTreeMap<String, f64>,
     /// Incremental or full, the window read and what was carried over

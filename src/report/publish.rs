@@ -151,6 +151,7 @@ pub fn publish(run: Publish, mut findings: Vec<Finding>, draw: &DrawCharts) -> R
         Some(s) => s,
         None => State::load(&dest.state)?,
     };
+    let state_digest = shard.map(|_| state.digest());
     // No earlier state: the report is a history report.
     let first_run = state.findings.is_empty();
     state.classify(&mut findings, &detected_at, params);
@@ -272,6 +273,7 @@ pub fn publish(run: Publish, mut findings: Vec<Finding>, draw: &DrawCharts) -> R
             .map(|t| timestamp::format(t, false))
             .unwrap_or_default(),
         shard: shard.map(|s| s.to_string()),
+        state_digest,
         timings,
         scope,
     };
@@ -306,7 +308,7 @@ pub fn publish(run: Publish, mut findings: Vec<Finding>, draw: &DrawCharts) -> R
         Some(sh) => format!("shard {sh} of"),
         None => "shrinkwatch:".to_string(),
     };
-    println!(
+    crate::outln!(
         "{what} {} series, {} rows ({} duplicates, {} rejected{}), data until {}: {} loss, {} transient, {} planned, {} moved; {} new loss alert(s); report {} ({:.1} s)",
         c.series,
         c.rows_read,
@@ -342,7 +344,7 @@ fn print_alerts(findings: &[Finding], alerts: usize) {
         .enumerate()
     {
         if shown == SHOWN {
-            println!("  … and {} more (see report.md)", alerts - SHOWN);
+            crate::outln!("  … and {} more (see report.md)", alerts - SHOWN);
             break;
         }
         let objects = f
@@ -359,7 +361,7 @@ fn print_alerts(findings: &[Finding], alerts: usize) {
         } else {
             "NEW LOSS".to_string()
         };
-        println!(
+        crate::outln!(
             "  {what} {}: {:.1}% ({}{objects}) from {} ({}){}",
             fmt::term(&f.label()),
             f.drop_pct,

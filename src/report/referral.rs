@@ -469,6 +469,11 @@ fn referral_section(
     of: usize,
 ) {
     let who = f.key.join(" — ");
+    // One loss per printed page: the first follows its section's heading
+    // (which starts a page), each later one starts a page of its own.
+    if n > 1 {
+        b.push(Block::PageBreak);
+    }
     b.push(Block::Heading(
         3,
         format!("Loss {n} of {of}: {who}, {}", fmt::date_time(f.start_ts)),
