@@ -42,6 +42,9 @@ pub enum Command {
     Chart(ChartArgs),
     /// Generate a realistic labelled dataset.
     Generate(GenerateArgs),
+    /// Object inventories: `inventory diff BEFORE AFTER` lists which
+    /// objects were lost between two nightly listings of a store.
+    Inventory(InventoryArgs),
     /// Print the default configuration.
     Config(ConfigArgs),
 }
@@ -447,6 +450,42 @@ pub enum Format {
     Csv,
     /// both
     Both,
+}
+
+/// `inventory` subcommands.
+#[derive(Debug, Args)]
+pub struct InventoryArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: InventoryCommand,
+}
+
+/// What `inventory` does.
+#[derive(Debug, Subcommand)]
+pub enum InventoryCommand {
+    /// Which objects were lost or shrunk between two listings of a store:
+    /// writes lost-objects.csv, shrunk-objects.csv and by-folder.csv; exit 1
+    /// when any object was lost or shrunk, 0 when none, 2 on bad input.
+    Diff(InventoryDiffArgs),
+}
+
+/// `inventory diff` flags.
+#[derive(Debug, Args)]
+pub struct InventoryDiffArgs {
+    /// The earlier listing: an S3 Inventory manifest.json, an Azure Blob
+    /// Inventory <rule>-manifest.json, or a plain listing (.csv, .csv.gz or
+    /// .parquet with `key` and `size`).
+    #[arg(value_name = "BEFORE")]
+    pub before: PathBuf,
+    /// The later listing, in any of the same shapes.
+    #[arg(value_name = "AFTER")]
+    pub after: PathBuf,
+    /// Output folder [default: reports/inventory-diff-<YYYY-MM-DD>].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Path segments that make a folder in by-folder.csv.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub group_depth: usize,
 }
 
 /// `config` flags.

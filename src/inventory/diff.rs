@@ -1,0 +1,367 @@
+//! The diff of two listings of one store: a left join of BEFORE on AFTER by
+//! key (polars, keeping BEFORE's order). A key present before and gone
+//! after, or whose latest version after is a delete marker, is **lost**; a
+//! key whose size fell is **shrunk** (a truncated file). Both are written
+//! as they are found, row by row (`lost-objects.csv`,
+//! `shrunk-objects.csv`), and summed per folder: the first N segments of
+//! the key (`by-folder.csv`, largest first). Keys come from the store and
+//! are hostile text: every text cell is spreadsheet-safe
+//! ([`fmt::csv_safe`](crate::fmt::csv_safe)); the CSV writer quotes commas,
+//! quotes and line breaks.
+
+use super::{InventoryError, Listing, DELETED, ETAG, KEY, MODIFIED, SIZE};
+use crate::fmt;
+use polars::prelude::*;
+use std::collections::HashMap;
+
+use std::path::{Path, PathBuf};
+
+/// Lost and shrunk objects of one folder.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct FolderRow {
+    /// The first N segments of the keys, with a trailing `/` (`(top level)`
+    /// for keys with no folder).
+    pub folder: String,
+    /// Objects lost.
+    pub lost_objects: u64,
+    /// Their bytes.
+    pub lost_bytes: u64,
+    /// Objects shrunk.
+    pub shrunk_objects: u64,
+    /// Bytes they lost.
+    pub shrunk_bytes: u64,
+}
+
+/// What a diff found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DiffSummary {
+    /// Objects before.
+    pub before_objects: u64,
+    /// Their bytes.
+    pub before_bytes: u64,
+    /// Objects after (delete markers not counted).
+    pub after_objects: u64,
+    /// Their bytes.
+    pub after_bytes: u64,
+    /// Objects present before and gone after (delete markers included).
+    pub lost_objects: u64,
+    /// Their bytes, as BEFORE gives them.
+    pub lost_bytes: u64,
+    /// Of the lost, those whose latest version after is a delete marker
+    /// (earlier versions may still be there).
+    pub delete_markers: u64,
+    /// Objects whose size fell.
+    pub shrunk_objects: u64,
+    /// Bytes they lost.
+    pub shrunk_bytes: u64,
+    /// Every folder with a lost or shrunk object, largest first.
+    pub folders: Vec<FolderRow>,
+}
+
+impl DiffSummary {
+    /// Whether anything was lost or shrunk.
+    pub fn any(&self) -> bool {
+        self.lost_objects > 0 || self.shrunk_objects > 0
+    }
+}
+
+/// Output file names in the output folder.
+pub const LOST_CSV: &str = "lost-objects.csv";
+/// Shrunk objects.
+pub const SHRUNK_CSV: &str = "shrunk-objects.csv";
+/// Per folder.
+pub const FOLDERS_CSV: &str = "by-folder.csv";
+
+/// The folder of a key: its first `depth` segments (fewer when the key is
+/// shallower; the file name is never part of it), with a trailing `/`.
+pub fn folder_of(key: &str, depth: usize) -> String {
+    let segs: Vec<&str> = key.split('/').collect();
+    let n = depth.min(segs.len().saturating_sub(1));
+    if n == 0 {
+        "(top level)".to_string()
+    } else {
+        let mut f = segs[..n].join("/");
+        f.push('/');
+        f
+    }
+}
+
+/// Sums of a listing's present objects (delete markers left out).
+fn totals(df: &DataFrame) -> PolarsResult<(u64, u64)> {
+    let del = df.column(DELETED)?.bool()?;
+    let size = df.column(SIZE)?.i64()?;
+    let mut n = 0u64;
+    let mut b = 0u64;
+    for (d, s) in del.iter().zip(size.iter()) {
+        if d != Some(true) {
+            n += 1;
+            b += s.unwrap_or(0).max(0) as u64;
+        }
+    }
+    Ok((n, b))
+}
+
+fn unique_keys(l: &Listing, which: &str) -> Result<(), InventoryError> {
+    let key =
+        l.df.column(KEY)
+            .and_then(|c| c.str().cloned())
+            .map_err(|e| InventoryError::Shape {
+                file: which.to_string(),
+                reason: e.to_string(),
+            })?;
+    let n = key.n_unique().unwrap_or(key.len());
+    if n != key.len() {
+        return Err(InventoryError::Shape {
+            file: which.to_string(),
+            reason: format!(
+                "{} ({}) lists {} key(s) more than once: a versioned inventory without IsLatest/IsCurrentVersion, or two listings joined",
+                which,
+                l.about,
+                key.len() - n
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Diffs BEFORE and AFTER, writing the three files into `out` (which must
+/// exist). `depth`: folder segments for `by-folder.csv`.
+pub fn diff(
+    before: &Listing,
+    after: &Listing,
+    depth: usize,
+    out: &Path,
+) -> anyhow::Result<DiffSummary> {
+    unique_keys(before, "BEFORE")?;
+    unique_keys(after, "AFTER")?;
+    let (before_objects, before_bytes) = totals(&before.df)?;
+    let (after_objects, after_bytes) = totals(&after.df)?;
+    // Only what was there before can be lost.
+    let present = !before.df.column(DELETED)?.bool()?;
+    let left = before.df.filter(&present)?;
+    let mut right = after.df.select([KEY, SIZE, DELETED])?;
+    right.rename(SIZE, "after_size".into())?;
+    right.rename(DELETED, "after_deleted".into())?;
+    let mut args = JoinArgs::new(JoinType::Left);
+    args.maintain_order = MaintainOrderJoin::Left;
+    let joined = left.join(&right, [KEY], [KEY], args, None)?;
+    let key = joined.column(KEY)?.str()?;
+    let size = joined.column(SIZE)?.i64()?;
+    let modified = joined.column(MODIFIED)?.str()?;
+    let etag = joined.column(ETAG)?.str()?;
+    let after_size = joined.column("after_size")?.i64()?;
+    let after_deleted = joined.column("after_deleted")?.bool()?;
+
+    let file = |name: &str| -> anyhow::Result<csv::Writer<std::io::BufWriter<std::fs::File>>> {
+        let p = out.join(name);
+        let f = std::fs::File::create(&p)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?;
+        Ok(csv::Writer::from_writer(std::io::BufWriter::with_capacity(
+            1 << 20,
+            f,
+        )))
+    };
+    let mut lost_w = file(LOST_CSV)?;
+    lost_w.write_record(["key", "size", "last_modified", "etag", "after"])?;
+    let mut shrunk_w = file(SHRUNK_CSV)?;
+    shrunk_w.write_record([
+        "key",
+        "size_before",
+        "size_after",
+        "bytes_lost",
+        "last_modified_before",
+    ])?;
+    let mut s = DiffSummary {
+        before_objects,
+        before_bytes,
+        after_objects,
+        after_bytes,
+        ..DiffSummary::default()
+    };
+    let mut folders: HashMap<String, FolderRow> = HashMap::new();
+    let text = |v: Option<&str>| fmt::csv_safe(v.unwrap_or("")).into_owned();
+    let mut num = itoa_buf();
+    for i in 0..joined.height() {
+        let k = key.get(i).unwrap_or("");
+        let b = size.get(i);
+        let gone = match after_deleted.get(i) {
+            None => Some("missing"),
+            Some(true) => Some("delete marker"),
+            Some(false) => None,
+        };
+        if let Some(how) = gone {
+            let bytes = b.unwrap_or(0).max(0) as u64;
+            s.lost_objects += 1;
+            s.lost_bytes += bytes;
+            if how == "delete marker" {
+                s.delete_markers += 1;
+            }
+            let f = folders
+                .entry(folder_of(k, depth))
+                .or_insert_with_key(|f| FolderRow {
+                    folder: f.clone(),
+                    ..FolderRow::default()
+                });
+            f.lost_objects += 1;
+            f.lost_bytes += bytes;
+            lost_w.write_record([
+                text(Some(k)).as_bytes(),
+                num(b).as_bytes(),
+                text(modified.get(i)).as_bytes(),
+                text(etag.get(i)).as_bytes(),
+                how.as_bytes(),
+            ])?;
+            continue;
+        }
+        if let (Some(b0), Some(b1)) = (b, after_size.get(i)) {
+            if b1 < b0 {
+                let d = (b0 - b1) as u64;
+                s.shrunk_objects += 1;
+                s.shrunk_bytes += d;
+                let f = folders
+                    .entry(folder_of(k, depth))
+                    .or_insert_with_key(|f| FolderRow {
+                        folder: f.clone(),
+                        ..FolderRow::default()
+                    });
+                f.shrunk_objects += 1;
+                f.shrunk_bytes += d;
+                shrunk_w.write_record([
+                    text(Some(k)).as_bytes(),
+                    num(Some(b0)).as_bytes(),
+                    num(Some(b1)).as_bytes(),
+                    d.to_string().as_bytes(),
+                    text(modified.get(i)).as_bytes(),
+                ])?;
+            }
+        }
+    }
+    lost_w.flush()?;
+    shrunk_w.flush()?;
+    let mut rows: Vec<FolderRow> = folders.into_values().collect();
+    rows.sort_by(|a, b| {
+        (
+            b.lost_bytes + b.shrunk_bytes,
+            b.lost_objects + b.shrunk_objects,
+        )
+            .cmp(&(
+                a.lost_bytes + a.shrunk_bytes,
+                a.lost_objects + a.shrunk_objects,
+            ))
+            .then_with(|| a.folder.cmp(&b.folder))
+    });
+    let mut fw = file(FOLDERS_CSV)?;
+    fw.write_record([
+        "folder",
+        "lost_objects",
+        "lost_bytes",
+        "shrunk_objects",
+        "shrunk_bytes",
+    ])?;
+    for r in &rows {
+        fw.write_record([
+            fmt::csv_safe(&r.folder).into_owned(),
+            r.lost_objects.to_string(),
+            r.lost_bytes.to_string(),
+            r.shrunk_objects.to_string(),
+            r.shrunk_bytes.to_string(),
+        ])?;
+    }
+    fw.flush()?;
+    s.folders = rows;
+    Ok(s)
+}
+
+/// A reusable number formatter for sizes (empty when unknown).
+fn itoa_buf() -> impl FnMut(Option<i64>) -> String {
+    |v| v.map(|n| n.to_string()).unwrap_or_default()
+}
+
+/// The short summary for a terminal: what was compared, what was lost,
+/// the largest folders. Names from the data are escaped ([`fmt::term`]).
+pub fn render(before: &Listing, after: &Listing, s: &DiffSummary, top: usize) -> String {
+    let mut out = String::new();
+    let side = |l: &Listing, n: u64, b: u64| {
+        format!(
+            "{}: {} objects, {}",
+            fmt::term(&l.about),
+            fmt::count(n),
+            fmt::bytes(b as f64)
+        )
+    };
+    out.push_str(&format!(
+        "before {}\n",
+        side(before, s.before_objects, s.before_bytes)
+    ));
+    out.push_str(&format!(
+        "after  {}\n",
+        side(after, s.after_objects, s.after_bytes)
+    ));
+    let markers = if s.delete_markers > 0 {
+        format!(
+            " ({} behind a delete marker: earlier versions may remain)",
+            fmt::count(s.delete_markers)
+        )
+    } else {
+        String::new()
+    };
+    out.push_str(&format!(
+        "lost: {} objects, {}{markers}; shrunk: {} objects, {}\n",
+        fmt::count(s.lost_objects),
+        fmt::bytes(s.lost_bytes as f64),
+        fmt::count(s.shrunk_objects),
+        fmt::bytes(s.shrunk_bytes as f64)
+    ));
+    if !s.folders.is_empty() {
+        out.push_str(&format!(
+            "largest of {} folder(s):\n",
+            fmt::count(s.folders.len() as u64)
+        ));
+        for f in s.folders.iter().take(top) {
+            out.push_str(&format!(
+                "  {}  {} lost ({}), {} shrunk\n",
+                fmt::term(&f.folder),
+                fmt::count(f.lost_objects),
+                fmt::bytes(f.lost_bytes as f64),
+                fmt::count(f.shrunk_objects)
+            ));
+        }
+    }
+    out
+}
+
+/// Reads BEFORE and AFTER and diffs them into `out`.
+pub fn run(
+    before: &Path,
+    after: &Path,
+    depth: usize,
+    out: &Path,
+) -> anyhow::Result<(Listing, Listing, DiffSummary)> {
+    let b = super::read(before)?;
+    let a = super::read(after)?;
+    let s = diff(&b, &a, depth, out)?;
+    Ok((b, a, s))
+}
+
+/// The paths of the three output files in `dir`.
+pub fn outputs(dir: &Path) -> [PathBuf; 3] {
+    [
+        dir.join(LOST_CSV),
+        dir.join(SHRUNK_CSV),
+        dir.join(FOLDERS_CSV),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::folder_of;
+
+    #[test]
+    fn folders_are_the_first_segments_never_the_file() {
+        assert_eq!(folder_of("case-1/bwv/cam-1/clip.mp4", 2), "case-1/bwv/");
+        assert_eq!(folder_of("case-1/clip.mp4", 2), "case-1/");
+        assert_eq!(folder_of("clip.mp4", 2), "(top level)");
+        assert_eq!(folder_of("a/b/c", 1), "a/");
+        assert_eq!(folder_of("a/b/c", 0), "(top level)");
+    }
+}
