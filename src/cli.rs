@@ -499,10 +499,31 @@ pub struct ConfigArgs {
 impl InputArgs {
     /// Applies defaults, reads `--config`, applies flags and validates.
     pub fn resolve(&self) -> Result<Inputs, config::ConfigError> {
-        let file = match &self.config {
+        let shipped = self.input.is_empty() && self.prometheus.is_none();
+        // The shipped dataset comes with its inventory map.
+        let shipped_config = shipped_dir().join("config.toml");
+        let config_path = match (&self.config, shipped && shipped_config.is_file()) {
+            (Some(p), _) => Some(p.clone()),
+            (None, true) => Some(shipped_config),
+            (None, false) => None,
+        };
+        let file = match &config_path {
             Some(p) => ConfigFile::load(p)?,
             None => ConfigFile::default(),
         };
+        let config_dir = config_path
+            .as_ref()
+            .and_then(|p| p.parent())
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default();
+        let inventories = file
+            .inventories
+            .iter()
+            .map(|m| config::InventoryMap {
+                series: m.series.clone(),
+                path: config_dir.join(&m.path),
+            })
+            .collect();
         let file_name = self.config.as_ref().map(|p| p.display().to_string());
         let thresholds = Thresholds::resolve(&file, file_name.as_deref(), &self.thresholds.0)?;
         let columns = config::columns(
@@ -512,7 +533,6 @@ impl InputArgs {
             self.value_col.as_deref(),
             self.count_col.as_deref(),
         );
-        let shipped = self.input.is_empty() && self.prometheus.is_none();
         let paths = if shipped {
             vec![shipped_dir().join("observations.parquet")]
         } else {
@@ -559,6 +579,7 @@ impl InputArgs {
                 key_labels: self.key_labels.clone().map(|k| k.0).unwrap_or_default(),
                 keep_storage_classes: self.keep_storage_classes,
             },
+            inventories,
         })
     }
 }

@@ -304,6 +304,8 @@ pub fn run(args: &MergeArgs) -> Result<Outcome> {
                 .for_series(&config.columns.keys, &f.key)
                 .into_owned()
         },
+        // Shards do not diff inventories (a shard cannot see the state).
+        enrich: None,
     };
     let published = publish(run, findings, &|dir, findings, only| {
         std::fs::create_dir_all(dir.join("charts"))?;

@@ -115,6 +115,9 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
                 .for_series(&ing.set.key_names, &f.key)
                 .into_owned()
         },
+        enrich: Some(&|dir, findings| {
+            crate::inventory::alert::enrich(&inputs.inventories, dir, findings)
+        }),
     };
     let opts = charts::ChartOptions {
         detected_at: now,

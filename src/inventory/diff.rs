@@ -65,6 +65,47 @@ impl DiffSummary {
     }
 }
 
+/// What the inventories say about one loss, as its finding carries it
+/// (`findings.csv` columns `inventory_*`, the referral section).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Facts {
+    /// Objects present in the listing before and gone from the one after.
+    pub lost_objects: Option<u64>,
+    /// Their bytes.
+    pub lost_bytes: Option<u64>,
+    /// Objects whose size fell.
+    pub shrunk_objects: Option<u64>,
+    /// The largest folders (at most [`TOP_FOLDERS`]).
+    pub folders: Vec<FolderRow>,
+    /// Folders with a lost or shrunk object in all.
+    pub folder_count: u64,
+    /// The full list (`lost-objects.csv`), relative to the report folder.
+    pub list: String,
+    /// Which listings were compared, or why none could be.
+    pub note: String,
+}
+
+/// Folders a finding names.
+pub const TOP_FOLDERS: usize = 5;
+
+impl Facts {
+    /// The largest folders in one line: `a/ (812 files, 141 GB); b/ (…)`.
+    pub fn top_folders(&self) -> String {
+        self.folders
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} ({} files, {})",
+                    f.folder,
+                    fmt::count(f.lost_objects + f.shrunk_objects),
+                    fmt::bytes((f.lost_bytes + f.shrunk_bytes) as f64)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
 /// Output file names in the output folder.
 pub const LOST_CSV: &str = "lost-objects.csv";
 /// Shrunk objects.

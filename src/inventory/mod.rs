@@ -15,6 +15,7 @@
 //! [`alert`] joins the inventories to a scan's losses (configuration
 //! `[[inventory]]`), after the engine and outside it.
 
+pub mod alert;
 pub mod azure;
 pub mod diff;
 pub mod plain;
