@@ -292,8 +292,16 @@ impl From<&Finding> for FindingRow {
                 .as_ref()
                 .map(|i| i.top_folders())
                 .unwrap_or_default(),
-            inventory_list: f.inventory.as_ref().map(|i| i.list.clone()).unwrap_or_default(),
-            inventory_note: f.inventory.as_ref().map(|i| i.note.clone()).unwrap_or_default(),
+            inventory_list: f
+                .inventory
+                .as_ref()
+                .map(|i| i.list.clone())
+                .unwrap_or_default(),
+            inventory_note: f
+                .inventory
+                .as_ref()
+                .map(|i| i.note.clone())
+                .unwrap_or_default(),
         }
     }
 }
@@ -344,17 +352,16 @@ impl FindingRow {
             shortfall_bytes: self.shortfall_bytes,
             shortfall_objects: self.shortfall_objects,
             // read back from a file: the counts and notes, not the folders' table
-            inventory: (self.inventory_lost_objects.is_some()
-                || !self.inventory_note.is_empty())
-            .then(|| crate::inventory::diff::Facts {
-                lost_objects: self.inventory_lost_objects,
-                lost_bytes: self.inventory_lost_bytes,
-                shrunk_objects: self.inventory_shrunk_objects,
-                folders: Vec::new(),
-                folder_count: 0,
-                list: self.inventory_list,
-                note: self.inventory_note,
-            }),
+            inventory: (self.inventory_lost_objects.is_some() || !self.inventory_note.is_empty())
+                .then(|| crate::inventory::diff::Facts {
+                    lost_objects: self.inventory_lost_objects,
+                    lost_bytes: self.inventory_lost_bytes,
+                    shrunk_objects: self.inventory_shrunk_objects,
+                    folders: Vec::new(),
+                    folder_count: 0,
+                    list: self.inventory_list,
+                    note: self.inventory_note,
+                }),
         })
     }
 

@@ -152,7 +152,8 @@ fn facts_for(map: &InventoryMap, f: &Finding, report: &Path, stem: &str) -> Resu
         return Err(format!("inventory folder {where_} not found"));
     }
     let found = find(&map.path);
-    let (b, a) = around(&found, f.start_ts, f.end_ts).map_err(|why| format!("{why} in {where_}"))?;
+    let (b, a) =
+        around(&found, f.start_ts, f.end_ts).map_err(|why| format!("{why} in {where_}"))?;
     let rel = PathBuf::from("inventory").join(stem);
     let dir = report.join(&rel);
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
@@ -166,7 +167,10 @@ fn facts_for(map: &InventoryMap, f: &Finding, report: &Path, stem: &str) -> Resu
         shrunk_objects: Some(s.shrunk_objects),
         folders: s.folders.iter().take(TOP_FOLDERS).cloned().collect(),
         folder_count: s.folders.len() as u64,
-        list: rel.join(diff::LOST_CSV).to_string_lossy().replace('\\', "/"),
+        list: rel
+            .join(diff::LOST_CSV)
+            .to_string_lossy()
+            .replace('\\', "/"),
         note: format!(
             "compared {} ({} objects, {}) with {} ({} objects, {}) from {where_}{}",
             day(b.taken_at),
@@ -195,7 +199,11 @@ pub fn compared(f: &Finding, facts: &Facts) -> Option<String> {
     let pct = |x: f64, of: f64| format!("{:.0} %", 100.0 * x / of);
     let mut parts = Vec::new();
     if let Some(o) = f.objects_lost.filter(|o| *o > 0) {
-        parts.push(format!("{} of the {} files", pct(n as f64, o as f64), fmt::count(o)));
+        parts.push(format!(
+            "{} of the {} files",
+            pct(n as f64, o as f64),
+            fmt::count(o)
+        ));
     }
     if f.drop_bytes > 0 {
         parts.push(format!(

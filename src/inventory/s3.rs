@@ -137,13 +137,15 @@ pub fn read(path: &Path) -> Result<Listing, InventoryError> {
         let df = match format.to_ascii_uppercase().as_str() {
             "CSV" => read_csv(path, &data, m.file_schema.as_deref())?,
             "PARQUET" => read_parquet(&data)?,
-            other => return Err(InventoryError::shape(
-                path,
-                format!(
+            other => {
+                return Err(InventoryError::shape(
+                    path,
+                    format!(
                     "fileFormat `{}` is not supported: configure the inventory as CSV or Parquet",
                     crate::fmt::term(other)
                 ),
-            )),
+                ))
+            }
         };
         match &mut all {
             None => all = Some(df),

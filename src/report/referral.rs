@@ -572,7 +572,10 @@ fn inventory_section(b: &mut Vec<Block>, f: &Finding, facts: &crate::inventory::
         return;
     };
     let shrunk = match facts.shrunk_objects {
-        Some(n) if n > 0 => format!(" {} more objects are smaller than before (truncated).", fmt::count(n)),
+        Some(n) if n > 0 => format!(
+            " {} more objects are smaller than before (truncated).",
+            fmt::count(n)
+        ),
         _ => String::new(),
     };
     b.push(Block::Fields(
@@ -580,7 +583,11 @@ fn inventory_section(b: &mut Vec<Block>, f: &Finding, facts: &crate::inventory::
         vec![
             (
                 "Files missing (object inventory)".into(),
-                vec![t(format!("{said}.{shrunk} In {} folder(s); {}.", fmt::count(facts.folder_count), facts.note))],
+                vec![t(format!(
+                    "{said}.{shrunk} In {} folder(s); {}.",
+                    fmt::count(facts.folder_count),
+                    facts.note
+                ))],
             ),
             (
                 "Full list of the missing files".into(),
@@ -602,9 +609,14 @@ fn inventory_section(b: &mut Vec<Block>, f: &Finding, facts: &crate::inventory::
             })
             .collect();
         b.push(Block::Table(
-            ["largest folders with missing files", "files missing", "bytes", "files shrunk"]
-                .map(String::from)
-                .to_vec(),
+            [
+                "largest folders with missing files",
+                "files missing",
+                "bytes",
+                "files shrunk",
+            ]
+            .map(String::from)
+            .to_vec(),
             rows,
         ));
     }
