@@ -229,7 +229,8 @@ fn simulate(ds: &Dataset, spec: &Spec, seed: u64) -> Result<Vec<Vec<Obj>>> {
             for o in new.iter_mut() {
                 o.modified = prev_t + rng.int(0, t - prev_t - 1);
             }
-            let new_bytes = (b - (prev_b - event_bytes - routine_bytes)).max(new.len() as f64 * avg * 0.1);
+            let new_bytes =
+                (b - (prev_b - event_bytes - routine_bytes)).max(new.len() as f64 * avg * 0.1);
             scale(&mut new, new_bytes);
             cur.extend(new);
             (prev_b, prev_o) = (b, o);
@@ -246,7 +247,9 @@ fn url_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     for b in s.bytes() {
         match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => out.push(b as char),
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => {
+                out.push(b as char)
+            }
             b' ' => out.push('+'),
             _ => out.push_str(&format!("%{b:02X}")),
         }
@@ -316,7 +319,11 @@ fn write_azure(dir: &Path, spec: &Spec, t: i64, objs: &[Obj]) -> Result<()> {
     let mut df = DataFrame::new(
         n,
         vec![
-            Series::new("Name".into(), objs.iter().map(|o| o.key.as_str()).collect::<Vec<_>>()).into(),
+            Series::new(
+                "Name".into(),
+                objs.iter().map(|o| o.key.as_str()).collect::<Vec<_>>(),
+            )
+            .into(),
             Series::new(
                 "Content-Length".into(),
                 objs.iter().map(|o| o.size as i64).collect::<Vec<_>>(),
@@ -332,7 +339,8 @@ fn write_azure(dir: &Path, spec: &Spec, t: i64, objs: &[Obj]) -> Result<()> {
     )?;
     let path = dir.join(&blob);
     std::fs::create_dir_all(path.parent().unwrap_or(dir))?;
-    let f = std::fs::File::create(&path).with_context(|| format!("cannot write {}", path.display()))?;
+    let f =
+        std::fs::File::create(&path).with_context(|| format!("cannot write {}", path.display()))?;
     ParquetWriter::new(f)
         .with_compression(ParquetCompression::Zstd(None))
         .finish(&mut df)?;

@@ -158,7 +158,7 @@ fn facts_for(map: &InventoryMap, f: &Finding, report: &Path, stem: &str) -> Resu
     let dir = report.join(&rel);
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let before = super::read(&b.path).map_err(|e| e.to_string())?;
-    let after = super::read(&a.path).map_err(|e| e.to_string())?;
+    let after = super::read_some(&a.path, super::Want::KeySize).map_err(|e| e.to_string())?;
     let s = diff::diff(&before, &after, 2, &dir).map_err(|e| e.to_string())?;
     let day = |t: i64| timestamp::format(t, false);
     Ok(Facts {

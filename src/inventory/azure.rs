@@ -13,7 +13,7 @@
 //! earlier versions (`IsCurrentVersion` false) are left out; a blob with
 //! `Deleted` true is deleted (soft delete).
 
-use super::{InventoryError, Listing};
+use super::{InventoryError, Listing, Want};
 use polars::prelude::*;
 use std::path::Path;
 
@@ -71,7 +71,7 @@ fn start(m: &Manifest) -> Option<i64> {
 }
 
 /// Reads an Azure Blob Inventory from its `<rule>-manifest.json`.
-pub fn read(path: &Path) -> Result<Listing, InventoryError> {
+pub fn read(path: &Path, want: Want) -> Result<Listing, InventoryError> {
     let m = manifest(path)?;
     if let Some(status) = &m.status {
         if !status.eq_ignore_ascii_case("Succeeded") {
@@ -115,9 +115,9 @@ pub fn read(path: &Path) -> Result<Listing, InventoryError> {
                     .ends_with(".parquet")
             });
         let (df, n) = if parquet {
-            read_parquet(&data)?
+            read_parquet(&data, want)?
         } else {
-            read_csv(&data)?
+            read_csv(&data, want)?
         };
         rows += n;
         match &mut all {
@@ -178,7 +178,16 @@ const COLUMNS: [&str; 8] = [
     "Snapshot",
 ];
 
-fn read_csv(data: &Path) -> Result<(DataFrame, u64), InventoryError> {
+/// The columns read: the details only for [`Want::All`].
+fn columns(want: Want) -> Vec<&'static str> {
+    COLUMNS
+        .iter()
+        .copied()
+        .filter(|c| want.details() || !matches!(*c, "Last-Modified" | "Content-MD5" | "Etag"))
+        .collect()
+}
+
+fn read_csv(data: &Path, want: Want) -> Result<(DataFrame, u64), InventoryError> {
     let bytes = super::read_maybe_gz(data)?;
     let header = super::csv_header(data, &bytes)?;
     if !header.iter().any(|h| h == "Name") {
@@ -190,7 +199,7 @@ fn read_csv(data: &Path) -> Result<(DataFrame, u64), InventoryError> {
             ),
         ));
     }
-    let keep: Vec<String> = COLUMNS
+    let keep: Vec<String> = columns(want)
         .iter()
         .filter(|c| header.iter().any(|h| h == *c))
         .map(|c| c.to_string())
@@ -199,8 +208,8 @@ fn read_csv(data: &Path) -> Result<(DataFrame, u64), InventoryError> {
     frame(data, df)
 }
 
-fn read_parquet(data: &Path) -> Result<(DataFrame, u64), InventoryError> {
-    let df = super::parquet_columns(data, &COLUMNS)?;
+fn read_parquet(data: &Path, want: Want) -> Result<(DataFrame, u64), InventoryError> {
+    let df = super::parquet_columns(data, &columns(want))?;
     if df.column("Name").is_err() {
         return Err(InventoryError::shape(data, "no `Name` column"));
     }

@@ -142,29 +142,6 @@ fn totals(df: &DataFrame) -> PolarsResult<(u64, u64)> {
     Ok((n, b))
 }
 
-fn unique_keys(l: &Listing, which: &str) -> Result<(), InventoryError> {
-    let key =
-        l.df.column(KEY)
-            .and_then(|c| c.str().cloned())
-            .map_err(|e| InventoryError::Shape {
-                file: which.to_string(),
-                reason: e.to_string(),
-            })?;
-    let n = key.n_unique().unwrap_or(key.len());
-    if n != key.len() {
-        return Err(InventoryError::Shape {
-            file: which.to_string(),
-            reason: format!(
-                "{} ({}) lists {} key(s) more than once: a versioned inventory without IsLatest/IsCurrentVersion, or two listings joined",
-                which,
-                l.about,
-                key.len() - n
-            ),
-        });
-    }
-    Ok(())
-}
-
 /// Diffs BEFORE and AFTER, writing the three files into `out` (which must
 /// exist). `depth`: folder segments for `by-folder.csv`.
 pub fn diff(
@@ -173,25 +150,70 @@ pub fn diff(
     depth: usize,
     out: &Path,
 ) -> anyhow::Result<DiffSummary> {
-    unique_keys(before, "BEFORE")?;
-    unique_keys(after, "AFTER")?;
+    let t = std::time::Instant::now();
     let (before_objects, before_bytes) = totals(&before.df)?;
     let (after_objects, after_bytes) = totals(&after.df)?;
-    // Only what was there before can be lost.
-    let present = !before.df.column(DELETED)?.bool()?;
-    let left = before.df.filter(&present)?;
+    // The join: BEFORE's keys (in its order) against AFTER's size and
+    // delete marker; the rest of BEFORE is read by row afterwards.
+    let left = before.df.select([KEY])?;
     let mut right = after.df.select([KEY, SIZE, DELETED])?;
     right.rename(SIZE, "after_size".into())?;
     right.rename(DELETED, "after_deleted".into())?;
     let mut args = JoinArgs::new(JoinType::Left);
     args.maintain_order = MaintainOrderJoin::Left;
     let joined = left.join(&right, [KEY], [KEY], args, None)?;
-    let key = joined.column(KEY)?.str()?;
-    let size = joined.column(SIZE)?.i64()?;
-    let modified = joined.column(MODIFIED)?.str()?;
-    let etag = joined.column(ETAG)?.str()?;
+    if joined.height() != before.df.height() {
+        return Err(InventoryError::Shape {
+            file: "AFTER".into(),
+            reason: format!(
+                "{} lists some keys more than once: a versioned inventory without IsLatest/IsCurrentVersion, or two listings joined",
+                after.about
+            ),
+        }
+        .into());
+    }
+    crate::log::debug(format!(
+        "join of {} and {} rows in {:.2} s",
+        before.df.height(),
+        after.df.height(),
+        t.elapsed().as_secs_f64()
+    ));
+    let t = std::time::Instant::now();
+    let key = before.df.column(KEY)?.str()?;
+    let size = before.df.column(SIZE)?.i64()?;
+    let deleted_before = before.df.column(DELETED)?.bool()?;
+    let modified = before.df.column(MODIFIED)?.str()?;
+    let etag = before.df.column(ETAG)?.str()?;
     let after_size = joined.column("after_size")?.i64()?;
     let after_deleted = joined.column("after_deleted")?.bool()?;
+    // Rows lost or shrunk, in one pass over the aligned columns.
+    let mut hits: Vec<(usize, bool)> = Vec::new();
+    for (i, (((del0, b0), del1), b1)) in deleted_before
+        .iter()
+        .zip(size.iter())
+        .zip(after_deleted.iter())
+        .zip(after_size.iter())
+        .enumerate()
+    {
+        if del0 == Some(true) {
+            continue; // not there before
+        }
+        match del1 {
+            None | Some(true) => hits.push((i, true)),
+            Some(false) => {
+                if let (Some(b0), Some(b1)) = (b0, b1) {
+                    if b1 < b0 {
+                        hits.push((i, false));
+                    }
+                }
+            }
+        }
+    }
+    crate::log::debug(format!(
+        "{} lost or shrunk found in {:.2} s",
+        hits.len(),
+        t.elapsed().as_secs_f64()
+    ));
 
     let file = |name: &str| -> anyhow::Result<csv::Writer<std::io::BufWriter<std::fs::File>>> {
         let p = out.join(name);
@@ -220,31 +242,41 @@ pub fn diff(
         ..DiffSummary::default()
     };
     let mut folders: HashMap<String, FolderRow> = HashMap::new();
+    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
     let text = |v: Option<&str>| fmt::csv_safe(v.unwrap_or("")).into_owned();
-    let mut num = itoa_buf();
-    for i in 0..joined.height() {
+    let num = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
+    for (i, is_lost) in hits {
         let k = key.get(i).unwrap_or("");
+        if !seen.insert(k) {
+            return Err(InventoryError::Shape {
+                file: "BEFORE".into(),
+                reason: format!(
+                    "{} lists key `{}` more than once: a versioned inventory without IsLatest/IsCurrentVersion, or two listings joined",
+                    before.about,
+                    fmt::term(k)
+                ),
+            }
+            .into());
+        }
         let b = size.get(i);
-        let gone = match after_deleted.get(i) {
-            None => Some("missing"),
-            Some(true) => Some("delete marker"),
-            Some(false) => None,
-        };
-        if let Some(how) = gone {
+        let entry = folders
+            .entry(folder_of(k, depth))
+            .or_insert_with_key(|f| FolderRow {
+                folder: f.clone(),
+                ..FolderRow::default()
+            });
+        if is_lost {
             let bytes = b.unwrap_or(0).max(0) as u64;
+            let how = if after_deleted.get(i) == Some(true) {
+                s.delete_markers += 1;
+                "delete marker"
+            } else {
+                "missing"
+            };
             s.lost_objects += 1;
             s.lost_bytes += bytes;
-            if how == "delete marker" {
-                s.delete_markers += 1;
-            }
-            let f = folders
-                .entry(folder_of(k, depth))
-                .or_insert_with_key(|f| FolderRow {
-                    folder: f.clone(),
-                    ..FolderRow::default()
-                });
-            f.lost_objects += 1;
-            f.lost_bytes += bytes;
+            entry.lost_objects += 1;
+            entry.lost_bytes += bytes;
             lost_w.write_record([
                 text(Some(k)).as_bytes(),
                 num(b).as_bytes(),
@@ -252,29 +284,20 @@ pub fn diff(
                 text(etag.get(i)).as_bytes(),
                 how.as_bytes(),
             ])?;
-            continue;
-        }
-        if let (Some(b0), Some(b1)) = (b, after_size.get(i)) {
-            if b1 < b0 {
-                let d = (b0 - b1) as u64;
-                s.shrunk_objects += 1;
-                s.shrunk_bytes += d;
-                let f = folders
-                    .entry(folder_of(k, depth))
-                    .or_insert_with_key(|f| FolderRow {
-                        folder: f.clone(),
-                        ..FolderRow::default()
-                    });
-                f.shrunk_objects += 1;
-                f.shrunk_bytes += d;
-                shrunk_w.write_record([
-                    text(Some(k)).as_bytes(),
-                    num(Some(b0)).as_bytes(),
-                    num(Some(b1)).as_bytes(),
-                    d.to_string().as_bytes(),
-                    text(modified.get(i)).as_bytes(),
-                ])?;
-            }
+        } else {
+            let (b0, b1) = (b.unwrap_or(0), after_size.get(i).unwrap_or(0));
+            let d = (b0 - b1).max(0) as u64;
+            s.shrunk_objects += 1;
+            s.shrunk_bytes += d;
+            entry.shrunk_objects += 1;
+            entry.shrunk_bytes += d;
+            shrunk_w.write_record([
+                text(Some(k)).as_bytes(),
+                num(Some(b0)).as_bytes(),
+                num(Some(b1)).as_bytes(),
+                d.to_string().as_bytes(),
+                text(modified.get(i)).as_bytes(),
+            ])?;
         }
     }
     lost_w.flush()?;
@@ -311,11 +334,6 @@ pub fn diff(
     fw.flush()?;
     s.folders = rows;
     Ok(s)
-}
-
-/// A reusable number formatter for sizes (empty when unknown).
-fn itoa_buf() -> impl FnMut(Option<i64>) -> String {
-    |v| v.map(|n| n.to_string()).unwrap_or_default()
 }
 
 /// The short summary for a terminal: what was compared, what was lost,
@@ -378,8 +396,20 @@ pub fn run(
     depth: usize,
     out: &Path,
 ) -> anyhow::Result<(Listing, Listing, DiffSummary)> {
+    let t = std::time::Instant::now();
     let b = super::read(before)?;
-    let a = super::read(after)?;
+    crate::log::debug(format!(
+        "read BEFORE ({} rows) in {:.2} s",
+        b.df.height(),
+        t.elapsed().as_secs_f64()
+    ));
+    let t = std::time::Instant::now();
+    let a = super::read_some(after, super::Want::KeySize)?;
+    crate::log::debug(format!(
+        "read AFTER ({} rows) in {:.2} s",
+        a.df.height(),
+        t.elapsed().as_secs_f64()
+    ));
     let s = diff(&b, &a, depth, out)?;
     Ok((b, a, s))
 }

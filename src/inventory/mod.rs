@@ -146,12 +146,34 @@ pub fn shape_of(path: &Path) -> Result<Shape, InventoryError> {
     }
 }
 
+/// Which columns to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Want {
+    /// Every column of a [`Listing`] (the listing before a loss).
+    All,
+    /// Key, size and delete marker only (the listing after it: its
+    /// last-modified and ETag are never shown).
+    KeySize,
+}
+
+impl Want {
+    /// Whether a column of the last-modified or ETag kind is read.
+    pub fn details(self) -> bool {
+        self == Want::All
+    }
+}
+
 /// Reads any inventory: an S3 or Azure manifest, or a plain listing.
 pub fn read(path: &Path) -> Result<Listing, InventoryError> {
+    read_some(path, Want::All)
+}
+
+/// [`read`], reading only the columns `want` says (the others are null).
+pub fn read_some(path: &Path, want: Want) -> Result<Listing, InventoryError> {
     match shape_of(path)? {
-        Shape::S3 => s3::read(path),
-        Shape::Azure => azure::read(path),
-        Shape::Plain => plain::read(path),
+        Shape::S3 => s3::read(path, want),
+        Shape::Azure => azure::read(path, want),
+        Shape::Plain => plain::read(path, want),
     }
 }
 
@@ -320,6 +342,37 @@ pub(crate) fn csv_text(
             )
         })?;
     Ok(df)
+}
+
+/// Reads an uncompressed CSV file with a header as text columns, straight
+/// from the file (memory-mapped: no copy of the whole file in memory).
+pub(crate) fn csv_file(path: &Path, keep: &[String]) -> Result<DataFrame, InventoryError> {
+    let cols: Arc<[PlSmallStr]> = keep.iter().map(|k| PlSmallStr::from(k.as_str())).collect();
+    CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .with_raise_if_empty(false)
+        .with_columns(Some(cols))
+        .try_into_reader_with_file_path(Some(path.to_path_buf()))
+        .and_then(|r| r.finish())
+        .map_err(|e| {
+            InventoryError::unreadable(
+                path,
+                format!("not readable as CSV: {}", first_line(&e.to_string())),
+            )
+        })
+}
+
+/// The first 64 KiB of a file (enough for a header).
+pub(crate) fn head(path: &Path) -> Result<Vec<u8>, InventoryError> {
+    use std::io::Read;
+    let f = crate::safefs::open_regular(path, crate::safefs::Links::Follow)
+        .map_err(|e| InventoryError::unreadable(path, crate::ingest::io_reason(path, &e)))?;
+    let mut out = Vec::new();
+    f.take(64 << 10)
+        .read_to_end(&mut out)
+        .map_err(|e| InventoryError::unreadable(path, e))?;
+    Ok(out)
 }
 
 /// The header names of CSV bytes (the first record).

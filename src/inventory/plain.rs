@@ -5,27 +5,41 @@
 //! A listing without `key` is refused: a listing that names no objects
 //! cannot say which were lost.
 
-use super::{InventoryError, Listing};
+use super::{InventoryError, Listing, Want};
 use polars::prelude::*;
 use std::path::Path;
 
 const COLUMNS: [&str; 4] = ["key", "size", "last_modified", "etag"];
 
 /// Reads a plain listing.
-pub fn read(path: &Path) -> Result<Listing, InventoryError> {
+pub fn read(path: &Path, want: Want) -> Result<Listing, InventoryError> {
     let lower = path.to_string_lossy().to_ascii_lowercase();
+    let cols: Vec<&str> = COLUMNS
+        .iter()
+        .copied()
+        .filter(|c| want.details() || matches!(*c, "key" | "size"))
+        .collect();
     let df = if lower.ends_with(".parquet") {
-        super::parquet_columns(path, &COLUMNS)?
+        super::parquet_columns(path, &cols)?
     } else {
-        let bytes = super::read_maybe_gz(path)?;
+        let gz = lower.ends_with(".gz");
+        let bytes = if gz {
+            super::read_maybe_gz(path)?
+        } else {
+            super::head(path)?
+        };
         let header = super::csv_header(path, &bytes)?;
         check_columns(path, &header)?;
-        let keep: Vec<String> = COLUMNS
+        let keep: Vec<String> = cols
             .iter()
             .filter(|c| header.iter().any(|h| h == *c))
             .map(|c| c.to_string())
             .collect();
-        super::csv_text(path, &bytes, None, &keep)?
+        if gz {
+            super::csv_text(path, &bytes, None, &keep)?
+        } else {
+            super::csv_file(path, &keep)?
+        }
     };
     let found: Vec<String> = df
         .get_column_names()

@@ -14,7 +14,7 @@
 //! is a delete marker makes the key deleted. A `manifest.checksum` beside
 //! the manifest, when present, must be the MD5 of the manifest.
 
-use super::{InventoryError, Listing};
+use super::{InventoryError, Listing, Want};
 use md5::{Digest, Md5};
 use polars::prelude::*;
 use std::path::Path;
@@ -127,7 +127,7 @@ fn hex(d: &[u8]) -> String {
 }
 
 /// Reads an S3 Inventory from its `manifest.json`.
-pub fn read(path: &Path) -> Result<Listing, InventoryError> {
+pub fn read(path: &Path, want: Want) -> Result<Listing, InventoryError> {
     let m = manifest(path)?;
     check_manifest_checksum(path)?;
     let format = m.file_format.clone().unwrap_or_else(|| "CSV".into());
@@ -135,8 +135,8 @@ pub fn read(path: &Path) -> Result<Listing, InventoryError> {
     for f in &m.files {
         let data = check(path, f)?;
         let df = match format.to_ascii_uppercase().as_str() {
-            "CSV" => read_csv(path, &data, m.file_schema.as_deref())?,
-            "PARQUET" => read_parquet(&data)?,
+            "CSV" => read_csv(path, &data, m.file_schema.as_deref(), want)?,
+            "PARQUET" => read_parquet(&data, want)?,
             other => {
                 return Err(InventoryError::shape(
                     path,
@@ -211,6 +211,7 @@ fn read_csv(
     manifest: &Path,
     data: &Path,
     schema: Option<&str>,
+    want: Want,
 ) -> Result<DataFrame, InventoryError> {
     let Some(schema) = schema else {
         return Err(InventoryError::shape(
@@ -238,7 +239,7 @@ fn read_csv(
         "IsDeleteMarker",
     ]
     .iter()
-    .filter(|n| has(n))
+    .filter(|n| has(n) && (want.details() || !matches!(**n, "LastModifiedDate" | "ETag")))
     .map(|n| n.to_string())
     .collect();
     let bytes = super::read_maybe_gz(data)?;
@@ -267,18 +268,19 @@ fn read_csv(
     )
 }
 
-fn read_parquet(data: &Path) -> Result<DataFrame, InventoryError> {
-    let df = super::parquet_columns(
-        data,
-        &[
-            "key",
-            "size",
-            "last_modified_date",
-            "e_tag",
-            "is_latest",
-            "is_delete_marker",
-        ],
-    )?;
+fn read_parquet(data: &Path, want: Want) -> Result<DataFrame, InventoryError> {
+    let cols: Vec<&str> = [
+        "key",
+        "size",
+        "last_modified_date",
+        "e_tag",
+        "is_latest",
+        "is_delete_marker",
+    ]
+    .into_iter()
+    .filter(|c| want.details() || !matches!(*c, "last_modified_date" | "e_tag"))
+    .collect();
+    let df = super::parquet_columns(data, &cols)?;
     let e = |e: PolarsError| InventoryError::unreadable(data, e);
     let Some(key) = super::text_col(&df, "key").map_err(e)? else {
         return Err(InventoryError::shape(data, "no `key` column"));
