@@ -106,6 +106,20 @@ impl Facts {
     }
 }
 
+/// Parts the join is done in (by a hash of the key), to bound its memory.
+const JOIN_PARTS: usize = 4;
+
+/// What became of a key present before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hit {
+    /// Not in the listing after.
+    Missing,
+    /// Its latest version after is a delete marker.
+    DeleteMarker,
+    /// Smaller after: its size then.
+    Shrunk(i64),
+}
+
 /// Output file names in the output folder.
 pub const LOST_CSV: &str = "lost-objects.csv";
 /// Shrunk objects.
@@ -153,62 +167,75 @@ pub fn diff(
     let t = std::time::Instant::now();
     let (before_objects, before_bytes) = totals(&before.df)?;
     let (after_objects, after_bytes) = totals(&after.df)?;
-    // The join: BEFORE's keys (in its order) against AFTER's size and
-    // delete marker; the rest of BEFORE is read by row afterwards.
-    let left = before.df.select([KEY])?;
+    // The join, in parts by a hash of the key (each part's hash tables a
+    // fraction of the whole: the memory a join of tens of millions of keys
+    // needs at once): BEFORE's keys with their row numbers against AFTER's
+    // size and delete marker. BEFORE's other columns are read by row after.
+    let part_of = |df: &DataFrame| -> PolarsResult<Vec<u32>> {
+        Ok(df
+            .column(KEY)?
+            .str()?
+            .iter()
+            .map(|k| (crate::hash::fnv1a(k.unwrap_or("").as_bytes()) % JOIN_PARTS as u64) as u32)
+            .collect())
+    };
+    let (bp, ap) = (part_of(&before.df)?, part_of(&after.df)?);
+    let n = before.df.height();
+    let mut left = before.df.select([KEY])?;
+    left.with_column(Column::new(
+        "row".into(),
+        (0..n as u32).collect::<Vec<u32>>(),
+    ))?;
     let mut right = after.df.select([KEY, SIZE, DELETED])?;
     right.rename(SIZE, "after_size".into())?;
     right.rename(DELETED, "after_deleted".into())?;
-    let mut args = JoinArgs::new(JoinType::Left);
-    args.maintain_order = MaintainOrderJoin::Left;
-    let joined = left.join(&right, [KEY], [KEY], args, None)?;
-    if joined.height() != before.df.height() {
-        return Err(InventoryError::Shape {
-            file: "AFTER".into(),
-            reason: format!(
-                "{} lists some keys more than once: a versioned inventory without IsLatest/IsCurrentVersion, or two listings joined",
-                after.about
-            ),
-        }
-        .into());
-    }
-    crate::log::debug(format!(
-        "join of {} and {} rows in {:.2} s",
-        before.df.height(),
-        after.df.height(),
-        t.elapsed().as_secs_f64()
-    ));
-    let t = std::time::Instant::now();
-    let key = before.df.column(KEY)?.str()?;
-    let size = before.df.column(SIZE)?.i64()?;
     let deleted_before = before.df.column(DELETED)?.bool()?;
-    let modified = before.df.column(MODIFIED)?.str()?;
-    let etag = before.df.column(ETAG)?.str()?;
-    let after_size = joined.column("after_size")?.i64()?;
-    let after_deleted = joined.column("after_deleted")?.bool()?;
-    // Rows lost or shrunk, in one pass over the aligned columns.
-    let mut hits: Vec<(usize, bool)> = Vec::new();
-    for (i, (((del0, b0), del1), b1)) in deleted_before
-        .iter()
-        .zip(size.iter())
-        .zip(after_deleted.iter())
-        .zip(after_size.iter())
-        .enumerate()
-    {
-        if del0 == Some(true) {
-            continue; // not there before
+    let size = before.df.column(SIZE)?.i64()?;
+    // Rows lost (with their delete marker) or shrunk (with the size after).
+    let mut hits: Vec<(usize, Hit)> = Vec::new();
+    for part in 0..JOIN_PARTS as u32 {
+        let mask = |p: &[u32]| p.iter().map(|&x| x == part).collect::<BooleanChunked>();
+        let l = left.filter(&mask(&bp))?;
+        let r = right.filter(&mask(&ap))?;
+        let joined = l.join(&r, [KEY], [KEY], JoinArgs::new(JoinType::Left), None)?;
+        if joined.height() != l.height() {
+            return Err(InventoryError::Shape {
+                file: "AFTER".into(),
+                reason: format!(
+                    "{} lists some keys more than once: a versioned inventory without IsLatest/IsCurrentVersion, or two listings joined",
+                    after.about
+                ),
+            }
+            .into());
         }
-        match del1 {
-            None | Some(true) => hits.push((i, true)),
-            Some(false) => {
-                if let (Some(b0), Some(b1)) = (b0, b1) {
-                    if b1 < b0 {
-                        hits.push((i, false));
+        let rows = joined.column("row")?.u32()?;
+        let after_size = joined.column("after_size")?.i64()?;
+        let after_deleted = joined.column("after_deleted")?.bool()?;
+        for ((row, del1), b1) in rows.iter().zip(after_deleted.iter()).zip(after_size.iter()) {
+            let Some(i) = row.map(|r| r as usize) else {
+                continue;
+            };
+            if deleted_before.get(i) == Some(true) {
+                continue; // not there before
+            }
+            match del1 {
+                None => hits.push((i, Hit::Missing)),
+                Some(true) => hits.push((i, Hit::DeleteMarker)),
+                Some(false) => {
+                    if let (Some(b0), Some(b1)) = (size.get(i), b1) {
+                        if b1 < b0 {
+                            hits.push((i, Hit::Shrunk(b1)));
+                        }
                     }
                 }
             }
         }
     }
+    // BEFORE's order.
+    hits.sort_unstable_by_key(|h| h.0);
+    let key = before.df.column(KEY)?.str()?;
+    let modified = before.df.column(MODIFIED)?.str()?;
+    let etag = before.df.column(ETAG)?.str()?;
     crate::log::debug(format!(
         "{} lost or shrunk found in {:.2} s",
         hits.len(),
@@ -245,7 +272,7 @@ pub fn diff(
     let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
     let text = |v: Option<&str>| fmt::csv_safe(v.unwrap_or("")).into_owned();
     let num = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
-    for (i, is_lost) in hits {
+    for (i, hit) in hits {
         let k = key.get(i).unwrap_or("");
         if !seen.insert(k) {
             return Err(InventoryError::Shape {
@@ -265,9 +292,9 @@ pub fn diff(
                 folder: f.clone(),
                 ..FolderRow::default()
             });
-        if is_lost {
+        if let Hit::Missing | Hit::DeleteMarker = hit {
             let bytes = b.unwrap_or(0).max(0) as u64;
-            let how = if after_deleted.get(i) == Some(true) {
+            let how = if hit == Hit::DeleteMarker {
                 s.delete_markers += 1;
                 "delete marker"
             } else {
@@ -285,7 +312,11 @@ pub fn diff(
                 how.as_bytes(),
             ])?;
         } else {
-            let (b0, b1) = (b.unwrap_or(0), after_size.get(i).unwrap_or(0));
+            let b0 = b.unwrap_or(0);
+            let b1 = match hit {
+                Hit::Shrunk(b1) => b1,
+                _ => b0,
+            };
             let d = (b0 - b1).max(0) as u64;
             s.shrunk_objects += 1;
             s.shrunk_bytes += d;

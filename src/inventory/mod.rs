@@ -348,10 +348,13 @@ pub(crate) fn csv_text(
 /// from the file (memory-mapped: no copy of the whole file in memory).
 pub(crate) fn csv_file(path: &Path, keep: &[String]) -> Result<DataFrame, InventoryError> {
     let cols: Arc<[PlSmallStr]> = keep.iter().map(|k| PlSmallStr::from(k.as_str())).collect();
+    // No rechunk: a listing of millions of keys would be copied whole once more.
     CsvReadOptions::default()
         .with_has_header(true)
         .with_infer_schema_length(Some(0))
         .with_raise_if_empty(false)
+        .with_rechunk(false)
+        .with_low_memory(true)
         .with_columns(Some(cols))
         .try_into_reader_with_file_path(Some(path.to_path_buf()))
         .and_then(|r| r.finish())
