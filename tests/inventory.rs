@@ -198,7 +198,8 @@ fn s3_data_file_of_the_wrong_size_is_bad_input() {
         &[],
     );
     assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains("the manifest says"), "{stderr}");
+    // the size is checked before the checksum, and said so
+    assert!(stderr.contains(" bytes, the manifest says "), "{stderr}");
 }
 
 fn md5_hex(bytes: &[u8]) -> String {
@@ -570,4 +571,47 @@ fn scan_names_the_missing_files_of_a_new_loss_and_says_when_it_cannot() {
     // hostile folder names are text in the report
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(!html.contains("<b>y"), "markup from a key reached the HTML");
+}
+
+#[test]
+fn shipped_scan_names_the_south_yorkshire_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r");
+    let (code, stdout, stderr) = scan(&["--as-of", "2023-07-26", "--no-charts"], &out);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let f = read_csv(&out.join("findings.csv"));
+    let syp = f
+        .iter()
+        .find(|r| {
+            r["force"] == "South Yorkshire Police"
+                && r["system"] == "Body-worn video"
+                && r["kind"] == "loss"
+                && r["start"] == "2023-07-26"
+        })
+        .unwrap();
+    assert_eq!(syp["inventory_lost_objects"], "96174");
+    // within a few percent of the volume series' estimate
+    let est: f64 = syp["objects_lost"].parse().unwrap();
+    assert!((96_174.0 / est - 1.0).abs() < 0.03, "{est}");
+    let list = &syp["inventory_list"];
+    assert_eq!(
+        list,
+        "inventory/south-yorkshire-police-body-worn-video-2023-07-26/lost-objects.csv"
+    );
+    assert_eq!(read_csv(&out.join(list)).len(), 96_174);
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    let section = md
+        .split("### Loss")
+        .find(|s| s.contains("South Yorkshire Police — Body-worn video, 26 Jul 2023"))
+        .unwrap();
+    assert!(
+        section.contains("96,174 objects, 17.4 TB — 98 % of the"),
+        "{section}"
+    );
+    assert!(section.contains(list.as_str()), "{section}");
+    assert!(
+        section.contains("| largest folders with missing files |"),
+        "{section}"
+    );
+    assert!(section.contains("/bwv/ | "), "{section}");
 }
