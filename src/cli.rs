@@ -42,6 +42,9 @@ pub enum Command {
     Chart(ChartArgs),
     /// Generate a realistic labelled dataset.
     Generate(GenerateArgs),
+    /// Object inventories: `inventory diff BEFORE AFTER` lists which
+    /// objects were lost between two nightly listings of a store.
+    Inventory(InventoryArgs),
     /// Print the default configuration.
     Config(ConfigArgs),
 }
@@ -455,6 +458,42 @@ pub enum Format {
     Both,
 }
 
+/// `inventory` subcommands.
+#[derive(Debug, Args)]
+pub struct InventoryArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: InventoryCommand,
+}
+
+/// What `inventory` does.
+#[derive(Debug, Subcommand)]
+pub enum InventoryCommand {
+    /// Which objects were lost or shrunk between two listings of a store:
+    /// writes lost-objects.csv, shrunk-objects.csv and by-folder.csv; exit 1
+    /// when any object was lost or shrunk, 0 when none, 2 on bad input.
+    Diff(InventoryDiffArgs),
+}
+
+/// `inventory diff` flags.
+#[derive(Debug, Args)]
+pub struct InventoryDiffArgs {
+    /// The earlier listing: an S3 Inventory manifest.json, an Azure Blob
+    /// Inventory <rule>-manifest.json, or a plain listing (.csv, .csv.gz or
+    /// .parquet with `key` and `size`).
+    #[arg(value_name = "BEFORE")]
+    pub before: PathBuf,
+    /// The later listing, in any of the same shapes.
+    #[arg(value_name = "AFTER")]
+    pub after: PathBuf,
+    /// Output folder [default: reports/inventory-diff-<YYYY-MM-DD>].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Path segments that make a folder in by-folder.csv.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub group_depth: usize,
+}
+
 /// `config` flags.
 #[derive(Debug, Args)]
 pub struct ConfigArgs {
@@ -466,10 +505,31 @@ pub struct ConfigArgs {
 impl InputArgs {
     /// Applies defaults, reads `--config`, applies flags and validates.
     pub fn resolve(&self) -> Result<Inputs, config::ConfigError> {
-        let file = match &self.config {
+        let shipped = self.input.is_empty() && self.prometheus.is_none();
+        // The shipped dataset comes with its inventory map.
+        let shipped_config = shipped_dir().join("config.toml");
+        let config_path = match (&self.config, shipped && shipped_config.is_file()) {
+            (Some(p), _) => Some(p.clone()),
+            (None, true) => Some(shipped_config),
+            (None, false) => None,
+        };
+        let file = match &config_path {
             Some(p) => ConfigFile::load(p)?,
             None => ConfigFile::default(),
         };
+        let config_dir = config_path
+            .as_ref()
+            .and_then(|p| p.parent())
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default();
+        let inventories = file
+            .inventories
+            .iter()
+            .map(|m| config::InventoryMap {
+                series: m.series.clone(),
+                path: config_dir.join(&m.path),
+            })
+            .collect();
         let file_name = self.config.as_ref().map(|p| p.display().to_string());
         let thresholds = Thresholds::resolve(&file, file_name.as_deref(), &self.thresholds.0)?;
         let columns = config::columns(
@@ -479,7 +539,6 @@ impl InputArgs {
             self.value_col.as_deref(),
             self.count_col.as_deref(),
         );
-        let shipped = self.input.is_empty() && self.prometheus.is_none();
         let paths = if shipped {
             vec![shipped_dir().join("observations.parquet")]
         } else {
@@ -526,6 +585,7 @@ impl InputArgs {
                 key_labels: self.key_labels.clone().map(|k| k.0).unwrap_or_default(),
                 keep_storage_classes: self.keep_storage_classes,
             },
+            inventories,
         })
     }
 }

@@ -70,6 +70,23 @@ pub struct ConfigFile {
     /// Per-system and per-series thresholds.
     #[serde(default, rename = "override", skip_serializing_if = "Vec::is_empty")]
     pub overrides: Vec<Override>,
+    /// Object inventories of some series (`[[inventory]]`): a new loss on
+    /// one is diffed against the listings taken around it.
+    #[serde(default, rename = "inventory", skip_serializing_if = "Vec::is_empty")]
+    pub inventories: Vec<InventoryMap>,
+}
+
+/// `[[inventory]]`: where the nightly object inventories of a series are
+/// (S3 Inventory or Azure Blob Inventory manifests, or plain listings named
+/// by their date). A relative `path` is relative to the configuration
+/// file's folder.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InventoryMap {
+    /// The series, `KEY1/KEY2` (e.g. `South Yorkshire Police/Body-worn video`).
+    pub series: String,
+    /// The folder holding its inventories.
+    pub path: std::path::PathBuf,
 }
 
 impl Override {
@@ -557,6 +574,15 @@ pub fn default_toml() -> String {
 # [[override]]
 # series = "South Yorkshire Police/Body-worn video"
 # set = {{ {first} = 1.0, {third} = 0.01 }}
+
+# Object inventories: a new loss on this series is diffed against the
+# nightly listing taken before it and the first taken at or after it (S3
+# Inventory or Azure Blob Inventory manifests, or plain listings with the
+# date in their name), and the report names the files lost. A relative
+# path is relative to this file's folder.
+# [[inventory]]
+# series = "South Yorkshire Police/Body-worn video"
+# path = "inventories/syp-bwv"
 
 [columns]
 time = "{}"

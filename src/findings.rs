@@ -164,6 +164,9 @@ pub struct Finding {
     pub shortfall_bytes: Option<i64>,
     /// Objects that left and never arrived.
     pub shortfall_objects: Option<i64>,
+    /// What the object inventories say (a new or updated loss on a series
+    /// with `[[inventory]]`), else `None`.
+    pub inventory: Option<crate::inventory::diff::Facts>,
 }
 
 /// A finding as `findings.csv` and `findings.json` hold it (SPEC "Output
@@ -230,6 +233,25 @@ pub struct FindingRow {
     pub shortfall_bytes: Option<i64>,
     /// For a migration: objects that left and never arrived.
     pub shortfall_objects: Option<i64>,
+    /// Objects listed in the inventory before the loss and gone from the
+    /// one after it (`[[inventory]]`; empty when not diffed).
+    #[serde(default)]
+    pub inventory_lost_objects: Option<u64>,
+    /// Their bytes.
+    #[serde(default)]
+    pub inventory_lost_bytes: Option<u64>,
+    /// Objects whose size fell between the two inventories.
+    #[serde(default)]
+    pub inventory_shrunk_objects: Option<u64>,
+    /// The largest folders with missing objects: `folder (files, bytes); …`.
+    #[serde(default)]
+    pub inventory_top_folders: String,
+    /// The full list of missing objects, relative to the report folder.
+    #[serde(default)]
+    pub inventory_list: String,
+    /// Which inventories were compared, or why none could be.
+    #[serde(default)]
+    pub inventory_note: String,
 }
 
 impl From<&Finding> for FindingRow {
@@ -262,6 +284,24 @@ impl From<&Finding> for FindingRow {
             arrived_objects: f.arrived_objects,
             shortfall_bytes: f.shortfall_bytes,
             shortfall_objects: f.shortfall_objects,
+            inventory_lost_objects: f.inventory.as_ref().and_then(|i| i.lost_objects),
+            inventory_lost_bytes: f.inventory.as_ref().and_then(|i| i.lost_bytes),
+            inventory_shrunk_objects: f.inventory.as_ref().and_then(|i| i.shrunk_objects),
+            inventory_top_folders: f
+                .inventory
+                .as_ref()
+                .map(|i| i.top_folders())
+                .unwrap_or_default(),
+            inventory_list: f
+                .inventory
+                .as_ref()
+                .map(|i| i.list.clone())
+                .unwrap_or_default(),
+            inventory_note: f
+                .inventory
+                .as_ref()
+                .map(|i| i.note.clone())
+                .unwrap_or_default(),
         }
     }
 }
@@ -311,6 +351,17 @@ impl FindingRow {
             arrived_objects: self.arrived_objects,
             shortfall_bytes: self.shortfall_bytes,
             shortfall_objects: self.shortfall_objects,
+            // read back from a file: the counts and notes, not the folders' table
+            inventory: (self.inventory_lost_objects.is_some() || !self.inventory_note.is_empty())
+                .then(|| crate::inventory::diff::Facts {
+                    lost_objects: self.inventory_lost_objects,
+                    lost_bytes: self.inventory_lost_bytes,
+                    shrunk_objects: self.inventory_shrunk_objects,
+                    folders: Vec::new(),
+                    folder_count: 0,
+                    list: self.inventory_list,
+                    note: self.inventory_note,
+                }),
         })
     }
 
@@ -344,6 +395,12 @@ impl FindingRow {
             arrived_objects: None,
             shortfall_bytes: None,
             shortfall_objects: None,
+            inventory_lost_objects: None,
+            inventory_lost_bytes: None,
+            inventory_shrunk_objects: None,
+            inventory_top_folders: String::new(),
+            inventory_list: String::new(),
+            inventory_note: String::new(),
         };
         match serde_json::to_value(&any) {
             Ok(serde_json::Value::Object(m)) => m.keys().cloned().collect(),
@@ -437,6 +494,7 @@ pub fn analyze_with(
                         arrived_objects: None,
                         shortfall_bytes: None,
                         shortfall_objects: None,
+                        inventory: None,
                     }
                 })
                 .collect::<Vec<_>>()

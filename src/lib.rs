@@ -28,6 +28,7 @@ pub mod generate;
 pub mod hash;
 pub mod incremental;
 pub mod ingest;
+pub mod inventory;
 pub mod labels;
 pub mod lock;
 pub mod log;
@@ -60,6 +61,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::Merge(a) => commands::merge::run(a),
         Command::Tune(a) => commands::tune::run(a),
         Command::Generate(a) => commands::generate::run(a),
+        Command::Inventory(a) => commands::inventory::run(a),
         Command::Config(a) => {
             if a.print_default {
                 crate::out!("{}", config::default_toml());

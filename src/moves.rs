@@ -457,5 +457,6 @@ fn new_finding(
         arrived_objects: None,
         shortfall_bytes: None,
         shortfall_objects: None,
+        inventory: None,
     }
 }

@@ -41,6 +41,8 @@ pub struct Inputs {
     pub prometheus: Option<ingest::sources::prometheus_api::Live>,
     /// Options of the monitoring-system formats (`--key-labels`, …).
     pub sources: ingest::sources::SourceOptions,
+    /// Object inventories of some series (`[[inventory]]`), paths resolved.
+    pub inventories: Vec<crate::config::InventoryMap>,
 }
 
 /// Reads observations and planned windows for a command.

@@ -57,6 +57,15 @@ pub fn run(args: &GenerateArgs) -> Result<Outcome> {
     }
     write_planned(&ds, &args.out.join("planned.csv"))?;
     write_labels(&ds, &args.out.join("labels.csv"))?;
+    // The UK estate carries object inventories for a few series.
+    if args.series.is_none() {
+        crate::generate::inventories::write(
+            &ds,
+            crate::generate::inventories::SHIPPED,
+            args.seed,
+            &args.out,
+        )?;
+    }
     crate::outln!(
         "generated {} series, {} rows, {} planned windows, {} labels (seed {}) → {}",
         ds.series.len(),

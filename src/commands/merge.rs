@@ -327,6 +327,8 @@ pub fn run(args: &MergeArgs) -> Result<Outcome> {
         // The next scan reads everything: a merged state has no checkpoint.
         checkpoint: None,
         scope: None,
+        // Shards do not diff inventories (a shard cannot see the state).
+        enrich: None,
     };
     let published = publish(run, findings, &|dir, findings, only| {
         std::fs::create_dir_all(dir.join("charts"))?;

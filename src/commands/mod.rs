@@ -3,6 +3,7 @@
 pub mod chart;
 pub mod evaluate;
 pub mod generate;
+pub mod inventory;
 pub mod merge;
 pub mod replay;
 pub mod scan;

@@ -123,6 +123,9 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
         state,
         checkpoint,
         scope,
+        enrich: Some(&|dir, findings| {
+            crate::inventory::alert::enrich(&inputs.inventories, dir, findings)
+        }),
     };
     let opts = charts::ChartOptions {
         detected_at: now,

@@ -174,6 +174,7 @@ pub fn run(args: &TuneArgs) -> Result<Outcome> {
         let rec = crate::config::ConfigFile {
             detect: crate::config::ThresholdSet::of(&best),
             columns: Default::default(),
+            inventories: Vec::new(),
             overrides: inputs.thresholds.overrides.clone(),
         };
         let toml = format!(

@@ -17,6 +17,7 @@
 //! that makes a daily sawtooth (`sawtooth`), and a cadence switch in the
 //! middle of each series (`cadence_switch`: daily → sub-daily or the reverse).
 
+pub mod inventories;
 mod names;
 pub mod rng;
 

@@ -115,7 +115,14 @@ pub struct Publish<'a> {
     /// How much the run read (incremental or full), for the summary and
     /// the manifest.
     pub scope: Option<crate::incremental::Scope>,
+    /// A step after classification that adds facts to tonight's findings,
+    /// writing any files into the report folder (the object inventories);
+    /// it never fails the run.
+    pub enrich: Option<&'a Enrich<'a>>,
 }
+
+/// Adds facts to findings once their status is known; gets the report folder.
+pub type Enrich<'a> = dyn Fn(&Path, &mut [Finding]) + 'a;
 
 /// Draws the charts of the chosen findings into a folder and sets their `chart`.
 pub type DrawCharts<'a> = dyn Fn(&Path, &mut [Finding], &[bool]) -> Result<()> + 'a;
@@ -145,6 +152,7 @@ pub fn publish(run: Publish, mut findings: Vec<Finding>, draw: &DrawCharts) -> R
         state,
         checkpoint,
         scope,
+        enrich,
     } = run;
     let detected_at = timestamp::format(now, false);
     let mut state = match state {
@@ -191,6 +199,11 @@ pub fn publish(run: Publish, mut findings: Vec<Finding>, draw: &DrawCharts) -> R
         .filter(|(f, d)| !first_run && f.status == Status::Known && f.is_loss() && d.is_none())
         .count();
     let out = OutDir::create(&dest.target)?;
+    if let Some(enrich) = enrich {
+        let t = Instant::now();
+        enrich(out.path(), &mut findings);
+        timings.insert("inventory".to_string(), t.elapsed().as_secs_f64());
+    }
     let t = Instant::now();
     if !flags.no_charts {
         crate::failpoint::hit("charts").context("drawing the charts")?;

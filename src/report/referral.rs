@@ -554,4 +554,72 @@ fn referral_section(
         ("Who else has been told".into(), vec![todo("e.g. supplier, CPS, other forces, data subjects")]),
         ("Contact details".into(), vec![todo("Data Protection Officer: name, email, telephone")]),
     ]));
+    if let Some(facts) = &f.inventory {
+        inventory_section(b, f, facts);
+    }
+}
+
+/// Which files: what the object inventories around the loss say (the
+/// counts against the volume series, the largest folders, the full list),
+/// or why they could not say it.
+fn inventory_section(b: &mut Vec<Block>, f: &Finding, facts: &crate::inventory::diff::Facts) {
+    let Some(said) = crate::inventory::alert::compared(f, facts) else {
+        b.push(Block::Fields(
+            false,
+            vec![(
+                "Files missing (object inventory)".into(),
+                vec![t(format!("Not known: {}.", facts.note))],
+            )],
+        ));
+        return;
+    };
+    let shrunk = match facts.shrunk_objects {
+        Some(n) if n > 0 => format!(
+            " {} more objects are smaller than before (truncated).",
+            fmt::count(n)
+        ),
+        _ => String::new(),
+    };
+    b.push(Block::Fields(
+        false,
+        vec![
+            (
+                "Files missing (object inventory)".into(),
+                vec![t(format!(
+                    "{said}.{shrunk} In {} folder(s); {}.",
+                    fmt::count(facts.folder_count),
+                    facts.note
+                ))],
+            ),
+            (
+                "Full list of the missing files".into(),
+                vec![Span::Code(facts.list.clone())],
+            ),
+        ],
+    ));
+    if !facts.folders.is_empty() {
+        let rows = facts
+            .folders
+            .iter()
+            .map(|r| {
+                vec![
+                    Cell::from(r.folder.as_str()),
+                    fmt::count(r.lost_objects).into(),
+                    fmt::bytes(r.lost_bytes as f64).into(),
+                    fmt::count(r.shrunk_objects).into(),
+                ]
+            })
+            .collect();
+        b.push(Block::Table(
+            [
+                "largest folders with missing files",
+                "files missing",
+                "bytes",
+                "files shrunk",
+            ]
+            .map(String::from)
+            .to_vec(),
+            rows,
+        ));
+    }
 }
