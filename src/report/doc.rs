@@ -200,7 +200,7 @@ fn html_spans(spans: &[Span]) -> String {
                 "<span class=\"todo\">☐ To complete: {}</span>",
                 html_escape(t)
             ),
-            Span::Code(t) => html_escape(&format!("`{t}`")),
+            Span::Code(t) => format!("<code>{}</code>", html_escape(t)),
         })
         .collect::<Vec<_>>()
         .join(" ")
@@ -509,6 +509,9 @@ mod tests {
             html.contains("<h3 id=\"x%22%3E%3Cscript%3E\">&lt;b&gt;</h3>"),
             "{html}"
         );
-        assert!(html.contains("<p>`scan --max-details N`</p>"), "{html}");
+        assert!(
+            html.contains("<p><code>scan --max-details N</code></p>"),
+            "{html}"
+        );
     }
 }
