@@ -93,7 +93,7 @@ pub const MARGIN_SECS: i64 = 2 * 86_400;
 
 /// True when samples `i` and `j` of a series are within the margin: ±2
 /// samples or ±2 days, whichever is wider.
-fn near(times: &[i64], i: usize, j: usize) -> bool {
+pub fn near(times: &[i64], i: usize, j: usize) -> bool {
     i.abs_diff(j) <= MARGIN
         || match (times.get(i), times.get(j)) {
             (Some(a), Some(b)) => (a - b).abs() <= MARGIN_SECS,

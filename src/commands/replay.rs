@@ -7,7 +7,7 @@ use super::Outcome;
 use crate::cli::ReplayArgs;
 use crate::clock;
 use crate::detect::{Incremental, Kind};
-use crate::evaluate::MARGIN;
+use crate::evaluate::near;
 use crate::fmt;
 use crate::ingest::timestamp;
 use crate::labels;
@@ -140,7 +140,7 @@ pub fn run(args: &ReplayArgs) -> Result<Outcome> {
                 r.series == name
                     && r.label.is_empty()
                     && timestamp::parse(&r.start)
-                        .map(|st| times.partition_point(|&t| t < st).abs_diff(li) <= MARGIN)
+                        .map(|st| near(times, times.partition_point(|&t| t < st), li))
                         .unwrap_or(false)
             });
             match hit {
