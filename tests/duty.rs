@@ -297,3 +297,22 @@ fn only_a_state_from_a_newer_version_is_warned_about() {
         "{err}"
     );
 }
+
+/// A loss awaiting a decision is listed on later nights with the date of
+/// the report that first carried it, linked to that report.
+#[test]
+fn an_open_loss_links_to_the_report_that_first_carried_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(dir.path(), "in.csv", KEYS, 120, custody_loss);
+    let (code, out, err) = night(dir.path(), &input, &["--as-of", "2021-04-25"]);
+    assert_eq!(code, 1, "{out}{err}");
+    let state = std::fs::read_to_string(dir.path().join("reports/state.json")).unwrap();
+    assert!(state.contains("\"version\": 2"), "{state}");
+    let (code, out, err) = night(dir.path(), &input, &["--as-of", "2021-04-28"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let md = std::fs::read_to_string(dir.path().join("reports/tonight/report.md")).unwrap();
+    assert!(
+        md.contains("[2021-04-25](../2021-04-25/report.md#"),
+        "no link to the first report: {md}"
+    );
+}
