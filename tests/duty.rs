@@ -2,7 +2,8 @@
 //! 1, `updated`, a breach-log row); the breach log keeps what earlier nights
 //! wrote, byte for byte, grows on later nights and gets a second row when a
 //! finding's kind changes; the same file with a byte-order mark or CRLF line
-//! ends gives the same findings, value for value.
+//! ends gives the same findings, value for value; a state that cannot be
+//! read stops the run, one from a newer version is read with a warning.
 
 mod common;
 
@@ -245,4 +246,73 @@ fn a_byte_order_mark_or_crlf_line_ends_give_the_same_findings_value_for_value() 
         let got = scan_all(dir.path(), name, &p);
         assert_eq!(got, clean, "{name}: findings differ from the clean file's");
     }
+}
+
+/// The state file cannot be read (here a folder stands in its place): the
+/// run stops with exit 2 before anything is published, rather than taking
+/// the state as empty (which would re-alert every loss and then replace
+/// what earlier nights recorded).
+#[test]
+fn an_unreadable_state_stops_the_run_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(dir.path(), "in.csv", KEYS, 120, custody_loss);
+    std::fs::create_dir_all(dir.path().join("reports/state.json")).unwrap();
+    let (code, out, err) = run(
+        &[
+            "scan",
+            "--no-charts",
+            "--input",
+            input.to_str().unwrap(),
+            "--out",
+            dir.path().join("reports/tonight").to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("cannot read state file"), "{err}");
+    assert!(!log_path(dir.path()).exists(), "the breach log was written");
+    assert!(!dir.path().join("reports/tonight").exists());
+}
+
+/// A state written by a newer shrinkwatch is read with a warning (even
+/// under -q); this version's own state never warns.
+#[test]
+fn only_a_state_from_a_newer_version_is_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(dir.path(), "in.csv", KEYS, 120, custody_loss);
+    let (code, out, err) = night(dir.path(), &input, &[]);
+    assert_eq!(code, 1, "{out}{err}");
+    // this version's state: read quietly
+    let (code, _, err) = night(dir.path(), &input, &[]);
+    assert_eq!(code, 0);
+    assert!(err.is_empty(), "a warning about our own state: {err}");
+    let state = dir.path().join("reports/state.json");
+    let text = std::fs::read_to_string(&state).unwrap();
+    assert!(text.contains("\"version\": 2"), "{text}");
+    std::fs::write(&state, text.replace("\"version\": 2", "\"version\": 99")).unwrap();
+    let (code, _, err) = night(dir.path(), &input, &[]);
+    assert_eq!(code, 0, "the findings it could match stay known: {err}");
+    assert!(
+        err.contains("format version 99, newer than this shrinkwatch knows"),
+        "{err}"
+    );
+}
+
+/// A loss awaiting a decision is listed on later nights with the date of
+/// the report that first carried it, linked to that report.
+#[test]
+fn an_open_loss_links_to_the_report_that_first_carried_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(dir.path(), "in.csv", KEYS, 120, custody_loss);
+    let (code, out, err) = night(dir.path(), &input, &["--as-of", "2021-04-25"]);
+    assert_eq!(code, 1, "{out}{err}");
+    let state = std::fs::read_to_string(dir.path().join("reports/state.json")).unwrap();
+    assert!(state.contains("\"version\": 2"), "{state}");
+    let (code, out, err) = night(dir.path(), &input, &["--as-of", "2021-04-28"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let md = std::fs::read_to_string(dir.path().join("reports/tonight/report.md")).unwrap();
+    assert!(
+        md.contains("[2021-04-25](../2021-04-25/report.md#"),
+        "no link to the first report: {md}"
+    );
 }
