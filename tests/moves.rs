@@ -364,3 +364,60 @@ fn a_move_into_a_store_whose_volume_swamps_it_is_judged_by_its_files() {
         "about 88,000 files: {files}"
     );
 }
+
+#[test]
+fn replay_reports_a_lossy_move_when_its_window_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = d.join("replay");
+    let (code, o, err) = common::run(
+        &[
+            "replay",
+            "--input",
+            estate(d, 0.99).to_str().unwrap(),
+            "--planned",
+            planned(d, "New store").to_str().unwrap(),
+            "--from",
+            "2021-04-01",
+            "--to",
+            "2021-04-30",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{o}{err}");
+    let rows: Vec<_> = read_csv(&out.join("replay.csv"))
+        .into_iter()
+        .filter(|r| r["final_kind"] == "loss")
+        .collect();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["series"], "Kent Police/Old store");
+    // judged once the window (10–12 April) has closed, not before
+    assert!(
+        rows[0]["first_reported"].as_str() >= "2021-04-12",
+        "{rows:?}"
+    );
+    // a complete move is no loss, in a replay as in a scan
+    let out2 = d.join("replay-complete");
+    let (code, o, err) = common::run(
+        &[
+            "replay",
+            "--input",
+            estate(d, 1.0).to_str().unwrap(),
+            "--planned",
+            planned(d, "New store").to_str().unwrap(),
+            "--from",
+            "2021-04-01",
+            "--to",
+            "2021-04-30",
+            "--out",
+            out2.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{o}{err}");
+    assert!(read_csv(&out2.join("replay.csv"))
+        .iter()
+        .all(|r| r["final_kind"] != "loss"));
+}

@@ -121,6 +121,52 @@ pub fn run(args: &ReplayArgs) -> Result<Outcome> {
         })
         .collect();
     let mut rows: Vec<ReplayRow> = per_series.into_iter().flatten().collect();
+    // A migration that must arrive is reconciled across stores
+    // (`moves::apply`), not by the per-series engine above: each move is
+    // judged on the nights after its window closes, as the nightly scan
+    // judges it (a target may be measured up to a week late).
+    for plan in plans.iter().filter(|p| !p.moved_to.is_empty()) {
+        let Some(si) = set.keys.iter().position(|k| *k == plan.key) else {
+            continue;
+        };
+        let name = set.get(si).label();
+        let due = nights
+            .iter()
+            .filter(|&&n| n >= plan.window.end && n <= plan.window.end + 8 * 86_400);
+        for &night in due {
+            let cut = set.truncated(night);
+            let mut found = Vec::new();
+            crate::moves::apply(
+                &cut,
+                std::slice::from_ref(plan),
+                &inputs.thresholds,
+                &timestamp::format(night, false),
+                &mut found,
+            );
+            if let Some(f) = found.iter().find(|f| f.kind == Kind::Loss) {
+                if f.start_ts >= from {
+                    let reported = night - clock::END_OF_DAY;
+                    rows.retain(|r| !(r.series == name && r.start == f.start));
+                    rows.push(ReplayRow {
+                        series: name.clone(),
+                        start: f.start.clone(),
+                        first_reported: timestamp::format(reported, true),
+                        delay_days: Some(
+                            (reported - (f.start_ts - f.start_ts.rem_euclid(86_400))) / 86_400,
+                        ),
+                        final_kind: "loss".into(),
+                        drop_pct: Some(f.drop_pct),
+                        objects_lost: f.objects_lost,
+                        label: String::new(),
+                    });
+                }
+                break;
+            }
+            if found.iter().any(|f| f.kind == Kind::Moved) {
+                break;
+            }
+        }
+    }
     let replay_secs = t0.elapsed().as_secs_f64();
 
     // Labels: which reported losses were real, and which labelled losses were missed.
