@@ -157,6 +157,28 @@ fn a_loss_that_deepens_is_alerted_again_with_a_follow_up_row() {
 }
 
 #[test]
+fn a_deepened_loss_rerun_after_a_failed_state_save_is_logged_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let n1 = deepening_csv(dir.path(), "n1.csv", 101, 0.028, 0.513);
+    assert_eq!(night(dir.path(), &n1, &[]).0, 1);
+    let n2 = deepening_csv(dir.path(), "n2.csv", 102, 0.028, 0.513);
+    // night 2 writes its follow-up row, then fails to save the state
+    let (code, out, err) = night(dir.path(), &n2, &[("SHRINKWATCH_FAILPOINT", "state")]);
+    assert_eq!(code, 2, "{out}{err}");
+    let log = || read_csv(&dir.path().join("reports/breach-log.csv"));
+    assert_eq!(log().len(), 2, "{:?}", log());
+    // the re-run alerts again (the state was not saved) but the breach log
+    // already holds that depth: no second follow-up row
+    let (code, out, err) = night(dir.path(), &n2, &[]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("deepened from 2."), "{out}");
+    let rows = log();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    let pct: f64 = rows[1]["drop_pct"].parse().unwrap();
+    assert!((pct - 51.3).abs() < 1.0, "{rows:?}");
+}
+
+#[test]
 fn a_loss_that_changes_little_stays_known() {
     let dir = tempfile::tempdir().unwrap();
     let n1 = deepening_csv(dir.path(), "n1.csv", 101, 0.20, 0.21);
