@@ -3,7 +3,7 @@
 //! the `findings.csv` / `findings.json` schema.
 
 use crate::config::Thresholds;
-use crate::detect::{self, DetectParams, Detection, Kind};
+use crate::detect::{self, Detection, Kind};
 use crate::ingest::{timestamp, SeriesSet};
 use crate::planned::{self, PlannedRow};
 use rayon::prelude::*;
@@ -421,25 +421,16 @@ impl Finding {
     }
 }
 
-/// Runs the engine over every series (in parallel) and returns all findings,
-/// sorted by severity, then start, then series.
-pub fn analyze(
-    set: &SeriesSet,
-    plans: &[PlannedRow],
-    params: &DetectParams,
-    detected_at: &str,
-) -> Vec<Finding> {
-    analyze_with(set, plans, &Thresholds::uniform(params), detected_at)
-}
-
-/// Like [`analyze`], with per-series thresholds (configuration overrides).
-pub fn analyze_with(
+/// Runs the engine over every series (in parallel), with per-series
+/// thresholds, and returns its findings, unsorted; `crate::analysis` adds
+/// the migrations and sorts them.
+pub fn engine_findings(
     set: &SeriesSet,
     plans: &[PlannedRow],
     thresholds: &Thresholds,
     detected_at: &str,
 ) -> Vec<Finding> {
-    let mut all: Vec<Finding> = (0..set.len())
+    let all: Vec<Finding> = (0..set.len())
         .into_par_iter()
         .flat_map_iter(|i| {
             let s = set.get(i);
@@ -500,9 +491,6 @@ pub fn analyze_with(
                 .collect::<Vec<_>>()
         })
         .collect();
-    // Migrations: what left a source must arrive in its targets.
-    crate::moves::apply(set, plans, thresholds, detected_at, &mut all);
-    all.sort_by(|a, b| (a.severity, a.start_ts, &a.key).cmp(&(b.severity, b.start_ts, &b.key)));
     all
 }
 

@@ -1009,7 +1009,7 @@ pub struct Analysed {
     pub ing: Ingested,
     /// The planned windows.
     pub plans: Vec<PlannedRow>,
-    /// Every finding, sorted as `findings::analyze_with` sorts them.
+    /// Every finding, sorted as `analysis::analyze_with` sorts them.
     pub findings: Vec<Finding>,
     /// For the state (`None` for a shard, which never writes it).
     pub checkpoint: Option<Checkpoint>,
@@ -1038,7 +1038,7 @@ pub fn analyse(
     let mut timings = BTreeMap::new();
     let judge = |set: &SeriesSet, plans: &[PlannedRow], timings: &mut BTreeMap<String, f64>| {
         let t = Instant::now();
-        let f = crate::findings::analyze_with(set, plans, &inputs.thresholds, detected_at);
+        let f = crate::analysis::analyze_with(set, plans, &inputs.thresholds, detected_at);
         timings.insert("detect".to_string(), t.elapsed().as_secs_f64());
         crate::log::debug(format!(
             "detection over {} series in {:.3} s",

@@ -6,11 +6,14 @@
 //! - [`detect`]: the engine (pure Rust on slices);
 //! - [`findings`]: the output schema and the run over all series;
 //! - [`planned`], [`labels`]: the side inputs;
+//! - [`analysis`]: one run's findings (the engine over every series, then
+//!   migrations reconciled across stores);
 //! - [`evaluate`]: scoring against labels;
 //! - [`generate`]: the realistic dataset generator;
 //! - [`report`]: output files;
 //! - [`cli`], [`config`], [`commands`]: the command line.
 
+pub mod analysis;
 pub mod charts;
 pub mod cli;
 pub mod clock;

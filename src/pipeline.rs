@@ -2,7 +2,7 @@
 //! after defaults ([`Inputs`], made by the command line), and loading them
 //! (observations, planned windows, whole-estate checks). Commands are
 //! argument glue around it; the engine runs over every series in
-//! `findings::analyze_with`, and a run is published by `report::publish`.
+//! `analysis::analyze_with`, and a run is published by `report::publish`.
 
 use crate::config::{Config, Thresholds};
 use crate::ingest::{self, Ingested};

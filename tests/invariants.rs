@@ -5,8 +5,8 @@
 //! duplicates are counted as such.
 
 use proptest::prelude::*;
+use shrinkwatch::analysis::analyze;
 use shrinkwatch::detect::DetectParams;
-use shrinkwatch::findings::analyze;
 use shrinkwatch::generate::{generate, GenOptions};
 use shrinkwatch::ingest::{ingest, ColumnNames};
 use std::path::{Path, PathBuf};

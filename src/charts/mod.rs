@@ -432,8 +432,8 @@ pub fn render_findings(
 mod tests {
     use super::series::{render, SeriesChart};
     use super::style::colour;
+    use crate::analysis::analyze;
     use crate::detect::{DetectParams, PlanWindow};
-    use crate::findings::analyze;
     use crate::ingest::SeriesSet;
 
     /// A growing daily series with a 12 % loss on day 150.

@@ -2,9 +2,9 @@
 //! marked, in the same style as the report's charts (for investigations).
 
 use super::Outcome;
+use crate::analysis::analyze_with;
 use crate::charts::{self, series::SeriesChart};
 use crate::cli::ChartArgs;
-use crate::findings::analyze_with;
 use crate::fmt;
 use crate::ingest::timestamp;
 use crate::pipeline::load;

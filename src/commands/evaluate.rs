@@ -2,9 +2,9 @@
 //! beside a naive rule.
 
 use super::Outcome;
+use crate::analysis::analyze_with;
 use crate::cli::EvaluateArgs;
 use crate::evaluate::{evaluate, naive_preds, Evaluation, Pred};
-use crate::findings::analyze_with;
 use crate::labels;
 use crate::pipeline::load;
 use anyhow::Result;

@@ -11,13 +11,13 @@
 //! generalises.
 
 use super::Outcome;
+use crate::analysis::analyze_with;
 use crate::charts;
 use crate::cli::TuneArgs;
 use crate::clock::today;
 use crate::detect::params::Value;
 use crate::detect::DetectParams;
 use crate::evaluate::{evaluate_in, Pred};
-use crate::findings::analyze_with;
 use crate::labels;
 use crate::pipeline::load;
 use crate::tuning::{better, grid, held_out, swept, Objective, Score, Trial};
