@@ -186,6 +186,61 @@ fn a_loss_that_changes_little_stays_known() {
     let n2 = deepening_csv(dir.path(), "n2.csv", 102, 0.20, 0.21);
     let (code, out, _) = night(dir.path(), &n2, &[]);
     assert_eq!(code, 0, "20 % → 21 % is the same loss: {out}");
+    // and the breach log keeps its one row: a known loss gets no follow-up
+    let log = read_csv(&dir.path().join("reports/breach-log.csv"));
+    assert_eq!(log.len(), 1, "{log:?}");
+}
+
+#[test]
+fn three_key_columns_log_each_finding_once_over_two_nights() {
+    let dir = tempfile::tempdir().unwrap();
+    // force, system and site: a third key column
+    let csv = common::series_csv(&[spec("Kent Police", "Custody", Some((100, 0.2)))], DAYS);
+    let mut out = String::new();
+    for (i, line) in csv.lines().enumerate() {
+        let mut cells: Vec<&str> = line.split(',').collect();
+        cells.insert(3, if i == 0 { "site" } else { "Maidstone" });
+        out.push_str(&cells.join(","));
+        out.push('\n');
+    }
+    let input = dir.path().join("sites.csv");
+    std::fs::write(&input, out).unwrap();
+    let keys = ["--no-charts", "--key-cols", "force,system,site"];
+    let (code, o, err) = common::nightly(dir.path(), &input, &keys, &[]);
+    assert_eq!(code, 1, "{o}{err}");
+    let first = read_csv(&dir.path().join("reports/breach-log.csv"));
+    assert_eq!(first.len(), 1, "{first:?}");
+    // the same data again, with the state removed: every finding is new to
+    // the state, but the breach log already holds it
+    std::fs::remove_file(dir.path().join("reports/state.json")).unwrap();
+    let (code, o, err) = common::nightly(dir.path(), &input, &keys, &[]);
+    assert_eq!(code, 1, "{o}{err}");
+    let second = read_csv(&dir.path().join("reports/breach-log.csv"));
+    assert_eq!(second.len(), 1, "logged once: {second:?}");
+}
+
+#[test]
+fn a_breach_log_that_cannot_be_read_stops_the_run_and_is_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write_series(
+        dir.path(),
+        "in.csv",
+        &[spec("Kent Police", "Custody", Some((100, 0.2)))],
+        DAYS,
+    );
+    let (code, _, _) = night(dir.path(), &input, &[]);
+    assert_eq!(code, 1);
+    // someone hard-links the breach log elsewhere: it is not ours to read
+    let log = dir.path().join("reports/breach-log.csv");
+    let other = dir.path().join("copy-of-the-log.csv");
+    std::fs::hard_link(&log, &other).unwrap();
+    let before = std::fs::read(&other).unwrap();
+    std::fs::remove_file(dir.path().join("reports/state.json")).unwrap();
+    let (code, out, err) = night(dir.path(), &input, &[]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("breach log"), "{err}");
+    assert_eq!(std::fs::read(&other).unwrap(), before);
+    assert_eq!(std::fs::read(&log).unwrap(), before);
 }
 
 #[test]
