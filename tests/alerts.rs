@@ -217,6 +217,43 @@ fn three_key_columns_log_each_finding_once_over_two_nights() {
     assert_eq!(code, 1, "{o}{err}");
     let second = read_csv(&dir.path().join("reports/breach-log.csv"));
     assert_eq!(second.len(), 1, "logged once: {second:?}");
+    // a person records the decision in the log: the next night's summary
+    // counts no loss awaiting one (the decision is found by all three keys)
+    let path = dir.path().join("reports/breach-log.csv");
+    let mut r = csv::Reader::from_path(&path).unwrap();
+    let header = r.headers().unwrap().clone();
+    let dec = header.iter().position(|h| h == "decision").unwrap();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(&header).unwrap();
+    for rec in r.records() {
+        let mut rec: Vec<String> = rec.unwrap().iter().map(String::from).collect();
+        rec[dec] = "not reportable".into();
+        w.write_record(&rec).unwrap();
+    }
+    std::fs::write(&path, w.into_inner().unwrap()).unwrap();
+    let (code, o, err) = common::nightly(dir.path(), &input, &keys, &[]);
+    assert_eq!(code, 0, "{o}{err}");
+    let summary = std::fs::read_to_string(dir.path().join("reports/tonight/summary.txt")).unwrap();
+    assert!(
+        summary.contains("Losses awaiting a decision in the breach log: 0"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn a_quiet_first_night_leaves_an_empty_breach_log_ready_to_fill() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write_series(
+        dir.path(),
+        "in.csv",
+        &[spec("Kent Police", "Custody", None)],
+        DAYS,
+    );
+    let (code, out, err) = night(dir.path(), &input, &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    let log = std::fs::read_to_string(dir.path().join("reports/breach-log.csv")).unwrap();
+    assert!(log.starts_with("logged_at,force,system,"), "{log}");
+    assert_eq!(log.lines().count(), 1, "{log}");
 }
 
 #[test]
