@@ -291,3 +291,42 @@ fn as_of_reports_are_reproducible() {
     }
     assert_eq!(reports[0], reports[1]);
 }
+
+#[test]
+fn a_later_night_with_news_draws_its_charts_and_overview_and_a_quiet_one_draws_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let specs = [
+        spec("Kent Police", "Custody", Some((100, 0.2))),
+        spec("Kent Police", "Records", Some((50, 0.3))),
+    ];
+    // night 1 (first run): an earlier loss, before tonight's
+    let n1 = write_series(d, "n1.csv", &specs, 95);
+    let (code, out, err) = nightly(d, &n1, &[], &[]);
+    assert_eq!(code, 1, "{out}{err}");
+    // night 2: a new loss, charted
+    let n2 = write_series(d, "n2.csv", &specs, 120);
+    let (code, out, err) = nightly(d, &n2, &[], &[]);
+    assert_eq!(code, 1, "{out}{err}");
+    let tonight = d.join("reports/tonight");
+    let rows = common::read_csv(&tonight.join("findings.csv"));
+    let loss = rows
+        .iter()
+        .find(|r| r["kind"] == "loss" && r["system"] == "Custody")
+        .expect("the loss");
+    assert_eq!(loss["status"], "new");
+    assert!(!loss["chart"].is_empty(), "{rows:?}");
+    assert!(tonight.join(&loss["chart"]).is_file(), "{}", loss["chart"]);
+    assert!(
+        tonight.join("overview.png").is_file(),
+        "the overview of tonight's news"
+    );
+    // night 3: the same data, nothing new, nothing drawn
+    let (code, out, err) = nightly(d, &n2, &[], &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    let charts = std::fs::read_dir(tonight.join("charts"))
+        .map(|r| r.count())
+        .unwrap_or(0);
+    assert_eq!(charts, 0, "a quiet night draws nothing");
+    assert!(!tonight.join("overview.png").exists(), "no overview either");
+}
