@@ -120,13 +120,7 @@ pub fn read(path: &Path, want: Want) -> Result<Listing, InventoryError> {
             read_csv(&data, want)?
         };
         rows += n;
-        match &mut all {
-            None => all = Some(df),
-            Some(a) => {
-                a.vstack_mut(&df)
-                    .map_err(|e| InventoryError::unreadable(&data, e))?;
-            }
-        }
+        super::stack(&mut all, df, &data)?;
     }
     if let Some(want) = m.summary.object_count {
         if want != rows {
@@ -138,18 +132,7 @@ pub fn read(path: &Path, want: Want) -> Result<Listing, InventoryError> {
             ));
         }
     }
-    let df = match all {
-        Some(df) => df,
-        None => super::listing_frame(
-            StringChunked::from_iter_values("".into(), std::iter::empty::<&str>()),
-            Int64Chunked::from_vec("".into(), vec![]),
-            None,
-            None,
-            None,
-            None,
-        )
-        .map_err(|e| InventoryError::unreadable(path, e))?,
-    };
+    let df = super::stacked(all, path)?;
     let taken = start(&m);
     Ok(Listing {
         df,

@@ -514,6 +514,39 @@ pub(crate) fn bool_col(df: &DataFrame, name: &str) -> PolarsResult<Option<Boolea
     }))
 }
 
+/// Appends one data file's table (read from `data`) to those read so far.
+pub(crate) fn stack(
+    all: &mut Option<DataFrame>,
+    df: DataFrame,
+    data: &Path,
+) -> Result<(), InventoryError> {
+    match all {
+        None => *all = Some(df),
+        Some(a) => {
+            a.vstack_mut(&df)
+                .map_err(|e| InventoryError::unreadable(data, e))?;
+        }
+    }
+    Ok(())
+}
+
+/// The tables read from a manifest's data files, stacked; an empty listing
+/// when it names none.
+pub(crate) fn stacked(all: Option<DataFrame>, path: &Path) -> Result<DataFrame, InventoryError> {
+    match all {
+        Some(df) => Ok(df),
+        None => listing_frame(
+            StringChunked::from_iter_values("".into(), std::iter::empty::<&str>()),
+            Int64Chunked::from_vec("".into(), vec![]),
+            None,
+            None,
+            None,
+            None,
+        )
+        .map_err(|e| InventoryError::unreadable(path, e)),
+    }
+}
+
 /// Builds a [`Listing`] table from its parts; `keep` selects the rows (the
 /// latest version of each key, no snapshots).
 pub(crate) fn listing_frame(

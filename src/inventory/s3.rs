@@ -147,26 +147,9 @@ pub fn read(path: &Path, want: Want) -> Result<Listing, InventoryError> {
                 ))
             }
         };
-        match &mut all {
-            None => all = Some(df),
-            Some(a) => {
-                a.vstack_mut(&df)
-                    .map_err(|e| InventoryError::unreadable(&data, e))?;
-            }
-        }
+        super::stack(&mut all, df, &data)?;
     }
-    let df = match all {
-        Some(df) => df,
-        None => super::listing_frame(
-            StringChunked::from_iter_values("".into(), std::iter::empty::<&str>()),
-            Int64Chunked::from_vec("".into(), vec![]),
-            None,
-            None,
-            None,
-            None,
-        )
-        .map_err(|e| InventoryError::unreadable(path, e))?,
-    };
+    let df = super::stacked(all, path)?;
     let taken = m
         .creation_timestamp
         .as_deref()
