@@ -278,18 +278,31 @@ pub fn apply(
     detected_at: &str,
     findings: &mut Vec<Finding>,
 ) {
+    apply_until(set, plans, thresholds, detected_at, i64::MAX, findings);
+}
+
+/// [`apply`] on the observations at or before `until` only (a night of
+/// `replay`), without copying the series.
+pub fn apply_until(
+    set: &SeriesSet,
+    plans: &[PlannedRow],
+    thresholds: &Thresholds,
+    detected_at: &str,
+    until: i64,
+    findings: &mut Vec<Finding>,
+) {
     for row in plans.iter().filter(|r| !r.moved_to.is_empty()) {
         let Some(src) = set.keys.iter().position(|k| *k == row.key) else {
             continue;
         };
-        let source = set.get(src);
+        let source = set.get(src).until(until);
         let mut names = Vec::new();
         let mut targets = Vec::new();
         for name in &row.moved_to {
             match resolve(set, source.key, name) {
                 Some(i) if i != src => {
                     names.push(set.keys[i].join("/"));
-                    targets.push(set.get(i));
+                    targets.push(set.get(i).until(until));
                 }
                 _ => crate::log::alarm(format!(
                     "planned window (line {}): moved_to `{}` names no other series in the input; the move cannot be reconciled",

@@ -134,13 +134,13 @@ pub fn run(args: &ReplayArgs) -> Result<Outcome> {
             .iter()
             .filter(|&&n| n >= plan.window.end && n <= plan.window.end + 8 * 86_400);
         for &night in due {
-            let cut = set.truncated(night);
             let mut found = Vec::new();
-            crate::moves::apply(
-                &cut,
+            crate::moves::apply_until(
+                set,
                 std::slice::from_ref(plan),
                 &inputs.thresholds,
                 &timestamp::format(night, false),
+                night,
                 &mut found,
             );
             if let Some(f) = found.iter().find(|f| f.kind == Kind::Loss) {

@@ -39,7 +39,18 @@ pub struct Series<'a> {
     pub objects: Option<&'a [f64]>,
 }
 
-impl Series<'_> {
+impl<'a> Series<'a> {
+    /// The same series with only its observations at or before `t`.
+    pub fn until(self, t: i64) -> Series<'a> {
+        let k = self.times.partition_point(|&x| x <= t);
+        Series {
+            times: &self.times[..k],
+            bytes: &self.bytes[..k],
+            objects: self.objects.map(|o| &o[..k]),
+            ..self
+        }
+    }
+
     /// `force/system` style label.
     pub fn label(&self) -> String {
         self.key.join("/")
