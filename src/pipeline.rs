@@ -112,13 +112,14 @@ pub fn load_files(
         // An incremental run reads only recent data: a window that ended
         // before it was checked by the full run that read its series (a
         // store emptied and retired long ago is not a misspelt name).
-        let checked: Vec<PlannedRow> = match window {
+        let checked: std::borrow::Cow<[PlannedRow]> = match window {
             Some(w) => plans
                 .iter()
                 .filter(|r| r.window.end >= w.since)
                 .cloned()
-                .collect(),
-            None => plans.clone(),
+                .collect::<Vec<_>>()
+                .into(),
+            None => plans.as_slice().into(),
         };
         show(
             planned::check_coverage(&checked, &ing.set, &file),
