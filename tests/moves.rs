@@ -77,6 +77,74 @@ fn losses(
     (code, rows)
 }
 
+type Row = std::collections::HashMap<String, String>;
+
+/// `scan --shard I/N` for every I over `input` (extra flags after the
+/// plan), each shard exiting 0; the loss rows of all shards together, and
+/// what the shards printed on standard error.
+fn shard_losses(
+    dir: &Path,
+    input: &Path,
+    plan: &Path,
+    n: usize,
+    extra: &[&str],
+) -> (Vec<Row>, String) {
+    let (mut found, mut errs) = (Vec::new(), String::new());
+    for i in 1..=n {
+        let out = dir.join(format!("shard-{i}"));
+        let shard = format!("{i}/{n}");
+        let state = dir.join("shard-state.json");
+        let mut args = vec![
+            "scan",
+            "--input",
+            input.to_str().unwrap(),
+            "--planned",
+            plan.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        args.extend([
+            "--no-charts",
+            "--shard",
+            &shard,
+            "--out",
+            out.to_str().unwrap(),
+            "--state",
+            state.to_str().unwrap(),
+        ]);
+        let (code, o, err) = common::run(&args, &[]);
+        assert_eq!(code, 0, "a shard never alerts: {o}{err}");
+        errs.push_str(&err);
+        found.extend(
+            read_csv(&out.join("findings.csv"))
+                .into_iter()
+                .filter(|r| r["kind"] == "loss"),
+        );
+    }
+    (found, errs)
+}
+
+/// `replay` of April 2021 over `input` with `plan` into `out`; its rows.
+fn replay(input: &Path, plan: &Path, out: &Path) -> Vec<Row> {
+    let (code, o, err) = common::run(
+        &[
+            "replay",
+            "--input",
+            input.to_str().unwrap(),
+            "--planned",
+            plan.to_str().unwrap(),
+            "--from",
+            "2021-04-01",
+            "--to",
+            "2021-04-30",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{o}{err}");
+    read_csv(&out.join("replay.csv"))
+}
+
 #[test]
 fn a_complete_move_that_empties_the_source_is_no_loss() {
     let dir = tempfile::tempdir().unwrap();
@@ -219,41 +287,17 @@ fn force_totals_show_a_loss_hidden_by_a_move_inside_the_force() {
     );
     // A shard holds whole forces: the same total, and the same loss, in
     // whichever shard holds Kent Police; nothing in the others.
-    let mut found = Vec::new();
-    for i in 1..=3 {
-        let out = d.join(format!("shard-{i}"));
-        let (code, o, err) = common::run(
-            &[
-                "scan",
-                "--input",
-                input.to_str().unwrap(),
-                "--planned",
-                plan.to_str().unwrap(),
-                "--totals",
-                "--no-charts",
-                "--shard",
-                &format!("{i}/3"),
-                "--out",
-                out.to_str().unwrap(),
-                "--state",
-                d.join("shard-state.json").to_str().unwrap(),
-            ],
-            &[],
-        );
-        assert_eq!(code, 0, "a shard never alerts: {o}{err}");
-        found.extend(
-            read_csv(&out.join("findings.csv"))
-                .into_iter()
-                .filter(|r| r["kind"] == "loss")
-                .map(|r| {
-                    (
-                        r["system"].clone(),
-                        r["start"].clone(),
-                        r["drop_pct"].clone(),
-                    )
-                }),
-        );
-    }
+    let found: Vec<_> = shard_losses(d, &input, &plan, 3, &["--totals"])
+        .0
+        .into_iter()
+        .map(|r| {
+            (
+                r["system"].clone(),
+                r["start"].clone(),
+                r["drop_pct"].clone(),
+            )
+        })
+        .collect();
     assert_eq!(
         found,
         vec![(
@@ -270,35 +314,12 @@ fn a_move_inside_a_force_is_reconciled_in_whichever_shard_holds_it() {
     let d = dir.path();
     let input = estate(d, 0.99);
     let plan = planned(d, "New store");
-    let mut found = Vec::new();
-    for i in 1..=4 {
-        let out = d.join(format!("shard-{i}"));
-        let (code, o, err) = common::run(
-            &[
-                "scan",
-                "--input",
-                input.to_str().unwrap(),
-                "--planned",
-                plan.to_str().unwrap(),
-                "--no-charts",
-                "--shard",
-                &format!("{i}/4"),
-                "--out",
-                out.to_str().unwrap(),
-                "--state",
-                d.join("shard-state.json").to_str().unwrap(),
-            ],
-            &[],
-        );
-        assert_eq!(code, 0, "{o}{err}");
-        assert!(!err.contains("cannot be reconciled"), "{err}");
-        found.extend(
-            read_csv(&out.join("findings.csv"))
-                .into_iter()
-                .filter(|r| r["kind"] == "loss")
-                .map(|r| (r["system"].clone(), r["moved_to"].clone())),
-        );
-    }
+    let (rows, err) = shard_losses(d, &input, &plan, 4, &[]);
+    assert!(!err.contains("cannot be reconciled"), "{err}");
+    let found: Vec<_> = rows
+        .into_iter()
+        .map(|r| (r["system"].clone(), r["moved_to"].clone()))
+        .collect();
     assert_eq!(
         found,
         vec![("Old store".to_string(), "Kent Police/New store".to_string())]
@@ -369,25 +390,8 @@ fn a_move_into_a_store_whose_volume_swamps_it_is_judged_by_its_files() {
 fn replay_reports_a_lossy_move_when_its_window_closes() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let out = d.join("replay");
-    let (code, o, err) = common::run(
-        &[
-            "replay",
-            "--input",
-            estate(d, 0.99).to_str().unwrap(),
-            "--planned",
-            planned(d, "New store").to_str().unwrap(),
-            "--from",
-            "2021-04-01",
-            "--to",
-            "2021-04-30",
-            "--out",
-            out.to_str().unwrap(),
-        ],
-        &[],
-    );
-    assert_eq!(code, 0, "{o}{err}");
-    let rows: Vec<_> = read_csv(&out.join("replay.csv"))
+    let plan = planned(d, "New store");
+    let rows: Vec<_> = replay(&estate(d, 0.99), &plan, &d.join("replay"))
         .into_iter()
         .filter(|r| r["final_kind"] == "loss")
         .collect();
@@ -399,25 +403,7 @@ fn replay_reports_a_lossy_move_when_its_window_closes() {
         "{rows:?}"
     );
     // a complete move is no loss, in a replay as in a scan
-    let out2 = d.join("replay-complete");
-    let (code, o, err) = common::run(
-        &[
-            "replay",
-            "--input",
-            estate(d, 1.0).to_str().unwrap(),
-            "--planned",
-            planned(d, "New store").to_str().unwrap(),
-            "--from",
-            "2021-04-01",
-            "--to",
-            "2021-04-30",
-            "--out",
-            out2.to_str().unwrap(),
-        ],
-        &[],
-    );
-    assert_eq!(code, 0, "{o}{err}");
-    assert!(read_csv(&out2.join("replay.csv"))
+    assert!(replay(&estate(d, 1.0), &plan, &d.join("replay-complete"))
         .iter()
         .all(|r| r["final_kind"] != "loss"));
 }
