@@ -84,7 +84,8 @@ pub struct InputArgs {
     pub max_memory: Option<u64>,
     /// Also scan, per force (the first key column), the sum of its series as
     /// a derived series `FORCE/(force total)`, so a loss hidden by moves
-    /// between its stores still shows. Not with --shard.
+    /// between its stores still shows (also with --shard: a shard holds
+    /// whole forces).
     #[arg(long)]
     pub totals: bool,
     /// Read from a live Prometheus server (its base URL, e.g.
@@ -216,8 +217,8 @@ pub struct ScanArgs {
     /// Instead of a report, write every candidate reduction of every series to this CSV file.
     #[arg(long, value_name = "FILE")]
     pub explain_all: Option<PathBuf>,
-    /// Scan only shard I of N (1-based): the series whose stable key hash
-    /// falls in it. Writes its report folder (default
+    /// Scan only shard I of N (1-based): the series whose force (the first
+    /// key column) has a stable hash falling in it. Writes its report folder (default
     /// reports/shards/DATE.shard-I-of-N), reads but never writes the state
     /// (--state, default reports/state.json), and exits 0; `shrinkwatch
     /// merge` combines the N folders.
