@@ -162,17 +162,44 @@ fn arrived(s: &Series, values: &[f64], start: i64, end: i64) -> Option<(f64, f64
     Some((va - vb - expected, noise))
 }
 
+/// The readings that close a UTC day within `b..=e`: `b` itself, the last
+/// reading of each day after it, and `e`. Reconciliation steps through
+/// these, so growth, its noise and what a source took in are measured per
+/// day whatever the cadence (hourly jitter summed hour by hour would
+/// inflate both, and a lossy move would read as complete).
+fn day_ends(times: &[i64], b: usize, e: usize) -> Vec<usize> {
+    let mut out = vec![b];
+    for i in b + 1..=e {
+        let closes_day = i == e || times[i].div_euclid(86_400) != times[i + 1].div_euclid(86_400);
+        if closes_day && times[i].div_euclid(86_400) != times[b].div_euclid(86_400) {
+            out.push(i);
+        }
+    }
+    if *out.last().unwrap_or(&b) != e {
+        out.push(e);
+    }
+    out
+}
+
 /// A series' normal growth from its reading `b` until time `until` (its
-/// median daily log-change over the weeks before `b`, never negative), and
-/// the noise of that growth (its robust spread, over the same span).
+/// median daily log-change over the weeks before `b`, one reading per day,
+/// never negative), and the noise of that growth (its robust spread, over
+/// the same span).
 fn growth(s: &Series, values: &[f64], b: usize, until: i64) -> (f64, f64) {
     let vb = values[b];
     let from = s.times[b] - GROWTH_DAYS * 86_400;
-    let mut rates: Vec<f64> = (1..=b)
-        .filter(|&i| s.times[i - 1] >= from && values[i - 1] > 0.0 && values[i] > 0.0)
-        .map(|i| {
-            let days = (s.times[i] - s.times[i - 1]) as f64 / 86_400.0;
-            (values[i] / values[i - 1]).ln() / days.max(1e-9)
+    let first = s.times.partition_point(|&x| x < from);
+    let days_idx = if first < b {
+        day_ends(s.times, first, b)
+    } else {
+        vec![]
+    };
+    let mut rates: Vec<f64> = days_idx
+        .windows(2)
+        .filter(|w| values[w[0]] > 0.0 && values[w[1]] > 0.0)
+        .map(|w| {
+            let days = (s.times[w[1]] - s.times[w[0]]) as f64 / 86_400.0;
+            (values[w[1]] / values[w[0]]).ln() / days.max(1e-9)
         })
         .filter(|r| r.is_finite())
         .collect();
@@ -187,13 +214,15 @@ fn growth(s: &Series, values: &[f64], b: usize, until: i64) -> (f64, f64) {
 }
 
 /// What the source took in between its readings `b` and `e` while data
-/// left it, as far as its readings show: the sum of its rises in the window
-/// (so what left is the sum of its falls: data that arrived in the source
-/// during the move and then left with it counts as having left). Intake on
-/// the nights data leaves is hidden in the net fall and not guessed.
-fn intake(values: &[f64], b: usize, e: usize) -> f64 {
-    (b + 1..=e)
-        .map(|i| values[i] - values[i - 1])
+/// left it, as far as its readings show: the sum of its day-to-day rises
+/// in the window (so what left is the sum of its falls: data that arrived
+/// in the source during the move and then left with it counts as having
+/// left). Intake on the nights data leaves is hidden in the net fall and
+/// not guessed.
+fn intake(times: &[i64], values: &[f64], b: usize, e: usize) -> f64 {
+    day_ends(times, b, e)
+        .windows(2)
+        .map(|w| values[w[1]] - values[w[0]])
         .filter(|d| d.is_finite() && *d > 0.0)
         .sum()
 }
@@ -206,7 +235,8 @@ pub fn reconcile(source: &Series, targets: &[Series], start: i64, end: i64) -> O
         return None;
     }
     // What left: the net fall plus what the source took in meanwhile.
-    let left = (source.bytes[b] - source.bytes[e] + intake(source.bytes, b, e)).max(0.0);
+    let left =
+        (source.bytes[b] - source.bytes[e] + intake(source.times, source.bytes, b, e)).max(0.0);
     let mut arrived_bytes = 0.0;
     let mut noise2 = 0.0;
     for t in targets {
@@ -230,7 +260,7 @@ pub fn reconcile(source: &Series, targets: &[Series], start: i64, end: i64) -> O
                 (sum, noise)
             });
             (
-                Some((o[b] - o[e] + intake(o, b, e)).max(0.0)),
+                Some((o[b] - o[e] + intake(source.times, o, b, e)).max(0.0)),
                 got.map(|g| g.0),
                 got.map(|g| g.1),
             )

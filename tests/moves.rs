@@ -407,3 +407,61 @@ fn replay_reports_a_lossy_move_when_its_window_closes() {
         .iter()
         .all(|r| r["final_kind"] != "loss"));
 }
+
+/// The same daily CSV with each reading repeated at every hour of its day,
+/// each with a tiny jitter (±0.005 %), as a collector that reads hourly
+/// would see it.
+fn hourly(daily: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(daily).unwrap();
+    let mut lines = text.lines();
+    let mut out = format!("{}\n", lines.next().unwrap());
+    for (i, line) in lines.enumerate() {
+        let f: Vec<&str> = line.split(',').collect();
+        for h in 0..24usize {
+            let jitter = |k: usize| {
+                let u = ((i * 7919 + h * 104_729 + k * 13) % 1000) as f64 / 1000.0 - 0.5;
+                1.0 + u * 1e-4
+            };
+            let bytes: f64 = f[3].parse().unwrap();
+            let objects: f64 = f[4].parse().unwrap();
+            out.push_str(&format!(
+                "{}T{h:02}:00:00Z,{},{},{:.0},{:.0}\n",
+                f[0],
+                f[1],
+                f[2],
+                bytes * jitter(0),
+                objects * jitter(1)
+            ));
+        }
+    }
+    let p = daily.with_extension("hourly.csv");
+    std::fs::write(&p, out).unwrap();
+    p
+}
+
+#[test]
+fn a_lossy_move_read_hourly_is_the_same_loss_as_read_daily() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let plan = planned(d, "New store");
+    let daily = estate(d, 0.97);
+    let mut pcts = vec![];
+    for input in [daily.clone(), hourly(&daily)] {
+        let (code, rows) = losses(d, &input, &plan);
+        assert_eq!(code, 1, "{}: {rows:?}", input.display());
+        assert_eq!(rows.len(), 1, "{}: {rows:?}", input.display());
+        assert_eq!(rows[0]["moved_to"], "Kent Police/New store");
+        pcts.push(rows[0]["drop_pct"].parse::<f64>().unwrap());
+    }
+    assert!((pcts[0] - 3.0).abs() < 0.5, "daily: {pcts:?}");
+    assert!(
+        (pcts[0] - pcts[1]).abs() < 0.2,
+        "daily and hourly: {pcts:?}"
+    );
+    // a complete move stays a move at both cadences
+    let complete = estate(d, 1.0);
+    for input in [complete.clone(), hourly(&complete)] {
+        let (code, rows) = losses(d, &input, &plan);
+        assert_eq!(code, 0, "{}: {rows:?}", input.display());
+    }
+}
