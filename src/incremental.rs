@@ -25,8 +25,12 @@
 //!    window, found exactly the carried findings between `C` and the last
 //!    run's final decisions (a stretch longer than the baseline, so the
 //!    engine's state entering tonight's news is the one a full scan has).
-//!    Any disagreement, or a series whose cadence, date format or zero
-//!    readings differ from its history, makes the run a full scan.
+//!    A series the window cannot judge (a disagreement, too few readings
+//!    after the anchor — back after a long gap —, a cadence, date format or
+//!    zero reading that differs from its history, a new series with older
+//!    readings) is judged on its whole history instead ([`rejudge`]: the
+//!    inputs read once more, keeping only those series); the run stays
+//!    incremental for the rest.
 //!
 //! Residual difference from a full scan, by design: `rejected.csv` lists
 //! the rows rejected among those read tonight (older ones were listed by the
@@ -430,6 +434,7 @@ pub fn plan(
         read: Window {
             since: from,
             files: read,
+            only: None,
         },
         anchor,
         fresh,
@@ -527,23 +532,7 @@ pub fn after_full(
     let anchor = until - spans.keep;
     let sigs = series
         .into_iter()
-        .map(|(i, f)| {
-            let r = set.offsets[i]..set.offsets[i + 1];
-            let t = &set.times[r.clone()];
-            SeriesSig {
-                key: set.keys[i].clone(),
-                first: t[0],
-                last: t[t.len() - 1],
-                total: t.len() as u64,
-                before_anchor: t.partition_point(|&x| x < anchor) as u64,
-                step: f.step,
-                date_only: f.date_only,
-                summarised: f.summarised,
-                min_pos: f.min_pos,
-                has_zero: f.has_zero,
-                recent: recent_hash(t, &set.bytes[r.clone()], &set.objects[r], anchor),
-            }
-        })
+        .map(|(i, f)| whole_sig(set, i, &f, anchor))
         .collect();
     Checkpoint {
         fingerprint: fingerprint(inputs),
@@ -555,6 +544,134 @@ pub fn after_full(
         series: sigs,
         findings: carry(findings),
     }
+}
+
+/// What the checkpoint keeps of series `i` of `set`, read whole (never
+/// empty), with `f` its facts.
+fn whole_sig(set: &SeriesSet, i: usize, f: &Facts, anchor: i64) -> SeriesSig {
+    let r = set.offsets[i]..set.offsets[i + 1];
+    let t = &set.times[r.clone()];
+    SeriesSig {
+        key: set.keys[i].clone(),
+        first: t[0],
+        last: t[t.len() - 1],
+        total: t.len() as u64,
+        before_anchor: t.partition_point(|&x| x < anchor) as u64,
+        step: f.step,
+        date_only: f.date_only,
+        summarised: f.summarised,
+        min_pos: f.min_pos,
+        has_zero: f.has_zero,
+        recent: recent_hash(t, &set.bytes[r.clone()], &set.objects[r], anchor),
+    }
+}
+
+/// Judges the series a window could not (`c.redo`) on their whole history,
+/// as a full scan judges them, and joins them to the window's findings and
+/// checkpoint: the inputs are read once more keeping only those series,
+/// and their whole history replaces the window's in `ing` (charts and the
+/// report show what they were judged on). A series of a force with a
+/// migration or a force total (judged with the force's other stores), one
+/// whose interval is coarser than the window was planned for, or more
+/// than a quarter of the estate make it a full scan instead (`Err`, why).
+fn rejudge(
+    inputs: &Inputs,
+    files: &[PathBuf],
+    plans: &[PlannedRow],
+    ing: &mut Ingested,
+    c: &mut Combined,
+    as_of: Option<i64>,
+    detected_at: &str,
+) -> Result<(), String> {
+    let Some((_, why)) = c.redo.first() else {
+        return Ok(());
+    };
+    let n = c.redo.len();
+    let estate = c.checkpoint.series.len() + n;
+    if inputs.totals {
+        return Err(format!(
+            "{why} (with --totals a store is judged with its force's total)"
+        ));
+    }
+    if 4 * n > estate {
+        return Err(format!(
+            "{n} of {estate} series cannot be judged on the window; the first: {why}"
+        ));
+    }
+    // Forces with a migration: a move is judged on its source and targets together.
+    let mut moving: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    for p in plans.iter().filter(|p| !p.moved_to.is_empty()) {
+        let force = p.key.first().map_or("*", String::as_str);
+        moving.insert(force);
+        for t in &p.moved_to {
+            moving.insert(t.split_once('/').map_or(force, |(f, _)| f));
+        }
+    }
+    if let Some((k, why)) = c.redo.iter().find(|(k, _)| {
+        moving.contains("*") || k.first().is_some_and(|f| moving.contains(f.as_str()))
+    }) {
+        return Err(format!(
+            "{why} ({} is in a force with a migration, judged together)",
+            crate::fmt::term(&k.join("/"))
+        ));
+    }
+    let only: std::collections::HashSet<Vec<String>> =
+        c.redo.iter().map(|(k, _)| k.clone()).collect();
+    let w = Window {
+        since: i64::MIN,
+        files: vec![FileRead::All; files.len()],
+        only: Some(only),
+    };
+    let t0 = std::time::Instant::now();
+    let sub = ingest::ingest_window(
+        files,
+        None,
+        &inputs.config.columns,
+        None,
+        &inputs.sources,
+        Some(&w),
+    )
+    .map_err(|e| format!("re-reading the series the window could not judge: {e}"))?;
+    let set = match as_of {
+        Some(t) => sub.set.truncated(t),
+        None => sub.set,
+    };
+    let mut found = crate::analysis::analyze_with(&set, plans, &inputs.thresholds, detected_at);
+    let mut sigs = Vec::with_capacity(set.len());
+    for i in 0..set.len() {
+        let r = set.offsets[i]..set.offsets[i + 1];
+        if r.is_empty() {
+            continue;
+        }
+        let f = facts(&set.times[r.clone()], &set.bytes[r]);
+        if f.step.max(DAY) > c.spans_step {
+            return Err(format!(
+                "{} reads less often than the window was planned for",
+                crate::fmt::term(&set.keys[i].join("/"))
+            ));
+        }
+        sigs.push(whole_sig(&set, i, &f, c.checkpoint.anchor));
+    }
+    let (merged, index) = ing.set.with_series_of(&set);
+    for f in &mut found {
+        if let Some(tr) = &mut f.trace {
+            tr.series = index[tr.series];
+        }
+    }
+    ing.set = merged;
+    c.findings.extend(found);
+    c.findings
+        .sort_by(|a, b| (a.severity, a.start_ts, &a.key).cmp(&(b.severity, b.start_ts, &b.key)));
+    c.checkpoint.findings = carry(&c.findings);
+    c.checkpoint.series.extend(sigs);
+    c.scope.whole_history = Some(format!(
+        "{n} series judged on their whole history, which the window could not judge (the first: {why})"
+    ));
+    crate::log::debug(format!(
+        "{n} series re-read and judged on their whole history in {:.3} s",
+        t0.elapsed().as_secs_f64()
+    ));
+    Ok(())
 }
 
 /// The files as read tonight; a file not opened keeps its earlier record.
@@ -648,6 +765,10 @@ pub struct Scope {
     /// Why the run was a full scan.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Incremental only: series the window could not judge, judged on
+    /// their whole history instead (how many, and why for the first).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub whole_history: Option<String>,
 }
 
 impl Scope {
@@ -659,15 +780,20 @@ impl Scope {
             judged_from: None,
             carried: 0,
             reason: Some(reason.to_string()),
+            whole_history: None,
         }
     }
 
-    /// One line for `summary.txt` and the log.
+    /// One line for `summary.txt` and the log (two when series were judged
+    /// on their whole history).
     pub fn line(&self) -> String {
         match (&self.window, &self.reason) {
             (Some(w), _) => format!(
-                "Incremental run: window {w}; {} earlier finding(s) carried over from the state.",
-                self.carried
+                "Incremental run: window {w}; {} earlier finding(s) carried over from the state.{}",
+                self.carried,
+                self.whole_history
+                    .as_ref()
+                    .map_or(String::new(), |h| format!("\n{h}."))
             ),
             (None, Some(r)) => format!("Full scan: {r}."),
             (None, None) => "Full scan.".to_string(),
@@ -689,7 +815,7 @@ pub fn combine(
     anchored: &[(usize, f64)],
     now: i64,
     detected_at: &str,
-) -> Result<(Vec<Finding>, Checkpoint, Scope), String> {
+) -> Result<Combined, String> {
     let t_anchor = anchor_time(wp);
     let prev = &wp.prev;
     let set: &SeriesSet = &ing.set;
@@ -712,6 +838,7 @@ pub fn combine(
         tonight_by.entry(f.key.clone()).or_default().push(f);
     }
     let mut out: Vec<Finding> = Vec::new();
+    let mut redo: Vec<(Vec<String>, String)> = Vec::new();
     let mut carried_n = 0usize;
     let mut new_sigs: Vec<SeriesSig> = Vec::new();
     let new_spans_step = prev.series.iter().map(|s| s.step).max().unwrap_or(DAY);
@@ -827,15 +954,21 @@ pub fn combine(
                 f.step
             };
             if step != sig.step {
-                return Err(format!(
+                redo.push((
+                    sig.key.clone(),
+                    format!(
                     "the interval of {label} in the window ({} s) differs from its history ({} s)",
                     step, sig.step
+                ),
                 ));
+                continue;
             }
             if f.date_only != sig.date_only || f.summarised != sig.summarised {
-                return Err(format!(
-                    "the cadence of {label} in the window differs from its history"
+                redo.push((
+                    sig.key.clone(),
+                    format!("the cadence of {label} in the window differs from its history"),
                 ));
+                continue;
             }
             let hist_min = sig.min_pos.unwrap_or(f64::INFINITY);
             let win_min = f.min_pos.unwrap_or(f64::INFINITY);
@@ -843,9 +976,10 @@ pub fn combine(
             if (f.has_zero && win_min > hist_min && !anchored_ok)
                 || (sig.has_zero && win_min < hist_min)
             {
-                return Err(format!(
+                redo.push((sig.key.clone(), format!(
                     "a zero reading of {label} is judged against its smallest reading, which lies outside the window"
-                ));
+                )));
+                continue;
             }
             // The last run's final decisions: candidates more than the
             // engine's lookahead before its last reading.
@@ -868,10 +1002,14 @@ pub fn combine(
             };
             let needed = c + spans_of(&p, sig.step).baseline + spans_of(&p, sig.step).reach;
             if final_before < needed {
-                return Err(format!(
+                redo.push((
+                    sig.key.clone(),
+                    format!(
                     "{label} has too few readings after {} to check the window against its history",
                     t(c)
+                ),
                 ));
+                continue;
             }
             // Tonight's engine must agree with the carried findings between
             // the anchor and the last run's final decisions.
@@ -892,13 +1030,14 @@ pub fn combine(
             a.sort();
             b.sort();
             if a != b {
-                return Err(format!(
-                    "tonight's window judges {label} differently from its history between {} and {} ({} finding(s) against {}); a full scan decides",
+                redo.push((sig.key.clone(), format!(
+                    "tonight's window judges {label} differently from its history between {} and {} ({} finding(s) against {})",
                     t(c),
                     t(final_before),
                     b.len(),
                     a.len()
-                ));
+                )));
+                continue;
             }
             for cf in &carried {
                 let s = crate::ingest::timestamp::parse(&cf.row.start).unwrap_or(i64::MIN);
@@ -950,11 +1089,15 @@ pub fn combine(
             continue;
         }
         if times[0] < c {
-            return Err(format!(
-                "{} is new and has readings from {}, before the window",
-                crate::fmt::term(&k.join("/")),
-                t(times[0])
+            redo.push((
+                k.clone(),
+                format!(
+                    "{} is new and has readings from {}, before the window",
+                    crate::fmt::term(&k.join("/")),
+                    t(times[0])
+                ),
             ));
+            continue;
         }
         out.extend(tonight_by.remove(k).unwrap_or_default());
         let f = facts(times, &set.bytes[r.clone()]);
@@ -994,8 +1137,30 @@ pub fn combine(
         judged_from: Some(d(c)),
         carried: carried_n,
         reason: None,
+        whole_history: None,
     };
-    Ok((out, checkpoint, scope))
+    Ok(Combined {
+        findings: out,
+        checkpoint,
+        scope,
+        redo,
+        spans_step: new_spans_step.max(DAY),
+    })
+}
+
+/// What [`combine`] makes of a window.
+pub struct Combined {
+    /// Findings of every series judged on the window or carried, sorted.
+    pub findings: Vec<Finding>,
+    /// Tonight's checkpoint (without the `redo` series).
+    pub checkpoint: Checkpoint,
+    /// Incremental, and what was carried.
+    pub scope: Scope,
+    /// Series the window could not judge, and why: each is judged on its
+    /// whole history ([`rejudge`]).
+    pub redo: Vec<(Vec<String>, String)>,
+    /// The interval the checkpoint's spans were computed for.
+    pub spans_step: i64,
 }
 
 fn spans_of(p: &crate::detect::DetectParams, step: i64) -> Spans {
@@ -1092,7 +1257,7 @@ pub fn analyse(
                         }
                         f
                     };
-                    combine(
+                    let mut c = combine(
                         inputs,
                         &files,
                         &wp,
@@ -1102,7 +1267,10 @@ pub fn analyse(
                         &anchored,
                         now,
                         detected_at,
-                    )
+                    )?;
+                    let as_of = as_of.then_some(now);
+                    rejudge(inputs, &files, &plans, &mut ing, &mut c, as_of, detected_at)?;
+                    Ok((c.findings, c.checkpoint, c.scope))
                 });
                 match done {
                     Ok((findings, checkpoint, scope)) => {

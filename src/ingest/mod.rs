@@ -136,6 +136,8 @@ pub struct Window {
     pub since: i64,
     /// Per input file, in the order of the list read.
     pub files: Vec<FileRead>,
+    /// Only these series (keys) are kept; `None`: every series.
+    pub only: Option<std::collections::HashSet<Vec<String>>>,
 }
 
 /// How much of one file an incremental run reads.
@@ -416,6 +418,7 @@ pub fn ingest_window(
             cols,
             shard,
             since: window.map(|w| w.since),
+            only: window.and_then(|w| w.only.as_ref()),
         };
         let how = window
             .and_then(|w| w.files.get(fi))
@@ -466,6 +469,7 @@ pub fn ingest_window(
             cols,
             shard,
             since: None,
+            only: None,
         };
         let rows = table.feed(&ctx, &mut raw, &mut rejected)?;
         infos.push(InputFile {

@@ -161,6 +161,49 @@ impl SeriesSet {
         (out, added)
     }
 
+    /// This set with the readings of every series `other` holds replaced
+    /// by `other`'s (series `other` holds and this set does not are added
+    /// at the end), and where each of `other`'s series now is.
+    pub fn with_series_of(&self, other: &SeriesSet) -> (SeriesSet, Vec<usize>) {
+        let at: std::collections::HashMap<&[String], usize> = other
+            .keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (k.as_slice(), i))
+            .collect();
+        let mut out = SeriesSet {
+            key_names: self.key_names.clone(),
+            has_objects: self.has_objects || other.has_objects,
+            ..Default::default()
+        };
+        out.offsets.push(0);
+        let mut index = vec![usize::MAX; other.len()];
+        let push = |out: &mut SeriesSet, from: &SeriesSet, i: usize| {
+            let r = from.offsets[i]..from.offsets[i + 1];
+            out.keys.push(from.keys[i].clone());
+            out.times.extend_from_slice(&from.times[r.clone()]);
+            out.bytes.extend_from_slice(&from.bytes[r.clone()]);
+            out.objects.extend_from_slice(&from.objects[r]);
+            out.offsets.push(out.times.len());
+        };
+        for i in 0..self.len() {
+            match at.get(self.keys[i].as_slice()) {
+                Some(&j) => {
+                    index[j] = out.len();
+                    push(&mut out, other, j);
+                }
+                None => push(&mut out, self, i),
+            }
+        }
+        for (j, at) in index.iter_mut().enumerate() {
+            if *at == usize::MAX {
+                *at = out.len();
+                push(&mut out, other, j);
+            }
+        }
+        (out, index)
+    }
+
     /// Keeps only observations at or before `t` (for `--as-of` and replay).
     pub fn truncated(&self, t: i64) -> SeriesSet {
         let mut out = SeriesSet {

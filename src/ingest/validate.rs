@@ -16,6 +16,10 @@ pub(super) struct Ctx<'a> {
     /// Rows before this time (seconds, UTC) are counted, not kept (an
     /// incremental run's window, see `crate::incremental`).
     pub since: Option<i64>,
+    /// Only these series are kept (an incremental run re-reading the whole
+    /// history of the few series its window could not judge); rows of any
+    /// other series, and rows without a key, are counted as left out.
+    pub only: Option<&'a std::collections::HashSet<Vec<String>>>,
 }
 
 impl Ctx<'_> {
@@ -224,7 +228,7 @@ pub(super) fn rows_local(
             let s = kc.get(i).map(str::trim).unwrap_or("");
             if s.is_empty() {
                 // A row without a key is reported by one shard only.
-                if ctx.shard.is_some_and(|sh| !sh.first()) {
+                if ctx.shard.is_some_and(|sh| !sh.first()) || ctx.only.is_some() {
                     out.other += 1;
                 } else if blank_row(v, i) {
                     reject("", String::new(), "blank line".into());
@@ -236,13 +240,14 @@ pub(super) fn rows_local(
             key_buf.push(s);
         }
         let sid = cache.resolve(&key_buf, &mut out.keys);
-        if let Some(sh) = ctx.shard {
+        if ctx.shard.is_some() || ctx.only.is_some() {
             while out.inside.len() < out.keys.keys.len() {
-                let k: Vec<&str> = out.keys.keys[out.inside.len()]
-                    .iter()
-                    .map(String::as_str)
-                    .collect();
-                out.inside.push(sh.holds(&k));
+                let key = &out.keys.keys[out.inside.len()];
+                let k: Vec<&str> = key.iter().map(String::as_str).collect();
+                out.inside.push(
+                    ctx.shard.is_none_or(|sh| sh.holds(&k))
+                        && ctx.only.is_none_or(|only| only.contains(key)),
+                );
             }
             if !out.inside[sid as usize] {
                 out.other += 1;

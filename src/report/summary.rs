@@ -128,7 +128,7 @@ pub fn render(s: &Summary) -> String {
     ));
     if let Some(scope) = &s.scope {
         // Paths in it come from the command line: shown plainly.
-        out.push(fmt::plain(scope).into_owned());
+        out.extend(scope.lines().map(|l| fmt::plain(l).into_owned()));
     }
     out.push(format!("Report: {}", fmt::plain(&s.report)));
     let mut text: String = out.into_iter().map(fit).collect::<Vec<_>>().join("\n");
