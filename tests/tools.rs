@@ -451,3 +451,32 @@ fn shards_merged_equal_one_scan() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("1 ≤ I ≤ N"));
 }
+
+/// Every seed makes the UK estate, not only the shipped one: a seed whose
+/// estate lacks a store with a shipped inventory gets no inventory for it
+/// (it used to stop with "no series Humberside Police/Custody", exit 2,
+/// leaving no config.toml — `benches/evaluate_seeds.sh` died on seed 2).
+#[test]
+fn generate_with_another_seed_makes_the_uk_estate() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = dir.path().join("g");
+    let (code, out, err) = run(
+        &["generate", "--seed", "2", "--out", g.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    for f in [
+        "observations.parquet",
+        "planned.csv",
+        "labels.csv",
+        "config.toml",
+    ] {
+        assert!(g.join(f).is_file(), "{f} missing: {out}{err}");
+    }
+    // every inventory the configuration names is there
+    let config = std::fs::read_to_string(g.join("config.toml")).unwrap();
+    for path in config.lines().filter_map(|l| l.strip_prefix("path = \"")) {
+        let p = g.join(path.trim_end_matches('"'));
+        assert!(p.is_dir(), "{} missing", p.display());
+    }
+}

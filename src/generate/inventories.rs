@@ -378,6 +378,14 @@ pub fn write(ds: &Dataset, specs: &[Spec], seed: u64, out: &Path) -> Result<()> 
         "# The shipped dataset's configuration: where the object inventories of some\n# series are (see README.md, \"Inventories\"). `shrinkwatch scan` on the shipped\n# data reads it when no --config is given.\n",
     );
     for spec in specs {
+        // Another seed's estate may not have the store: no inventory for it.
+        if !ds
+            .series
+            .iter()
+            .any(|(f, s)| f == spec.series.0 && s == spec.series.1)
+        {
+            continue;
+        }
         let nights = simulate(ds, spec, seed)?;
         let dir = out.join("inventories").join(spec.folder);
         if dir.exists() {
