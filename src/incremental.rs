@@ -155,6 +155,10 @@ pub struct Spans {
 /// Safety margin added to every span.
 pub const MARGIN: i64 = 7 * DAY;
 
+/// How much earlier than the shared warm-up a window may start for a
+/// series back after a gap (see [`plan`]).
+pub const MAX_WIDEN: i64 = 120 * DAY;
+
 impl Spans {
     /// The widest spans over every series' thresholds; `step` is the
     /// coarsest interval among the series (at least a day: a sub-daily
@@ -329,6 +333,25 @@ pub fn plan(
                                               // Only a window that reaches what is judged tonight (from the anchor,
                                               // less how far an earlier incident reaches) matters.
     let mut from = anchor - spans.warm;
+    // A series that stopped reading well before the last run (a collector
+    // down) has older final decisions: it is judged from an earlier anchor
+    // of its own (`combine`), so the window starts earlier for it, by at
+    // most `MAX_WIDEN`; a longer gap is judged on its whole history.
+    for sig in &prev.series {
+        let p = inputs.thresholds.for_series(key_names, &sig.key);
+        let sp = spans_of(&p, sig.step);
+        let engine_step = if sig.summarised { DAY } else { sig.step.max(1) };
+        let k_max = (p.max_drop / engine_step).max(1);
+        let lookahead = 4 * k_max + p.recovery / engine_step + 3;
+        // its last decisions, allowing for irregular readings
+        let settled = sig.last - 2 * lookahead * engine_step;
+        if settled < anchor + sp.baseline + sp.reach {
+            let want = settled - sp.baseline - sp.reach - sp.warm;
+            if want >= anchor - spans.warm - MAX_WIDEN {
+                from = from.min(want);
+            }
+        }
+    }
     for p in plans {
         if p.window.end + late >= anchor - spans.reach {
             from = from.min(p.window.start - spans.warm);
@@ -614,6 +637,9 @@ fn rejudge(
             "{why} ({} is in a force with a migration, judged together)",
             crate::fmt::term(&k.join("/"))
         ));
+    }
+    for (_, why) in &c.redo {
+        crate::log::debug(format!("judged on its whole history: {why}"));
     }
     let only: std::collections::HashSet<Vec<String>> =
         c.redo.iter().map(|(k, _)| k.clone()).collect();
@@ -1000,8 +1026,16 @@ pub fn combine(
             } else {
                 i64::MIN
             };
-            let needed = c + spans_of(&p, sig.step).baseline + spans_of(&p, sig.step).reach;
-            if final_before < needed {
+            // Its own anchor: the shared one, or earlier for a series whose
+            // last decisions are older (back after a gap), when the window
+            // holds the warm-up before it (`plan` widens it for such series).
+            let sp = spans_of(&p, sig.step);
+            let c = if final_before < c + sp.baseline + sp.reach {
+                final_before.saturating_sub(sp.baseline + sp.reach)
+            } else {
+                c
+            };
+            if final_before == i64::MIN || c.saturating_sub(sp.warm) < from {
                 redo.push((
                     sig.key.clone(),
                     format!(

@@ -142,12 +142,18 @@ fn nights_incremental_and_full_agree() {
     // before the night they arrive), and one from long before it.
     let late_recent = (HISTORY + 6 - 7, HISTORY + 6);
     let late_old = (40usize, HISTORY + 11);
-    // A store whose collector was down for 45 days, back on night 4: the
-    // window cannot judge it against its history, so it alone is judged on
-    // its whole history (the rest of the run stays incremental).
-    let gapped = gapped_series(&est);
-    let gap = (HISTORY + 3 - 45)..(HISTORY + 3);
-    let in_gap = |d: usize, line: &str| gap.contains(&d) && line.contains(&gapped);
+    // Two stores whose collectors were down, both back on night 4: after
+    // 45 days the window widens to judge the first from an earlier anchor
+    // of its own; after 160 days the second is judged on its whole history
+    // (the rest of the run stays incremental).
+    let gaps = [
+        (gapped_series(&est, 0), (HISTORY + 3 - 45)..(HISTORY + 3)),
+        (gapped_series(&est, 1), (HISTORY + 3 - 160)..(HISTORY + 3)),
+    ];
+    let in_gap = |d: usize, line: &str| {
+        gaps.iter()
+            .any(|(key, gap)| gap.contains(&d) && line.contains(key.as_str()))
+    };
     let mut history: Vec<String> = Vec::new();
     for (d, day) in dates.iter().enumerate().take(HISTORY) {
         let mut lines = est.days[day].clone();
@@ -245,8 +251,8 @@ fn nights_incremental_and_full_agree() {
     };
     says(0, "Full scan: no earlier run");
     says(1, "Incremental run: window");
-    says(4, "Incremental run"); // the store back after 45 days …
-    says(4, "1 series judged on their whole history"); // … alone judged whole
+    says(4, "Incremental run"); // the stores back after 45 and 160 days …
+    says(4, "1 series judged on their whole history"); // … the second judged whole
     says(6, "Incremental run"); // late rows inside the window
     says(8, "Incremental run"); // a recent planned window edited
     says(10, "Full scan: the configuration");
@@ -267,9 +273,9 @@ fn nights_incremental_and_full_agree() {
     assert!(last.lines().count() > 20, "{last}");
 }
 
-/// `,FORCE,SYSTEM,` of a series other than the first, in a force
+/// `,FORCE,SYSTEM,` of the `n`-th series other than the first in a force
 /// without a migration (a move is judged on all its stores together).
-fn gapped_series(est: &Estate) -> String {
+fn gapped_series(est: &Estate, n: usize) -> String {
     let moving: Vec<&str> = est
         .planned
         .lines()
@@ -284,8 +290,9 @@ fn gapped_series(est: &Estate) -> String {
         .iter()
         .skip(1)
         .map(|l| l.split(',').collect::<Vec<_>>())
-        .find(|f| !moving.contains(&f[1]) && !f[1].contains('"') && !f[2].contains('"'))
+        .filter(|f| !moving.contains(&f[1]) && !f[1].contains('"') && !f[2].contains('"'))
         .map(|f| format!(",{},{},", f[1], f[2]))
+        .nth(n)
         .unwrap()
 }
 

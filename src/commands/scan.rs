@@ -59,10 +59,12 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
     let detected_at = timestamp::format(now, false);
     // The state tells whether tonight can read only a window (a shard reads
     // everything and never writes the state).
+    let t = Instant::now();
     let state = match args.shard {
         None => Some(State::load(&dest.state)?),
         Some(_) => None,
     };
+    log::debug(format!("state read in {:.3} s", t.elapsed().as_secs_f64()));
     let Analysed {
         mut ing,
         plans,
