@@ -478,7 +478,11 @@ impl<'a> Engine<'a> {
         let mut recent = std::mem::take(&mut self.recent);
         pairs.clear();
         recent.clear();
-        let recent_from = self.times[i] - baseline::RECENT_DAYS * 86_400;
+        // The last two weeks of readings before the change: across a
+        // collection gap, the two weeks before the gap (a decline under way
+        // when the collector stopped is still under way across the gap).
+        let last = (self.times[i - 1].saturating_add(self.cad.step)).min(self.times[i]);
+        let recent_from = last - baseline::RECENT_DAYS * 86_400;
         for j in self.baseline_indices(i) {
             pairs.push((self.slot[j], self.c[j]));
             if self.times[j] > recent_from {

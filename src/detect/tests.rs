@@ -220,6 +220,44 @@ fn slow_decline_is_not_a_finding() {
     assert!(run(&t, &v).is_empty(), "{:?}", run(&t, &v));
 }
 
+/// A series growing until day 130, then falling about 0.5 % a day (a slow
+/// decline, for less than half the baseline window), with the readings of
+/// days `gap` missing (a collector down).
+fn declining_with_gap(gap: std::ops::Range<usize>) -> (Vec<i64>, Vec<f64>) {
+    let (mut t, mut v) = growing(200);
+    for i in 130..200 {
+        cut(&mut v, i, 0.007); // undo the growth and fall
+    }
+    t.drain(gap.clone());
+    v.drain(gap);
+    (t, v)
+}
+
+/// A decline under way when the collector stopped is still under way when
+/// it comes back: the fall across a 9-day gap is what the last two weeks
+/// of readings before the gap predict, no loss (the recent trend used to be
+/// measured back from the first reading after the gap, which left too few
+/// readings to see the decline).
+#[test]
+fn a_slow_decline_across_a_gap_is_not_a_finding() {
+    let (t, v) = declining_with_gap(160..169);
+    let d = run(&t, &v);
+    assert!(
+        d.iter().all(|x| x.kind != Kind::Loss),
+        "{:?}",
+        d.iter()
+            .map(|x| (t[x.start_idx], x.drop_pct))
+            .collect::<Vec<_>>()
+    );
+    // the same gap with 5 % lost in it is a loss
+    let (t, mut v) = declining_with_gap(160..169);
+    cut(&mut v, 160, 0.05);
+    let d = run(&t, &v);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].kind, Kind::Loss);
+    assert_eq!(t[d[0].start_idx], T0 + 169 * DAY);
+}
+
 #[test]
 fn upward_step_is_not_a_finding() {
     let (t, mut v) = growing(200);
