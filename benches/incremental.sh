@@ -6,7 +6,8 @@
 # /usr/bin/time -v, and the next night's findings compared with a --full scan
 # of the same night (they must be identical).
 # Usage: benches/incremental.sh [SERIES] [DAYS]   (default 10000 3650; needs
-# ~5 GB of disk in $WORK or a temporary folder; WORK=DIR reuses the data)
+# ~5 GB of disk in $WORK or a temporary folder; WORK=DIR reuses the data;
+# KINDS=parquet or KINDS=csv runs one input kind)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 series=${1:-10000}
@@ -18,10 +19,12 @@ d=$work/data
 measure() { # label, command...
   local label=$1; shift
   /usr/bin/time -v "$@" >"$work/out.txt" 2>"$work/time.txt" || true
-  local wall rss
+  local wall rss cpu
   wall=$(grep "Elapsed (wall clock)" "$work/time.txt" | awk '{print $NF}')
   rss=$(grep "Maximum resident set size" "$work/time.txt" | awk '{print $NF}')
-  printf '%-52s wall %8s   peak RSS %6d MB\n' "$label" "$wall" $((rss / 1024))
+  # CPU seconds (user + system): steadier than wall time on a shared machine
+  cpu=$(awk -F': ' '/User time|System time/ {s += $2} END {printf "%.1f", s}' "$work/time.txt")
+  printf '%-52s wall %8s   cpu %7s s   peak RSS %6d MB\n' "$label" "$wall" "$cpu" $((rss / 1024))
 }
 if [ ! -f "$d/observations.parquet" ] || [ ! -f "$d/observations.csv" ]; then
   $bin generate --seed 42 --series "$series" --days "$days" --format both --out "$d" >/dev/null
@@ -39,7 +42,7 @@ ls -l "$d" | awk 'NR>1 && $1 !~ /^d/ {printf "  %-22s %10.1f MB\n", $NF, $5/1e6}
 echo "  nights/ $(ls "$d/nights" | wc -l) files, $(du -sm "$d/nights" | cut -f1) MB"
 second_last=$(date -u -d "2021-01-01 + $((days - 2)) days" +%F)
 last=$(date -u -d "2021-01-01 + $((days - 1)) days" +%F)
-for kind in parquet csv; do
+for kind in ${KINDS:-parquet csv}; do
   if [ $kind = parquet ]; then input=$d/observations.parquet; else input=$d/nights; fi
   r=$work/$kind; rm -rf "$r"; mkdir -p "$r"
   args=(--input "$input" --planned "$d/planned.csv" --no-charts)

@@ -430,11 +430,12 @@ pub fn engine_findings(
     thresholds: &Thresholds,
     detected_at: &str,
 ) -> Vec<Finding> {
+    let index = planned::PlanIndex::new(plans);
     let all: Vec<Finding> = (0..set.len())
         .into_par_iter()
         .flat_map_iter(|i| {
             let s = set.get(i);
-            let windows = planned::for_series(plans, s.key);
+            let windows = index.for_series(s.key);
             let params = thresholds.for_series(&set.key_names, s.key);
             let r = detect::detect(s.times, s.bytes, s.objects, &windows, &params);
             let date_only = s.date_only();

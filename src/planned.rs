@@ -108,13 +108,76 @@ pub fn read(path: &Path, key_cols: &[String]) -> Result<Vec<PlannedRow>, SideFil
 
 /// The windows that apply to a series with `key`, in start order.
 pub fn for_series(rows: &[PlannedRow], key: &[String]) -> Vec<PlanWindow> {
-    let mut w: Vec<PlanWindow> = rows
-        .iter()
-        .filter(|r| r.key.iter().zip(key).all(|(a, b)| a == "*" || a == b))
-        .map(|r| r.window.clone())
-        .collect();
-    w.sort_by_key(|x| x.start);
-    w
+    PlanIndex::new(rows).for_series(key)
+}
+
+/// The planned rows indexed by key, so that finding the windows of each of
+/// many series costs the rows that match it rather than every row (30,000
+/// windows × 10,000 series were a third of a national scan).
+pub struct PlanIndex<'a> {
+    rows: &'a [PlannedRow],
+    /// Rows without a `*`, by their key.
+    exact: std::collections::HashMap<&'a [String], Vec<usize>>,
+    /// Rows with a `*` in some key column, in file order.
+    wild: Vec<usize>,
+    /// The key lengths of the exact rows.
+    lens: Vec<usize>,
+}
+
+impl<'a> PlanIndex<'a> {
+    /// Indexes `rows`.
+    pub fn new(rows: &'a [PlannedRow]) -> PlanIndex<'a> {
+        let mut exact: std::collections::HashMap<&'a [String], Vec<usize>> =
+            std::collections::HashMap::new();
+        let mut wild = Vec::new();
+        for (i, r) in rows.iter().enumerate() {
+            if r.key.iter().any(|k| k == "*") {
+                wild.push(i);
+            } else {
+                exact.entry(r.key.as_slice()).or_default().push(i);
+            }
+        }
+        let mut lens: Vec<usize> = exact.keys().map(|k| k.len()).collect();
+        lens.sort_unstable();
+        lens.dedup();
+        PlanIndex {
+            rows,
+            exact,
+            wild,
+            lens,
+        }
+    }
+
+    /// The windows that apply to a series with `key`, in start order (rows
+    /// with the same start in file order).
+    pub fn for_series(&self, key: &[String]) -> Vec<PlanWindow> {
+        let matches = |r: &PlannedRow| r.key.iter().zip(key).all(|(a, b)| a == "*" || a == b);
+        let mut idx: Vec<usize> = self
+            .wild
+            .iter()
+            .copied()
+            .filter(|&i| matches(&self.rows[i]))
+            .collect();
+        // an exact row whose key is shorter or longer than the series' still
+        // matches on the columns both have, as a `*` row does
+        if let Some(e) = self.exact.get(key) {
+            idx.extend(e.iter().copied());
+        }
+        if self.lens.iter().any(|&l| l != key.len()) {
+            idx.extend(
+                self.exact
+                    .iter()
+                    .filter(|(k, _)| k.len() != key.len())
+                    .flat_map(|(_, v)| v.iter().copied())
+                    .filter(|&i| matches(&self.rows[i])),
+            );
+        }
+        idx.sort_unstable();
+        idx.dedup();
+        let mut w: Vec<PlanWindow> = idx.iter().map(|&i| self.rows[i].window.clone()).collect();
+        w.sort_by_key(|x| x.start);
+        w
+    }
 }
 
 /// Share of a series' time span a planned window may cover before it is
@@ -306,6 +369,41 @@ mod tests {
             line,
             moved_to: Vec::new(),
         }
+    }
+
+    /// The index finds exactly the rows the plain filter does, in the same
+    /// order: exact keys, `*` in either column, keys of another length,
+    /// windows with the same start (file order kept).
+    #[test]
+    fn the_index_finds_what_the_filter_finds() {
+        let rows = vec![
+            row(&["A", "X"], "2021-03-01", "2021-03-02", 2),
+            row(&["*", "X"], "2021-01-01", "2021-01-02", 3),
+            row(&["A", "*"], "2021-03-01", "2021-03-05", 4),
+            row(&["B", "Y"], "2021-02-01", "2021-02-02", 5),
+            row(&["A"], "2021-02-10", "2021-02-11", 6),
+            row(&["A", "X"], "2021-01-15", "2021-01-16", 7),
+            row(&["*", "*"], "2021-03-01", "2021-03-01", 8),
+        ];
+        let naive = |key: &[String]| {
+            let mut w: Vec<PlanWindow> = rows
+                .iter()
+                .filter(|r| r.key.iter().zip(key).all(|(a, b)| a == "*" || a == b))
+                .map(|r| r.window.clone())
+                .collect();
+            w.sort_by_key(|x| x.start);
+            w
+        };
+        let index = PlanIndex::new(&rows);
+        for k in [["A", "X"], ["A", "Y"], ["B", "X"], ["B", "Y"], ["C", "Z"]] {
+            let key: Vec<String> = k.iter().map(|s| s.to_string()).collect();
+            let got = index.for_series(&key);
+            assert_eq!(got, naive(&key), "{k:?}");
+        }
+        assert_eq!(
+            index.for_series(&["A".to_string(), "X".to_string()]).len(),
+            6
+        );
     }
 
     #[test]

@@ -62,11 +62,12 @@ pub fn run(args: &ReplayArgs) -> Result<Outcome> {
         .take_while(|&t| t <= to + clock::END_OF_DAY)
         .collect();
     let t0 = Instant::now();
+    let index = planned::PlanIndex::new(&plans);
     let per_series: Vec<Vec<ReplayRow>> = (0..set.len())
         .into_par_iter()
         .map(|i| {
             let s = set.get(i);
-            let windows = planned::for_series(&plans, s.key);
+            let windows = index.for_series(s.key);
             let params = inputs
                 .thresholds
                 .for_series(&set.key_names, s.key)
