@@ -330,3 +330,79 @@ fn a_later_night_with_news_draws_its_charts_and_overview_and_a_quiet_one_draws_n
     assert_eq!(charts, 0, "a quiet night draws nothing");
     assert!(!tonight.join("overview.png").exists(), "no overview either");
 }
+
+/// The widest span, first to last pixel in one row, of the pixels of `rgb`
+/// (±2 per channel) in a PNG: the length of the longest bar drawn in that
+/// colour (a faded bar lets the grid lines through, so it has gaps).
+fn widest_span(png_path: &Path, rgb: [u8; 3]) -> usize {
+    let mut r = png::Decoder::new(std::fs::File::open(png_path).unwrap())
+        .read_info()
+        .unwrap();
+    let mut buf = vec![0; r.output_buffer_size()];
+    let info = r.next_frame(&mut buf).unwrap();
+    let px = info.line_size / info.width as usize;
+    let close = |p: &[u8]| (0..3).all(|c| p[c].abs_diff(rgb[c]) <= 2);
+    buf[..info.buffer_size()]
+        .chunks(info.line_size)
+        .map(|row| {
+            let mut hits = row.chunks(px).enumerate().filter(|(_, p)| close(p));
+            match (hits.next(), hits.last()) {
+                (Some((a, _)), Some((b, _))) => b - a + 1,
+                (Some(_), None) => 1,
+                _ => 0,
+            }
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+#[test]
+fn the_overview_marks_tonights_findings_and_fades_the_earlier_ones() {
+    // the overview draws tonight's findings in full colour and earlier ones
+    // faded (35 % on white) as context; a first run has no "tonight"
+    const LOSS: [u8; 3] = [213, 94, 0];
+    let fade = |c: u8| (f64::from(c) * 0.35 + 255.0 * 0.65).round() as u8;
+    let faded = LOSS.map(fade);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Records' loss (30 % of the bigger store) is the larger one; Custody's
+    // (20 %) is tonight's news on night 2
+    let specs = [
+        spec("Kent Police", "Custody", Some((100, 0.2))),
+        spec("Kent Police", "Records", Some((50, 0.3))),
+    ];
+    let tonight = d.join("reports/tonight");
+    let overview = tonight.join("overview.png");
+    let n1 = write_series(d, "n1.csv", &specs, 95);
+    assert_eq!(nightly(d, &n1, &[], &[]).0, 1);
+    // night 1, a first run: a history report, nothing faded
+    assert!(widest_span(&overview, LOSS) > 100, "the loss drawn in full");
+    assert_eq!(
+        widest_span(&overview, faded),
+        0,
+        "nothing faded on a first run"
+    );
+    assert!(report(d, "report.md").contains("(overview.png)"));
+    let n2 = write_series(d, "n2.csv", &specs, 120);
+    let (code, out, err) = nightly(d, &n2, &[], &[]);
+    assert_eq!(code, 1, "{out}{err}");
+    // night 2: tonight's Custody loss in full colour, Records' earlier and
+    // larger loss faded (a longer bar: more bytes dropped)
+    let (new, earlier) = (widest_span(&overview, LOSS), widest_span(&overview, faded));
+    assert!(
+        new > 100 && earlier > new,
+        "new {new} px, earlier {earlier} px"
+    );
+    assert!(report(d, "report.md").contains("(overview.png)"));
+    // night 3: quiet, no overview and the report does not point at one
+    let (code, out, err) = nightly(d, &n2, &[], &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!overview.exists());
+    assert!(!report(d, "report.md").contains("overview.png"));
+    // --no-charts: no overview, and the report does not point at one
+    let other = tempfile::tempdir().unwrap();
+    let n1 = write_series(other.path(), "n1.csv", &specs, 95);
+    assert_eq!(nightly(other.path(), &n1, &["--no-charts"], &[]).0, 1);
+    assert!(!other.path().join("reports/tonight/overview.png").exists());
+    assert!(!report(other.path(), "report.md").contains("overview.png"));
+}

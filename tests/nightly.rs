@@ -378,7 +378,9 @@ fn no_progress_output_when_not_a_terminal() {
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 1);
-    // -v: details on stderr
+    // -v: details on stderr (a folder of its own: its own breach log)
+    let vdir = dir.path().join("verbose");
+    std::fs::create_dir(&vdir).unwrap();
     let o = bin()
         .args([
             "-v",
@@ -388,10 +390,37 @@ fn no_progress_output_when_not_a_terminal() {
             data("simple.csv").to_str().unwrap(),
             "--state",
         ])
-        .arg(dir.path().join("v.json"))
+        .arg(vdir.join("v.json"))
         .arg("--out")
-        .arg(dir.path().join("v"))
+        .arg(vdir.join("v"))
         .output()
         .unwrap();
-    assert!(String::from_utf8_lossy(&o.stderr).contains("debug: detection over 3 series"));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("debug: detection over 3 series"), "{err}");
+    // -v names what the breach log gained, and only when it gained something
+    let log = vdir.join("breach-log.csv");
+    assert!(
+        err.contains(&format!(
+            "debug: 3 finding(s) appended to {}",
+            log.display()
+        )),
+        "{err}"
+    );
+    let o = bin()
+        .args([
+            "-v",
+            "scan",
+            "--no-charts",
+            "--input",
+            data("simple.csv").to_str().unwrap(),
+            "--state",
+        ])
+        .arg(vdir.join("v.json"))
+        .arg("--out")
+        .arg(vdir.join("v"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("debug: detection over 3 series"), "{err}");
+    assert!(!err.contains("appended to"), "nothing new to log: {err}");
 }

@@ -224,3 +224,32 @@ fn shipped_dataset_flags_the_south_yorkshire_loss() {
     );
     assert!(syp[0]["planned_reason"].contains("migration"));
 }
+
+#[test]
+fn the_run_line_and_the_manifest_count_the_findings_of_each_kind() {
+    // simple.csv with its planned windows: one loss, one transient, one
+    // planned reduction (tests/scan.rs checks their values)
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r");
+    let (input, planned) = (data("simple.csv"), data("planned_simple.csv"));
+    let args = [
+        "--no-charts",
+        "--input",
+        input.to_str().unwrap(),
+        "--planned",
+        planned.to_str().unwrap(),
+    ];
+    let (code, stdout, stderr) = scan(&args, &out);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let line = stdout.lines().last().unwrap();
+    assert!(
+        line.contains(": 1 loss, 1 transient, 1 planned, 0 moved; 1 new loss alert(s);"),
+        "{line}"
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(
+        manifest["findings"],
+        serde_json::json!({"loss": 1, "transient": 1, "planned": 1, "moved": 0}),
+    );
+}
