@@ -402,3 +402,85 @@ fn memory_limit_fails_early_with_a_message() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// One series (`Kent Police/Custody`) read `per_day` times a day for 150
+/// days from 2023-01-02 00:00, growing 0.2 % a day with a little fixed
+/// jitter, 20 % lower for the `dipped` readings from reading `from` on.
+fn dip_csv(per_day: usize, from: usize, dipped: usize) -> String {
+    let t0 = chrono::NaiveDate::from_ymd_opt(2023, 1, 2)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap();
+    let step = chrono::Duration::seconds(86_400 / per_day as i64);
+    let mut out = String::from("timestamp,force,system,bytes\n");
+    let mut level = 1.0e12;
+    for i in 0..150 * per_day {
+        let jitter = (((i * 7919) % 11) as f64 - 5.0) * 2e-5;
+        level *= 1.002f64.powf(1.0 / per_day as f64) + jitter;
+        let v = if (from..from + dipped).contains(&i) {
+            level * 0.8
+        } else {
+            level
+        };
+        let t = t0 + step * i as i32;
+        out.push_str(&format!(
+            "{},Kent Police,Custody,{v:.0}\n",
+            t.format("%Y-%m-%dT%H:%M:%SZ")
+        ));
+    }
+    out
+}
+
+/// The kind of the one finding of a dip (`scan --recovery RECOVERY`).
+fn dip_kind(dir: &Path, name: &str, csv: &str, recovery: &str) -> String {
+    let input = dir.join(format!("{name}.csv"));
+    std::fs::write(&input, csv).unwrap();
+    let out = dir.join(name);
+    let args = ["--no-charts", "--recovery", recovery, "--input"];
+    let mut args: Vec<&str> = args.to_vec();
+    args.push(input.to_str().unwrap());
+    let (code, stdout, stderr) = scan(&args, &out);
+    let f = read_csv(&out.join("findings.csv"));
+    assert_eq!(f.len(), 1, "{name}: {f:?}\n{stdout}{stderr}");
+    let kind = f[0]["kind"].clone();
+    assert_eq!(
+        code,
+        if kind == "loss" { 1 } else { 0 },
+        "{name}: {stdout}{stderr}"
+    );
+    kind
+}
+
+#[test]
+fn the_transient_window_is_exactly_recovery_long() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // daily readings, the drop on day 120: back on day 125, 5 days after
+    // it, is within --recovery 5d; back one reading later is not
+    for (dipped, recovery, want) in [
+        (5, "5d", "transient"),
+        (6, "5d", "loss"),
+        (5, "3d", "loss"),
+        (3, "3d", "transient"),
+        (4, "3d", "loss"),
+    ] {
+        let name = format!("daily-{dipped}-{recovery}");
+        let kind = dip_kind(d, &name, &dip_csv(1, 120, dipped), recovery);
+        assert_eq!(kind, want, "{name}");
+    }
+    // hourly readings (summarised per UTC day, a day back when its last
+    // reading is), the drop at 12:00 on day 120: back at 23:00 two days
+    // later is within --recovery 2d; back one reading later (00:00 on the
+    // third day) is not
+    let from = 120 * 24 + 12;
+    for (dipped, recovery, want) in [
+        (2 * 24 + 11, "2d", "transient"),
+        (2 * 24 + 12, "2d", "loss"),
+        (3 * 24 + 11, "3d", "transient"),
+        (3 * 24 + 12, "3d", "loss"),
+    ] {
+        let name = format!("hourly-{dipped}h-{recovery}");
+        let kind = dip_kind(d, &name, &dip_csv(24, from, dipped), recovery);
+        assert_eq!(kind, want, "{name}");
+    }
+}

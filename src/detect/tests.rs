@@ -871,3 +871,48 @@ fn big_cuts_inside_a_long_run_of_small_reductions_are_still_losses() {
         "{with_growth:?} vs {losses:?}"
     );
 }
+
+/// The engine fed night by night must keep a decision open for as long as
+/// `recovery` can still change it, also when `recovery` is much longer than
+/// `max_drop` (its lookahead counts the recovery window, not only the run).
+#[test]
+fn incremental_waits_for_a_long_recovery_window() {
+    let (t, mut v) = growing(200);
+    // a dip of 12 days: back within a 20-day window (transient), never
+    // back with recovery off (a loss)
+    for x in &mut v[150..162] {
+        *x *= 0.8;
+    }
+    for (recovery, kind) in [(20 * DAY, Kind::Transient), (0, Kind::Loss)] {
+        let p = DetectParams {
+            max_drop: DAY,
+            recovery,
+            ..DetectParams::default()
+        };
+        let d = detect(&t, &v, None, &[], &p).detections;
+        assert_eq!(summary(&d), vec![(kind, 150)], "{d:?}");
+        let mut inc = Incremental::new(&t, &v, None, &[], &p);
+        for n in 140..=t.len() {
+            let got = summary(inc.advance(n));
+            let want = summary(&detect(&t[..n], &v[..n], None, &[], &p).detections);
+            assert_eq!(got, want, "recovery {recovery} s, prefix of {n} samples");
+        }
+    }
+}
+
+/// A chain of steps longer than `max_drop` whose first `max_drop` carries
+/// most of it is one loss: the later steps of the chain are part of that
+/// incident, not a finding of their own.
+#[test]
+fn the_tail_of_a_loss_longer_than_max_drop_is_not_a_second_finding() {
+    let (t, mut v) = growing(200);
+    cut(&mut v, 150, 0.15);
+    cut(&mut v, 152, 0.05);
+    cut(&mut v, 154, 0.05);
+    let d = run(&t, &v);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(
+        (d[0].kind, d[0].start_idx, d[0].end_idx),
+        (Kind::Loss, 150, 152)
+    );
+}
