@@ -346,7 +346,7 @@ fn widest_span(png_path: &Path, rgb: [u8; 3]) -> usize {
         .chunks(info.line_size)
         .map(|row| {
             let mut hits = row.chunks(px).enumerate().filter(|(_, p)| close(p));
-            match (hits.next(), hits.last()) {
+            match (hits.next(), hits.next_back()) {
                 (Some((a, _)), Some((b, _))) => b - a + 1,
                 (Some(_), None) => 1,
                 _ => 0,
