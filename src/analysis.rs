@@ -29,6 +29,12 @@ pub fn analyze_with(
     let mut all = findings::engine_findings(set, plans, thresholds, detected_at);
     // Migrations: what left a source must arrive in its targets.
     crate::moves::apply(set, plans, thresholds, detected_at, &mut all);
-    all.sort_by(|a, b| (a.severity, a.start_ts, &a.key).cmp(&(b.severity, b.start_ts, &b.key)));
+    sort(&mut all);
     all
+}
+
+/// The order of a run's findings: by severity, then start, then series.
+pub fn sort(findings: &mut [Finding]) {
+    findings
+        .sort_by(|a, b| (a.severity, a.start_ts, &a.key).cmp(&(b.severity, b.start_ts, &b.key)));
 }

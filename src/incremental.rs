@@ -340,11 +340,9 @@ pub fn plan(
     for sig in &prev.series {
         let p = inputs.thresholds.for_series(key_names, &sig.key);
         let sp = spans_of(&p, sig.step);
-        let engine_step = if sig.summarised { DAY } else { sig.step.max(1) };
-        let k_max = (p.max_drop / engine_step).max(1);
-        let lookahead = 4 * k_max + p.recovery / engine_step + 3;
+        let (lookahead, engine_step) = lookahead(&p, sig.step, sig.summarised);
         // its last decisions, allowing for irregular readings
-        let settled = sig.last - 2 * lookahead * engine_step;
+        let settled = sig.last - 2 * lookahead as i64 * engine_step;
         if settled < anchor + sp.baseline + sp.reach {
             let want = settled - sp.baseline - sp.reach - sp.warm;
             if want >= anchor - spans.warm - MAX_WIDEN {
@@ -686,8 +684,7 @@ fn rejudge(
     }
     ing.set = merged;
     c.findings.extend(found);
-    c.findings
-        .sort_by(|a, b| (a.severity, a.start_ts, &a.key).cmp(&(b.severity, b.start_ts, &b.key)));
+    crate::analysis::sort(&mut c.findings);
     c.checkpoint.findings = carry(&c.findings);
     c.checkpoint.series.extend(sigs);
     c.scope.whole_history = Some(format!(
@@ -1010,9 +1007,7 @@ pub fn combine(
             // The last run's final decisions: candidates more than the
             // engine's lookahead before its last reading.
             let p = th.for_series(key_names, &sig.key);
-            let engine_step = if f.summarised { DAY } else { sig.step.max(1) };
-            let k_max = (p.max_drop / engine_step).max(1);
-            let lookahead = (4 * k_max + p.recovery / engine_step + 1 + 2) as usize;
+            let (lookahead, _) = lookahead(&p, sig.step, f.summarised);
             let upto = times.partition_point(|&x| x <= prev.now);
             let engine_times: Vec<i64> = if f.summarised {
                 let mut d: Vec<i64> = times[..upto].iter().map(|x| x.div_euclid(DAY)).collect();
@@ -1134,22 +1129,10 @@ pub fn combine(
             continue;
         }
         out.extend(tonight_by.remove(k).unwrap_or_default());
-        let f = facts(times, &set.bytes[r.clone()]);
-        new_sigs.push(SeriesSig {
-            key: k.clone(),
-            first: times[0],
-            last: times[times.len() - 1],
-            total: times.len() as u64,
-            before_anchor: times.partition_point(|&x| x < next_anchor) as u64,
-            step: f.step,
-            date_only: f.date_only,
-            summarised: f.summarised,
-            min_pos: f.min_pos,
-            has_zero: f.has_zero,
-            recent: recent_hash(times, &set.bytes[r.clone()], &set.objects[r], next_anchor),
-        });
+        let f = facts(times, &set.bytes[r]);
+        new_sigs.push(whole_sig(set, i, &f, next_anchor));
     }
-    out.sort_by(|a, b| (a.severity, a.start_ts, &a.key).cmp(&(b.severity, b.start_ts, &b.key)));
+    crate::analysis::sort(&mut out);
     let data_until = match (set.times.iter().max().copied(), prev.data_until) {
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),
@@ -1195,6 +1178,18 @@ pub struct Combined {
     pub redo: Vec<(Vec<String>, String)>,
     /// The interval the checkpoint's spans were computed for.
     pub spans_step: i64,
+}
+
+/// How many of a series' engine readings (one a day when `summarised`,
+/// else one per `step`) its newest decisions wait for: 4 × max_drop, the
+/// recovery, and a margin of 3; and the engine's interval.
+fn lookahead(p: &crate::detect::DetectParams, step: i64, summarised: bool) -> (usize, i64) {
+    let engine_step = if summarised { DAY } else { step.max(1) };
+    let k_max = (p.max_drop / engine_step).max(1);
+    (
+        (4 * k_max + p.recovery / engine_step + 3) as usize,
+        engine_step,
+    )
 }
 
 fn spans_of(p: &crate::detect::DetectParams, step: i64) -> Spans {

@@ -243,9 +243,8 @@ pub fn run(args: &MergeArgs) -> Result<Outcome> {
         }
         rejected.extend(read_rejected(&s.dir)?);
     }
-    // Same order as one scan: severity, start, series.
-    findings
-        .sort_by(|a, b| (a.severity, a.start_ts, &a.key).cmp(&(b.severity, b.start_ts, &b.key)));
+    // Same order as one scan.
+    crate::analysis::sort(&mut findings);
     let files: Vec<String> = first
         .manifest
         .inputs
