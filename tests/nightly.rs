@@ -381,20 +381,24 @@ fn no_progress_output_when_not_a_terminal() {
     // -v: details on stderr (a folder of its own: its own breach log)
     let vdir = dir.path().join("verbose");
     std::fs::create_dir(&vdir).unwrap();
-    let o = bin()
-        .args([
-            "-v",
-            "scan",
-            "--no-charts",
-            "--input",
-            data("simple.csv").to_str().unwrap(),
-            "--state",
-        ])
-        .arg(vdir.join("v.json"))
-        .arg("--out")
-        .arg(vdir.join("v"))
-        .output()
-        .unwrap();
+    // the same verbose scan, run twice (the second night has nothing new)
+    let verbose_scan = || {
+        bin()
+            .args([
+                "-v",
+                "scan",
+                "--no-charts",
+                "--input",
+                data("simple.csv").to_str().unwrap(),
+                "--state",
+            ])
+            .arg(vdir.join("v.json"))
+            .arg("--out")
+            .arg(vdir.join("v"))
+            .output()
+            .unwrap()
+    };
+    let o = verbose_scan();
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("debug: detection over 3 series"), "{err}");
     // -v names what the breach log gained, and only when it gained something
@@ -406,20 +410,7 @@ fn no_progress_output_when_not_a_terminal() {
         )),
         "{err}"
     );
-    let o = bin()
-        .args([
-            "-v",
-            "scan",
-            "--no-charts",
-            "--input",
-            data("simple.csv").to_str().unwrap(),
-            "--state",
-        ])
-        .arg(vdir.join("v.json"))
-        .arg("--out")
-        .arg(vdir.join("v"))
-        .output()
-        .unwrap();
+    let o = verbose_scan();
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("debug: detection over 3 series"), "{err}");
     assert!(!err.contains("appended to"), "nothing new to log: {err}");
