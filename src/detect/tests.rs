@@ -916,3 +916,25 @@ fn the_tail_of_a_loss_longer_than_max_drop_is_not_a_second_finding() {
         (Kind::Loss, 150, 152)
     );
 }
+
+/// Back on the expected path means short of it by at most 1 −
+/// `recovery_fraction` (0.9) of what was lost: after a 20 % dip, a level
+/// 1.8 % below the path is back (transient), 2.3 % below is not (a loss).
+/// The path starts from the last reading before the drop and grows by the
+/// expected change of each day since (0.3 % a day here), so starting it a
+/// day early or late moves the verdict.
+#[test]
+fn recovery_is_judged_against_the_expected_path_and_the_fraction() {
+    for (short, kind) in [(0.018, Kind::Transient), (0.023, Kind::Loss)] {
+        let (t, mut v) = staircase(1, 0.003, 150, 0, &[]);
+        v[150] *= 0.8;
+        v[151] *= 0.8;
+        cut(&mut v, 152, short);
+        let d = run(&t, &v);
+        assert_eq!(d.len(), 1, "{short}: {d:?}");
+        assert_eq!((d[0].kind, d[0].start_idx), (kind, 150), "{short}: {d:?}");
+        if kind == Kind::Transient {
+            assert_eq!(d[0].recovered_idx, Some(152));
+        }
+    }
+}
