@@ -7,7 +7,9 @@
 //! waits to be killed, so a test's real SIGKILL lands exactly at that step. Steps, in the order a run meets them:
 //! `charts`, `report`, `commit` (the finished folder's rename), `link` (the
 //! report link's switch), `breach-log`, `breach-log-write` (the write of its
-//! new copy), `state`, `state-write`. Unset (always, outside the tests), every
+//! new copy), `state`, `state-write`; and `widen` (an incremental run's wider window
+//! for series tonight's window cannot judge: failed, they are judged on
+//! their whole history). Unset (always, outside the tests), every
 //! call is a no-op; nothing in a run depends on it otherwise.
 
 use std::io::Write;

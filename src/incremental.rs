@@ -587,23 +587,12 @@ fn whole_sig(set: &SeriesSet, i: usize, f: &Facts, anchor: i64) -> SeriesSig {
     }
 }
 
-/// Judges the series a window could not (`c.redo`) on their whole history,
-/// as a full scan judges them, and joins them to the window's findings and
-/// checkpoint: the inputs are read once more keeping only those series,
-/// and their whole history replaces the window's in `ing` (charts and the
-/// report show what they were judged on). A series of a force with a
-/// migration or a force total (judged with the force's other stores), one
-/// whose interval is coarser than the window was planned for, or more
-/// than a quarter of the estate make it a full scan instead (`Err`, why).
-fn rejudge(
-    inputs: &Inputs,
-    files: &[PathBuf],
-    plans: &[PlannedRow],
-    ing: &mut Ingested,
-    c: &mut Combined,
-    as_of: Option<i64>,
-    detected_at: &str,
-) -> Result<(), String> {
+/// Whether the series a window could not judge (`c.redo`) may be judged
+/// on their own ([`widen`], then [`rejudge`]): a series of a force with a
+/// migration or a force total (judged with the force's other stores), or
+/// more than a quarter of the estate make it a full scan instead (`Err`,
+/// why).
+fn redo_allowed(inputs: &Inputs, plans: &[PlannedRow], c: &Combined) -> Result<(), String> {
     let Some((_, why)) = c.redo.first() else {
         return Ok(());
     };
@@ -636,6 +625,157 @@ fn rejudge(
             crate::fmt::term(&k.join("/"))
         ));
     }
+    Ok(())
+}
+
+/// [`widen`]'s window pass: reads a window plan and judges it.
+type WindowPass<'a> = dyn Fn(
+        &WindowPlan,
+        &mut BTreeMap<String, f64>,
+    ) -> anyhow::Result<(Ingested, Vec<PlannedRow>, Result<Combined, String>)>
+    + 'a;
+
+/// How much further back than the window [`widen`] reads.
+pub const WIDER: i64 = 365 * DAY;
+
+/// Judges the series a window could not (`c.redo`) on a window [`WIDER`]
+/// than tonight's, as the window itself is judged (their findings before
+/// their anchor carried, the rest judged tonight, the two checked against
+/// each other on the stretch between): the inputs are read once more from
+/// the earlier start keeping only those series (a Parquet file's row
+/// groups before it are not decoded), and the wider data replaces the
+/// window's in `ing`. A series the wider window cannot judge either stays
+/// in `c.redo`, for [`rejudge`] on its whole history.
+fn widen(
+    inputs: &Inputs,
+    files: &[PathBuf],
+    wp: &WindowPlan,
+    ing: &mut Ingested,
+    c: &mut Combined,
+    window_pass: &WindowPass,
+) -> Result<(), String> {
+    if crate::failpoint::hit("widen").is_err() {
+        return Ok(()); // the crash tests' stand-in for a wider window that cannot judge
+    }
+    let t0 = std::time::Instant::now();
+    let keys: std::collections::HashSet<Vec<String>> =
+        c.redo.iter().map(|(k, _)| k.clone()).collect();
+    let since = wp.read.since.saturating_sub(WIDER);
+    let mut read = Vec::with_capacity(files.len());
+    for (i, path) in files.iter().enumerate() {
+        let before = wp.read.files.get(i).cloned().unwrap_or(FileRead::All);
+        read.push(match before {
+            FileRead::All => FileRead::All,
+            FileRead::Skip => {
+                let name = path.display().to_string();
+                let known = wp.prev.files.iter().find(|f| f.path == name);
+                if known.and_then(|f| f.max_ts).is_some_and(|m| m < since) {
+                    FileRead::Skip
+                } else {
+                    FileRead::All
+                }
+            }
+            FileRead::Groups(_) => {
+                let gs = groups::parquet_groups(path, &inputs.config.columns.time)
+                    .map_err(|e| e.to_string())?;
+                let chosen: Vec<usize> = gs
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, g)| g.max_ts.is_none_or(|hi| hi >= since))
+                    .map(|(i, _)| i)
+                    .collect();
+                if chosen.len() == gs.len() {
+                    FileRead::All
+                } else {
+                    FileRead::Groups(chosen)
+                }
+            }
+        });
+    }
+    let mut prev = wp.prev.clone();
+    prev.series.retain(|s| keys.contains(&s.key));
+    prev.findings.retain(|f| keys.contains(&f.key));
+    // Tonight's newest reading of the whole estate: the same next anchor.
+    prev.data_until = c.checkpoint.data_until;
+    let wide = WindowPlan {
+        read: Window {
+            since,
+            files: read,
+            only: Some(keys),
+        },
+        anchor: wp.anchor,
+        fresh: wp.fresh.clone(),
+        plans_changed: wp.plans_changed,
+        prev,
+        spans: wp.spans,
+    };
+    // (its timings are not the night's: the manifest keeps the window's)
+    let (sub, _, done) = window_pass(&wide, &mut BTreeMap::new())
+        .map_err(|e| format!("re-reading the series the window could not judge: {e}"))?;
+    // A wider window that cannot be judged either: on the whole history.
+    let Ok(mut w) = done else {
+        return Ok(());
+    };
+    if w.checkpoint.anchor != c.checkpoint.anchor {
+        return Ok(());
+    }
+    let judged: std::collections::HashSet<Vec<String>> =
+        w.checkpoint.series.iter().map(|s| s.key.clone()).collect();
+    let n = judged.len();
+    if n == 0 {
+        return Ok(());
+    }
+    let first = c
+        .redo
+        .iter()
+        .find(|(k, _)| judged.contains(k))
+        .map(|(_, why)| why.clone())
+        .unwrap_or_default();
+    // The wider data replaces the window's (a series still left for
+    // `rejudge` is replaced again by its whole history).
+    let (merged, index) = ing.set.with_series_of(&sub.set);
+    for f in &mut w.findings {
+        if let Some(tr) = &mut f.trace {
+            tr.series = index[tr.series];
+        }
+    }
+    ing.set = merged;
+    c.redo.retain(|(k, _)| !judged.contains(k));
+    c.findings.extend(w.findings);
+    crate::analysis::sort(&mut c.findings);
+    c.checkpoint.findings = carry(&c.findings);
+    c.checkpoint.series.extend(w.checkpoint.series);
+    c.scope.carried += w.scope.carried;
+    c.scope.widened = Some(format!(
+        "{n} series judged on a window from {}, which tonight's window could not judge (the first: {first})",
+        crate::clock::date_of(since)
+    ));
+    crate::log::debug(format!(
+        "{n} series re-read from {} and judged in {:.3} s",
+        crate::clock::date_of(since),
+        t0.elapsed().as_secs_f64()
+    ));
+    Ok(())
+}
+
+/// Judges the series a window could not (`c.redo`) on their whole history,
+/// as a full scan judges them, and joins them to the window's findings and
+/// checkpoint: the inputs are read once more keeping only those series,
+/// and their whole history replaces the window's in `ing` (charts and the
+/// report show what they were judged on). [`redo_allowed`] has said it may.
+fn rejudge(
+    inputs: &Inputs,
+    files: &[PathBuf],
+    plans: &[PlannedRow],
+    ing: &mut Ingested,
+    c: &mut Combined,
+    as_of: Option<i64>,
+    detected_at: &str,
+) -> Result<(), String> {
+    let Some((_, why)) = c.redo.first() else {
+        return Ok(());
+    };
+    let n = c.redo.len();
     for (_, why) in &c.redo {
         crate::log::debug(format!("judged on its whole history: {why}"));
     }
@@ -788,7 +928,11 @@ pub struct Scope {
     /// Why the run was a full scan.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    /// Incremental only: series the window could not judge, judged on
+    /// Incremental only: series the window could not judge, judged on a
+    /// window a year wider instead (how many, from when, why for the first).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub widened: Option<String>,
+    /// Incremental only: series neither window could judge, judged on
     /// their whole history instead (how many, and why for the first).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub whole_history: Option<String>,
@@ -803,20 +947,23 @@ impl Scope {
             judged_from: None,
             carried: 0,
             reason: Some(reason.to_string()),
+            widened: None,
             whole_history: None,
         }
     }
 
-    /// One line for `summary.txt` and the log (two when series were judged
-    /// on their whole history).
+    /// One line for `summary.txt` and the log (and one more for each
+    /// group of series judged on a wider window or their whole history).
     pub fn line(&self) -> String {
         match (&self.window, &self.reason) {
             (Some(w), _) => format!(
                 "Incremental run: window {w}; {} earlier finding(s) carried over from the state.{}",
                 self.carried,
-                self.whole_history
-                    .as_ref()
-                    .map_or(String::new(), |h| format!("\n{h}."))
+                [&self.widened, &self.whole_history]
+                    .into_iter()
+                    .flatten()
+                    .map(|h| format!("\n{h}."))
+                    .collect::<String>()
             ),
             (None, Some(r)) => format!("Full scan: {r}."),
             (None, None) => "Full scan.".to_string(),
@@ -1154,6 +1301,7 @@ pub fn combine(
         judged_from: Some(d(c)),
         carried: carried_n,
         reason: None,
+        widened: None,
         whole_history: None,
     };
     Ok(Combined {
@@ -1256,6 +1404,44 @@ pub fn analyse(
         ));
         anyhow::Ok((ing, plans))
     };
+    // Reads a window and judges it: tonight's findings joined with the
+    // carried ones (or why the window cannot be judged).
+    let window_pass =
+        |wp: &WindowPlan,
+         timings: &mut BTreeMap<String, f64>|
+         -> anyhow::Result<(Ingested, Vec<PlannedRow>, Result<Combined, String>)> {
+            let (ing, plans) = load(Some(&wp.read), timings)?;
+            let done = check_read(wp, &ing).and_then(|()| {
+                let anchored = zero_anchors(wp, &ing.set);
+                let tonight = if anchored.is_empty() {
+                    judge(&ing.set, &plans, timings)
+                } else {
+                    let set = with_anchors(&ing.set, &anchored, anchor_time(wp));
+                    let mut f = judge(&set, &plans, timings);
+                    for x in &mut f {
+                        if let Some(tr) = &mut x.trace {
+                            if anchored.iter().any(|a| a.0 == tr.series) {
+                                tr.start_idx -= 1;
+                                tr.end_idx -= 1;
+                            }
+                        }
+                    }
+                    f
+                };
+                combine(
+                    inputs,
+                    &files,
+                    wp,
+                    &ing,
+                    &plans,
+                    tonight,
+                    &anchored,
+                    now,
+                    detected_at,
+                )
+            });
+            Ok((ing, plans, done))
+        };
     let reason = if shard.is_some() {
         None
     } else if let Some(why) = full {
@@ -1268,36 +1454,13 @@ pub fn analyse(
         match plan(inputs, &files, &plans, prev, now) {
             Plan::Full(why) => Some(why),
             Plan::Window(wp) => {
-                let (mut ing, plans) = load(Some(&wp.read), &mut timings)?;
-                let done = check_read(&wp, &ing).and_then(|()| {
-                    let anchored = zero_anchors(&wp, &ing.set);
-                    let tonight = if anchored.is_empty() {
-                        judge(&ing.set, &plans, &mut timings)
-                    } else {
-                        let set = with_anchors(&ing.set, &anchored, anchor_time(&wp));
-                        let mut f = judge(&set, &plans, &mut timings);
-                        for x in &mut f {
-                            if let Some(tr) = &mut x.trace {
-                                if anchored.iter().any(|a| a.0 == tr.series) {
-                                    tr.start_idx -= 1;
-                                    tr.end_idx -= 1;
-                                }
-                            }
-                        }
-                        f
-                    };
-                    let mut c = combine(
-                        inputs,
-                        &files,
-                        &wp,
-                        &ing,
-                        &plans,
-                        tonight,
-                        &anchored,
-                        now,
-                        detected_at,
-                    )?;
+                let (mut ing, plans, done) = window_pass(&wp, &mut timings)?;
+                let done = done.and_then(|mut c| {
                     let as_of = as_of.then_some(now);
+                    redo_allowed(inputs, &plans, &c)?;
+                    if !c.redo.is_empty() {
+                        widen(inputs, &files, &wp, &mut ing, &mut c, &window_pass)?;
+                    }
                     rejudge(inputs, &files, &plans, &mut ing, &mut c, as_of, detected_at)?;
                     Ok((c.findings, c.checkpoint, c.scope))
                 });

@@ -79,7 +79,14 @@ struct Way {
 }
 
 impl Way {
-    fn scan(&self, input: &Path, planned: &Path, night: &str, flags: &[&str]) -> (i32, String) {
+    fn scan(
+        &self,
+        input: &Path,
+        planned: &Path,
+        night: &str,
+        flags: &[&str],
+        env: &[(&str, &str)],
+    ) -> (i32, String) {
         let mut args: Vec<String> = vec![
             "scan".into(),
             "--input".into(),
@@ -101,7 +108,7 @@ impl Way {
         args.extend(self.extra.iter().cloned());
         args.extend(flags.iter().map(|s| s.to_string()));
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        let (code, out, err) = run(&refs, &[]);
+        let (code, out, err) = run(&refs, env);
         assert!(code == 0 || code == 1, "{night}: {out}{err}");
         let summary =
             std::fs::read_to_string(self.dir.join("reports").join(night).join("summary.txt"))
@@ -142,13 +149,16 @@ fn nights_incremental_and_full_agree() {
     // before the night they arrive), and one from long before it.
     let late_recent = (HISTORY + 6 - 7, HISTORY + 6);
     let late_old = (40usize, HISTORY + 11);
-    // Two stores whose collectors were down, both back on night 4: after
-    // 45 days the window widens to judge the first from an earlier anchor
-    // of its own; after 160 days the second is judged on its whole history
-    // (the rest of the run stays incremental).
+    // Stores whose collectors were down: two back on night 4, after 45
+    // days (the window widens to judge it from an earlier anchor of its
+    // own) and after 160 days (judged on a second window a year wider,
+    // which holds its whole history here); a third back on night 5 after
+    // 160 days, where the wider window is made to fail (a failpoint), so it
+    // is judged on its whole history. The rest of each run stays incremental.
     let gaps = [
         (gapped_series(&est, 0), (HISTORY + 3 - 45)..(HISTORY + 3)),
         (gapped_series(&est, 1), (HISTORY + 3 - 160)..(HISTORY + 3)),
+        (gapped_series(&est, 2), (HISTORY + 4 - 160)..(HISTORY + 4)),
     ];
     let in_gap = |d: usize, line: &str| {
         gaps.iter()
@@ -215,8 +225,13 @@ fn nights_incremental_and_full_agree() {
         } else {
             &[]
         };
-        let (ci, si) = inc.scan(&folder, &planned, night, flags);
-        let (cf, _) = full.scan(&folder, &planned, night, flags);
+        let env: &[(&str, &str)] = if n == 5 {
+            &[("SHRINKWATCH_FAILPOINT", "widen")]
+        } else {
+            &[]
+        };
+        let (ci, si) = inc.scan(&folder, &planned, night, flags, env);
+        let (cf, _) = full.scan(&folder, &planned, night, flags, env);
         assert_eq!(ci, cf, "{night}: exit codes differ\n{si}");
         assert_eq!(
             inc.findings(night),
@@ -252,7 +267,9 @@ fn nights_incremental_and_full_agree() {
     says(0, "Full scan: no earlier run");
     says(1, "Incremental run: window");
     says(4, "Incremental run"); // the stores back after 45 and 160 days …
-    says(4, "1 series judged on their whole history"); // … the second judged whole
+    says(4, "1 series judged on a window from"); // … the second on a wider window
+    says(5, "Incremental run"); // the third back, the wider window failing …
+    says(5, "series judged on their whole history"); // … judged whole
     says(6, "Incremental run"); // late rows inside the window
     says(8, "Incremental run"); // a recent planned window edited
     says(10, "Full scan: the configuration");
@@ -393,9 +410,9 @@ fn files_and_row_groups_before_the_window_are_not_read() {
     };
     let empty = dir.join("planned.csv");
     std::fs::write(&empty, "force,system,start,end,expected_drop_pct,reason\n").unwrap();
-    let (c1, s1) = way.scan(&pq, &empty, "2022-01-30", &[]);
+    let (c1, s1) = way.scan(&pq, &empty, "2022-01-30", &[], &[]);
     assert!(s1.contains("Full scan: no earlier run"), "{s1}");
-    let (c2, s2) = way.scan(&pq, &empty, "2022-01-31", &[]);
+    let (c2, s2) = way.scan(&pq, &empty, "2022-01-31", &[], &[]);
     assert!(s2.contains("Incremental run: window"), "{s2}");
     assert_eq!((c1, c2), (1, 0), "{s1}{s2}");
     let m: serde_json::Value = serde_json::from_str(
@@ -423,8 +440,8 @@ fn files_and_row_groups_before_the_window_are_not_read() {
         dir: dir.join("pqfull"),
         extra: vec!["--full".into()],
     };
-    full.scan(&pq, &empty, "2022-01-30", &[]);
-    full.scan(&pq, &empty, "2022-01-31", &[]);
+    full.scan(&pq, &empty, "2022-01-30", &[], &[]);
+    full.scan(&pq, &empty, "2022-01-31", &[], &[]);
     assert_eq!(way.findings("2022-01-31"), full.findings("2022-01-31"));
     // A CSV folder: the history file ends before the window and is not opened.
     let folder = dir.join("csv");
@@ -449,8 +466,8 @@ fn files_and_row_groups_before_the_window_are_not_read() {
         dir: dir.join("csvway"),
         extra: vec![],
     };
-    cw.scan(&folder, &empty, "2022-01-30", &[]);
-    let (_, s) = cw.scan(&folder, &empty, "2022-01-31", &[]);
+    cw.scan(&folder, &empty, "2022-01-30", &[], &[]);
+    let (_, s) = cw.scan(&folder, &empty, "2022-01-31", &[], &[]);
     assert!(s.contains("Incremental run"), "{s}");
     let m: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(cw.dir.join("reports/2022-01-31/manifest.json")).unwrap(),

@@ -68,30 +68,38 @@ pub fn finding_json(f: &Finding, key_names: &[String]) -> Result<Value> {
     Ok(Value::Object(m))
 }
 
-/// `findings.csv`: key columns under their own names, then the finding fields.
-pub fn write_findings_csv(path: &Path, findings: &[Finding], key_names: &[String]) -> Result<()> {
+/// `findings.csv` and `findings.json` in `dir`: the findings as JSON objects
+/// (key columns under their own names, then the finding fields), made once
+/// on all cores, then written as a table and as an array on two threads.
+pub fn write_findings(dir: &Path, findings: &[Finding], key_names: &[String]) -> Result<()> {
+    use rayon::prelude::*;
+    let values: Vec<Value> = findings
+        .par_iter()
+        .map(|f| finding_json(f, key_names))
+        .collect::<Result<_>>()?;
+    let (csv, json) = rayon::join(
+        || write_findings_csv(&dir.join("findings.csv"), &values, key_names),
+        || -> Result<()> {
+            let path = dir.join("findings.json");
+            write_file(path, serde_json::to_string_pretty(&values)? + "\n")
+        },
+    );
+    csv.and(json)
+}
+
+/// `findings.csv` from the findings as JSON objects.
+fn write_findings_csv(path: &Path, values: &[Value], key_names: &[String]) -> Result<()> {
     let mut w =
         csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
     let mut header: Vec<String> = key_names.to_vec();
     let fields = FindingRow::columns();
     header.extend(fields.iter().cloned());
     w.write_record(header.iter().map(|h| fmt::csv_safe(h).into_owned()))?;
-    for f in findings {
-        let v = finding_json(f, key_names)?;
-        let rec: Vec<String> = header.iter().map(|h| cell(v.get(h))).collect();
-        w.write_record(&rec)?;
+    for v in values {
+        w.write_record(header.iter().map(|h| cell(v.get(h))))?;
     }
     w.flush()?;
     Ok(())
-}
-
-/// `findings.json`: an array of finding objects.
-pub fn write_findings_json(path: &Path, findings: &[Finding], key_names: &[String]) -> Result<()> {
-    let arr: Vec<Value> = findings
-        .iter()
-        .map(|f| finding_json(f, key_names))
-        .collect::<Result<_>>()?;
-    write_file(path, serde_json::to_string_pretty(&arr)? + "\n")
 }
 
 /// `rejected.csv`.
