@@ -1428,7 +1428,8 @@ pub fn analyse(
                     }
                     f
                 };
-                combine(
+                let t = Instant::now();
+                let c = combine(
                     inputs,
                     &files,
                     wp,
@@ -1438,7 +1439,12 @@ pub fn analyse(
                     &anchored,
                     now,
                     detected_at,
-                )
+                );
+                crate::log::debug(format!(
+                    "joined with the carried findings in {:.3} s",
+                    t.elapsed().as_secs_f64()
+                ));
+                c
             });
             Ok((ing, plans, done))
         };
@@ -1451,7 +1457,13 @@ pub fn analyse(
             Some(p) => crate::planned::read(p, &inputs.config.columns.keys)?,
             None => Vec::new(),
         };
-        match plan(inputs, &files, &plans, prev, now) {
+        let t = Instant::now();
+        let planned = plan(inputs, &files, &plans, prev, now);
+        crate::log::debug(format!(
+            "window planned in {:.3} s",
+            t.elapsed().as_secs_f64()
+        ));
+        match planned {
             Plan::Full(why) => Some(why),
             Plan::Window(wp) => {
                 let (mut ing, plans, done) = window_pass(&wp, &mut timings)?;
