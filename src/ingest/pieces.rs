@@ -247,7 +247,11 @@ fn read_csv(
     while !eof || !buf.is_empty() {
         if !eof {
             let at = buf.len();
-            buf.resize(at + CSV_BLOCK, 0);
+            // A block, or what is left of a smaller file (and one byte to
+            // see its end): a folder of small nightly files must not zero
+            // a whole block per file.
+            let left = usize::try_from(total.saturating_sub(size)).unwrap_or(usize::MAX);
+            buf.resize(at + CSV_BLOCK.min(left.saturating_add(1).max(64 << 10)), 0);
             let mut got = 0;
             while at + got < buf.len() {
                 let n = f.read(&mut buf[at + got..]).map_err(io)?;

@@ -10,6 +10,7 @@ pub mod folder;
 pub mod manifest;
 pub mod publish;
 pub mod referral;
+pub mod rows;
 pub mod summary;
 
 use crate::findings::{Finding, FindingRow};
@@ -68,38 +69,70 @@ pub fn finding_json(f: &Finding, key_names: &[String]) -> Result<Value> {
     Ok(Value::Object(m))
 }
 
-/// `findings.csv` and `findings.json` in `dir`: the findings as JSON objects
-/// (key columns under their own names, then the finding fields), made once
-/// on all cores, then written as a table and as an array on two threads.
+/// `findings.csv` and `findings.json` in `dir`, on two threads: key
+/// columns under their own names, then the finding fields ([`rows`]).
 pub fn write_findings(dir: &Path, findings: &[Finding], key_names: &[String]) -> Result<()> {
-    use rayon::prelude::*;
-    let values: Vec<Value> = findings
-        .par_iter()
-        .map(|f| finding_json(f, key_names))
-        .collect::<Result<_>>()?;
+    let fields = FindingRow::columns();
+    if key_names.iter().any(|k| fields.contains(k)) {
+        // A key column named like a finding field: the field's value under
+        // that name, in the key's place (as one JSON object holds them).
+        return write_findings_by_value(dir, findings, key_names);
+    }
     let (csv, json) = rayon::join(
-        || write_findings_csv(&dir.join("findings.csv"), &values, key_names),
         || -> Result<()> {
-            let path = dir.join("findings.json");
-            write_file(path, serde_json::to_string_pretty(&values)? + "\n")
+            let path = dir.join("findings.csv");
+            let mut w = csv::Writer::from_path(&path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            let header = key_names.iter().chain(&fields);
+            w.write_record(header.map(|h| fmt::csv_safe(h).into_owned()))?;
+            for f in findings {
+                let keys = f.key.iter().map(|k| fmt::csv_safe(k).into_owned());
+                let rest = rows::cells(&FindingRow::from(f))?;
+                w.write_record(keys.chain(rest))?;
+            }
+            w.flush()?;
+            Ok(())
+        },
+        || -> Result<()> {
+            let all: Vec<rows::Keyed> = findings
+                .iter()
+                .map(|f| rows::Keyed {
+                    keys: rows::KeyCols {
+                        names: key_names,
+                        values: &f.key,
+                    },
+                    row: FindingRow::from(f),
+                })
+                .collect();
+            write_file(
+                dir.join("findings.json"),
+                serde_json::to_string_pretty(&all)? + "\n",
+            )
         },
     );
     csv.and(json)
 }
 
-/// `findings.csv` from the findings as JSON objects.
-fn write_findings_csv(path: &Path, values: &[Value], key_names: &[String]) -> Result<()> {
-    let mut w =
-        csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
+/// [`write_findings`] through one JSON value per finding.
+fn write_findings_by_value(dir: &Path, findings: &[Finding], key_names: &[String]) -> Result<()> {
+    let values: Vec<Value> = findings
+        .iter()
+        .map(|f| finding_json(f, key_names))
+        .collect::<Result<_>>()?;
+    let path = dir.join("findings.csv");
+    let mut w = csv::Writer::from_path(&path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
     let mut header: Vec<String> = key_names.to_vec();
-    let fields = FindingRow::columns();
-    header.extend(fields.iter().cloned());
+    header.extend(FindingRow::columns());
     w.write_record(header.iter().map(|h| fmt::csv_safe(h).into_owned()))?;
-    for v in values {
+    for v in &values {
         w.write_record(header.iter().map(|h| cell(v.get(h))))?;
     }
     w.flush()?;
-    Ok(())
+    write_file(
+        dir.join("findings.json"),
+        serde_json::to_string_pretty(&values)? + "\n",
+    )
 }
 
 /// `rejected.csv`.
@@ -119,6 +152,78 @@ fn cell(v: Option<&Value>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The direct writer ([`rows`]) writes what one JSON value per finding
+    /// wrote: hostile text made safe, absent values and numbers that are not
+    /// finite empty, negative numbers and zeros as JSON writes them.
+    #[test]
+    fn the_direct_writer_writes_what_the_values_wrote() {
+        use crate::detect::Kind;
+        use crate::findings::{Severity, Status};
+        let row = |kind, drop_pct: f64, p_value: f64, objects: Option<u64>| FindingRow {
+            kind,
+            start: "2023-07-26".into(),
+            end: "2023-07-27T06:00:00Z".into(),
+            detected_at: "2023-07-27T23:59:59Z".into(),
+            before_bytes: 1_000_000_000_000,
+            after_bytes: 900_000_000_000,
+            drop_bytes: 100_000_000_000,
+            drop_pct,
+            objects_lost: objects,
+            p_value,
+            severity: Severity::Critical,
+            planned_reason: "=HYPERLINK(\"http://x\")".into(),
+            chart: "charts/a,b.png".into(),
+            status: Status::Updated,
+            change: "+was transient, \"now\" lost\nline two".into(),
+            excess_pct: -0.0,
+            z_score: f64::NEG_INFINITY,
+            exceeded_plan: true,
+            recovered_at: String::new(),
+            samples_after: 3,
+            before_at: "2023-07-25".into(),
+            interval_secs: 86_400,
+            moved_to: "@Force/System; Other/Store".into(),
+            arrived_bytes: Some(-5),
+            arrived_objects: None,
+            shortfall_bytes: Some(0),
+            shortfall_objects: Some(i64::MIN),
+            inventory_lost_objects: Some(u64::MAX),
+            inventory_lost_bytes: None,
+            inventory_shrunk_objects: Some(0),
+            inventory_top_folders: "-cases (3 files, 1 KB)".into(),
+            inventory_list: String::new(),
+            inventory_note: "\u{202e}reversed".into(),
+        };
+        let key = |a: &str, b: &str| vec![a.to_string(), b.to_string()];
+        let findings = vec![
+            row(Kind::Loss, 10.0, 1.2e-300, Some(7))
+                .into_finding(key("=Force", "System, \"quoted\""))
+                .unwrap(),
+            row(Kind::Transient, f64::NAN, 0.5, None)
+                .into_finding(key("Force", "-1+1"))
+                .unwrap(),
+            row(Kind::Planned, 1.5e-7, f64::INFINITY, Some(0))
+                .into_finding(key("Ünïcode", ""))
+                .unwrap(),
+        ];
+        let names = key("force", "system");
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        write_findings(a.path(), &findings, &names).unwrap();
+        write_findings_by_value(b.path(), &findings, &names).unwrap();
+        for file in ["findings.csv", "findings.json"] {
+            let read =
+                |d: &tempfile::TempDir| std::fs::read_to_string(d.path().join(file)).unwrap();
+            assert_eq!(read(&a), read(&b), "{file}");
+        }
+        // and the first is not empty: three findings, text made safe
+        let csv = std::fs::read_to_string(a.path().join("findings.csv")).unwrap();
+        assert!(csv.contains("'=Force"), "{csv}");
+        assert_eq!(
+            csv::Reader::from_reader(csv.as_bytes()).records().count(),
+            3
+        );
+    }
 
     #[derive(serde::Serialize)]
     struct Row {
