@@ -168,8 +168,16 @@ fn read_parquet(
     }
     crate::log::debug(format!("{}: Parquet decoding {parse_secs:.3} s", ctx.fname));
     let mut h = Sha256::new();
-    let mut f = open()?;
-    let size = std::io::copy(&mut f, &mut h).map_err(|e| ctx.unreadable(e.to_string()))?;
+    let f = open()?;
+    let size = if ctx.only.is_some() {
+        // A re-read of a few series: its file record is not kept.
+        f.metadata()
+            .map_err(|e| ctx.unreadable(e.to_string()))?
+            .len()
+    } else {
+        let mut f = f;
+        std::io::copy(&mut f, &mut h).map_err(|e| ctx.unreadable(e.to_string()))?
+    };
     Ok(InputFile {
         path: ctx.fname.to_string(),
         size,
@@ -262,7 +270,9 @@ fn read_csv(
                 got += n;
             }
             buf.truncate(at + got);
-            h.update(&buf[at..]);
+            if ctx.only.is_none() {
+                h.update(&buf[at..]); // (a re-read of a few series is not recorded)
+            }
             size += got as u64;
         }
         let cut = if eof {
