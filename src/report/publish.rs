@@ -274,9 +274,16 @@ pub fn publish(run: Publish, mut findings: Vec<Finding>, draw: &DrawCharts) -> R
         || -> Result<()> {
             let t = Instant::now();
             let doc = referral::build(&info, &findings);
-            crate::report::write_file(dir.join("report.md"), doc.to_markdown())?;
-            let html = doc.to_html(&|p| std::fs::read(dir.join(p)).ok());
-            crate::report::write_file(dir.join("report.html"), html)?;
+            // One document, two renderings, each on its own thread.
+            let (md, html) = rayon::join(
+                || crate::report::write_file(dir.join("report.md"), doc.to_markdown()),
+                || {
+                    let html = doc.to_html(&|p| std::fs::read(dir.join(p)).ok());
+                    crate::report::write_file(dir.join("report.html"), html)
+                },
+            );
+            md?;
+            html?;
             log::debug(format!(
                 "report.md and report.html written in {:.3} s",
                 t.elapsed().as_secs_f64()
