@@ -226,12 +226,14 @@ fn out_never_moves_an_existing_file_or_folder_and_reserved_names_are_refused() {
     std::fs::write(work.join("reports/mine/notes.txt"), "mine").unwrap();
     std::fs::write(work.join("reports/file"), "mine").unwrap();
     for out in ["reports/mine", "reports/file"] {
-        let (code, _, err) = run_in(
+        let (code, stdout, err) = run_in(
             work,
             &["scan", "--no-charts", "--input", input, "--out", out],
         );
         assert_eq!(code, 2, "{out}: {err}");
         assert!(err.contains("already exists"), "{err}");
+        // refused before the scan: no alert was given
+        assert!(!stdout.contains("NEW LOSS"), "{out}: {stdout}");
     }
     assert_eq!(
         std::fs::read_to_string(work.join("reports/mine/notes.txt")).unwrap(),
@@ -427,6 +429,229 @@ fn merge_reads_only_charts_inside_the_shard_folders() {
         assert!(!html.contains(b64));
     }
     assert!(read_csv_opt(&work.join("m/r/findings.csv")).is_none());
+}
+
+/// `scan --no-charts --input INPUT --as-of DAY` (the report goes to
+/// `reports/DAY`) run in `work`.
+fn night(work: &Path, input: &Path, day: &str) -> Run {
+    run_in(
+        work,
+        &[
+            "scan",
+            "--no-charts",
+            "--input",
+            input.to_str().unwrap(),
+            "--as-of",
+            day,
+        ],
+    )
+}
+
+/// The names in `dir`, sorted.
+fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_rerun_replaces_its_run_folder_and_latest_follows_the_newest_report() {
+    let (_base, work, _v) = scene();
+    let input = loss_csv(&work);
+    let runs = work.join("reports/.shrinkwatch-runs");
+    for (day, folders) in [
+        ("2021-04-29", 1),
+        ("2021-04-30", 2),
+        // the same night again: its earlier run folder is removed
+        ("2021-04-30", 2),
+    ] {
+        let (code, out, err) = night(&work, &input, day);
+        assert_ne!(code, 2, "{day}: {out}{err}");
+        // the report links are shrinkwatch's own: no warning about them
+        assert!(!err.contains("did not make"), "{day}: {err}");
+        assert!(work
+            .join("reports")
+            .join(day)
+            .join("manifest.json")
+            .is_file());
+        assert_eq!(
+            std::fs::read_link(work.join("reports/latest")).unwrap(),
+            Path::new(day),
+            "{day}: latest does not point at the newest report"
+        );
+        assert_eq!(names(&runs).len(), folders, "{day}: {:?}", names(&runs));
+    }
+}
+
+#[test]
+fn a_runs_folder_that_is_a_file_is_refused_and_kept() {
+    let (_base, work, _v) = scene();
+    std::fs::write(work.join("reports/.shrinkwatch-runs"), "mine").unwrap();
+    let input = loss_csv(&work);
+    let (code, out, err) = tonight(&work, &input);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains(".shrinkwatch-runs exists and is not a folder"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(work.join("reports/.shrinkwatch-runs")).unwrap(),
+        "mine"
+    );
+}
+
+/// The run's exit code, waiting at most a minute (a run that loops is
+/// killed and fails the test).
+fn exit_within_a_minute(mut c: std::process::Command) -> Run {
+    let child = c
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let id = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(child.wait_with_output().unwrap()));
+    match rx.recv_timeout(std::time::Duration::from_secs(60)) {
+        Ok(o) => (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stdout).into(),
+            String::from_utf8_lossy(&o.stderr).into(),
+        ),
+        Err(_) => {
+            std::process::Command::new("kill")
+                .args(["-9", &id.to_string()])
+                .status()
+                .ok();
+            panic!("the run did not end within a minute");
+        }
+    }
+}
+
+#[test]
+fn an_out_folder_whose_run_folder_cannot_be_made_fails_cleanly() {
+    // a name that fits, but not with the run folder's suffix
+    let (_base, work, _v) = scene();
+    let input = loss_csv(&work);
+    let name = "n".repeat(240);
+    let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("shrinkwatch"));
+    c.current_dir(&work).args([
+        "scan",
+        "--no-charts",
+        "--input",
+        input.to_str().unwrap(),
+        "--out",
+        &format!("reports/{name}"),
+    ]);
+    let (code, out, err) = exit_within_a_minute(c);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("cannot create"), "{err}");
+    assert!(names(&work.join("reports/.shrinkwatch-runs")).is_empty());
+    // a parent whose runs folder's path is too long (PATH_MAX 4096) while
+    // the state, breach log and report paths beside it still fit
+    let deep: Vec<String> = (0..16).map(|_| "d".repeat(254)).collect();
+    let deep = deep.join("/");
+    assert_eq!(deep.len(), 4079);
+    // (relative to `work`: the absolute path is too long for one call)
+    let made = std::process::Command::new("mkdir")
+        .current_dir(&work)
+        .args(["-p", &deep])
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("shrinkwatch"));
+    c.current_dir(&work).args([
+        "scan",
+        "--no-charts",
+        "--input",
+        input.to_str().unwrap(),
+        "--out",
+        &format!("{deep}/t"),
+    ]);
+    let (code, out, err) = exit_within_a_minute(c);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("cannot create") && err.contains("/.shrinkwatch-runs"),
+        "{err}"
+    );
+}
+
+#[test]
+fn leftovers_of_killed_runs_are_removed_and_nothing_else() {
+    let (_base, work, _v) = scene();
+    let input = loss_csv(&work);
+    let (code, out, err) = tonight(&work, &input);
+    assert_eq!(code, 1, "{out}{err}");
+    let reports = work.join("reports");
+    let runs = reports.join(".shrinkwatch-runs");
+    let [first] = <[String; 1]>::try_from(names(&runs)).unwrap();
+    // no process has this id (pid_max is at most 2^22); this test's own
+    // process stands for another run still writing
+    let dead = "1-2147483646";
+    let live = format!("1-{}", std::process::id());
+    let link = |at: &str, to: &str| symlink(to, reports.join(at)).unwrap();
+    // temporary report links: a killed run's goes, a running one's stays;
+    // a file with such a name, a link without `.link-` and a link that is
+    // not hidden stay
+    link(&format!(".tonight.link-{dead}"), "x");
+    link(&format!(".tonight.link-{live}"), "x");
+    std::fs::write(reports.join(format!(".notes.link-{dead}")), "mine").unwrap();
+    link(&format!(".other-{dead}"), "x");
+    link(&format!("mine.link-{dead}"), "x");
+    let dir = |name: &str| {
+        std::fs::create_dir_all(runs.join(name)).unwrap();
+        std::fs::write(runs.join(name).join("f"), "x").unwrap();
+    };
+    // run folders of killed runs (half-written, or finished but never
+    // linked) go; another run's, a linked one, a replaced one and names
+    // shrinkwatch does not give stay
+    dir(&format!("tonight.{dead}.partial"));
+    dir(&format!("tonight.{dead}"));
+    dir("junk.partial");
+    dir(&format!("tonight.{live}.partial"));
+    dir(&format!("other.{dead}"));
+    link("other", &format!(".shrinkwatch-runs/other.{dead}"));
+    dir(&format!("old.replaced-{dead}"));
+    dir("notes");
+    // a link that only looks like a report link does not keep a folder
+    dir(&format!("decoy.{dead}"));
+    link("decoy", &format!("elsewhere/decoy.{dead}"));
+    let before = names(&runs);
+    let (code, out, err) = tonight(&work, &input);
+    assert_eq!(code, 0, "{out}{err}");
+    let gone = [
+        format!("tonight.{dead}.partial"),
+        format!("tonight.{dead}"),
+        "junk.partial".into(),
+        format!("decoy.{dead}"),
+        first, // the report's previous run folder, replaced
+    ];
+    let after = names(&runs);
+    for n in &before {
+        assert_eq!(!gone.contains(n), after.contains(n), "{n}: {after:?}");
+    }
+    // and tonight's
+    assert_eq!(after.len(), before.len() - gone.len() + 1, "{after:?}");
+    assert_eq!(
+        names(&reports),
+        [
+            format!(".notes.link-{dead}"),
+            format!(".other-{dead}"),
+            ".shrinkwatch-runs".into(),
+            format!(".tonight.link-{live}"),
+            "breach-log.csv".into(),
+            "decoy".into(),
+            "latest".into(),
+            format!("mine.link-{dead}"),
+            "other".into(),
+            "state.json".into(),
+            "state.json.lock".into(),
+            "tonight".into(),
+        ]
+    );
 }
 
 fn read_csv_opt(p: &Path) -> Option<Vec<std::collections::HashMap<String, String>>> {
