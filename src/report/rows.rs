@@ -103,6 +103,54 @@ macro_rules! only_struct {
     };
 }
 
+/// The compound values (sequences, tuples, maps, variants with fields):
+/// never one cell, in both serializers below.
+macro_rules! refuse_compound {
+    () => {
+        fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, CellError> {
+            nested()
+        }
+        fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, CellError> {
+            nested()
+        }
+        fn serialize_tuple_struct(
+            self,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeTupleStruct, CellError> {
+            nested()
+        }
+        fn serialize_tuple_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeTupleVariant, CellError> {
+            nested()
+        }
+        fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, CellError> {
+            nested()
+        }
+        fn serialize_struct_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeStructVariant, CellError> {
+            nested()
+        }
+    };
+}
+
+/// Integers and booleans: their text as JSON writes it.
+macro_rules! integers {
+    ($($m:ident($t:ty)),* $(,)?) => {
+        $(fn $m(self, v: $t) -> Result<String, CellError> { Ok(v.to_string()) })*
+    };
+}
+
 impl<'a> Serializer for RowSer<'a> {
     type Ok = ();
     type Error = CellError;
@@ -160,40 +208,7 @@ impl<'a> Serializer for RowSer<'a> {
     ) -> Result<(), CellError> {
         nested()
     }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, CellError> {
-        nested()
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, CellError> {
-        nested()
-    }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, CellError> {
-        nested()
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, CellError> {
-        nested()
-    }
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, CellError> {
-        nested()
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, CellError> {
-        nested()
-    }
+    refuse_compound!();
 }
 
 /// Serialises one field's value into its cell.
@@ -210,33 +225,17 @@ impl Serializer for CellSer {
     type SerializeStruct = Impossible<String, CellError>;
     type SerializeStructVariant = Impossible<String, CellError>;
 
-    fn serialize_bool(self, v: bool) -> Result<String, CellError> {
-        Ok(v.to_string())
-    }
-    fn serialize_i8(self, v: i8) -> Result<String, CellError> {
-        Ok(v.to_string())
-    }
-    fn serialize_i16(self, v: i16) -> Result<String, CellError> {
-        Ok(v.to_string())
-    }
-    fn serialize_i32(self, v: i32) -> Result<String, CellError> {
-        Ok(v.to_string())
-    }
-    fn serialize_i64(self, v: i64) -> Result<String, CellError> {
-        Ok(v.to_string())
-    }
-    fn serialize_u8(self, v: u8) -> Result<String, CellError> {
-        Ok(v.to_string())
-    }
-    fn serialize_u16(self, v: u16) -> Result<String, CellError> {
-        Ok(v.to_string())
-    }
-    fn serialize_u32(self, v: u32) -> Result<String, CellError> {
-        Ok(v.to_string())
-    }
-    fn serialize_u64(self, v: u64) -> Result<String, CellError> {
-        Ok(v.to_string())
-    }
+    integers!(
+        serialize_bool(bool),
+        serialize_i8(i8),
+        serialize_i16(i16),
+        serialize_i32(i32),
+        serialize_i64(i64),
+        serialize_u8(u8),
+        serialize_u16(u16),
+        serialize_u32(u32),
+        serialize_u64(u64),
+    );
     fn serialize_f32(self, v: f32) -> Result<String, CellError> {
         Ok(float(f64::from(v)))
     }
@@ -288,45 +287,12 @@ impl Serializer for CellSer {
     ) -> Result<String, CellError> {
         nested()
     }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, CellError> {
-        nested()
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, CellError> {
-        nested()
-    }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, CellError> {
-        nested()
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, CellError> {
-        nested()
-    }
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, CellError> {
-        nested()
-    }
+    refuse_compound!();
     fn serialize_struct(
         self,
         _: &'static str,
         _: usize,
     ) -> Result<Self::SerializeStruct, CellError> {
-        nested()
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, CellError> {
         nested()
     }
 }
