@@ -3,6 +3,7 @@
 //! then start, then series. Above both, so that neither imports the other's
 //! caller.
 
+use crate::arrival::Arrival;
 use crate::config::Thresholds;
 use crate::detect::DetectParams;
 use crate::findings::{self, Finding};
@@ -26,7 +27,21 @@ pub fn analyze_with(
     thresholds: &Thresholds,
     detected_at: &str,
 ) -> Vec<Finding> {
-    let mut all = findings::engine_findings(set, plans, thresholds, detected_at);
+    analyze_known(set, plans, thresholds, detected_at, &|_| Vec::new())
+}
+
+/// Like [`analyze_with`], where `known` gives the arrivals of moves whose
+/// readings before the move are not in `set` (an incremental run's window;
+/// [`crate::moves::arrivals`]).
+pub fn analyze_known(
+    set: &SeriesSet,
+    plans: &[PlannedRow],
+    thresholds: &Thresholds,
+    detected_at: &str,
+    known: &dyn Fn(&[String]) -> Vec<Arrival>,
+) -> Vec<Finding> {
+    let arrivals = crate::moves::arrivals(set, plans, known);
+    let mut all = findings::engine_findings(set, plans, &arrivals, thresholds, detected_at);
     // Migrations: what left a source must arrive in its targets.
     crate::moves::apply(set, plans, thresholds, detected_at, &mut all);
     sort(&mut all);

@@ -2,6 +2,7 @@
 //! the engine's detections. Every field is documented because the struct *is*
 //! the `findings.csv` / `findings.json` schema.
 
+use crate::arrival::{self, Arrival};
 use crate::config::Thresholds;
 use crate::detect::{self, Detection, Kind};
 use crate::ingest::{timestamp, SeriesSet};
@@ -164,6 +165,10 @@ pub struct Finding {
     pub shortfall_bytes: Option<i64>,
     /// Objects that left and never arrived.
     pub shortfall_objects: Option<i64>,
+    /// Bytes a migration brought into this store, set aside to find this
+    /// reduction in the store's own data (`drop_pct` is of its own data);
+    /// `None` for a reduction of the store's total.
+    pub set_aside_bytes: Option<i64>,
     /// What the object inventories say (a new or updated loss on a series
     /// with `[[inventory]]`), else `None`.
     pub inventory: Option<crate::inventory::diff::Facts>,
@@ -252,6 +257,12 @@ pub struct FindingRow {
     /// Which inventories were compared, or why none could be.
     #[serde(default)]
     pub inventory_note: String,
+    /// Bytes a migration brought into this store that were set aside to
+    /// find this reduction in the store's own data: `drop_pct` is then of
+    /// its own data (README "Migrations"); empty for a reduction of the
+    /// store's total.
+    #[serde(default)]
+    pub set_aside_bytes: Option<i64>,
 }
 
 impl From<&Finding> for FindingRow {
@@ -302,6 +313,7 @@ impl From<&Finding> for FindingRow {
                 .as_ref()
                 .map(|i| i.note.clone())
                 .unwrap_or_default(),
+            set_aside_bytes: f.set_aside_bytes,
         }
     }
 }
@@ -351,6 +363,7 @@ impl FindingRow {
             arrived_objects: self.arrived_objects,
             shortfall_bytes: self.shortfall_bytes,
             shortfall_objects: self.shortfall_objects,
+            set_aside_bytes: self.set_aside_bytes,
             // read back from a file: the counts and notes, not the folders' table
             inventory: (self.inventory_lost_objects.is_some() || !self.inventory_note.is_empty())
                 .then(|| crate::inventory::diff::Facts {
@@ -401,6 +414,7 @@ impl FindingRow {
             inventory_top_folders: String::new(),
             inventory_list: String::new(),
             inventory_note: String::new(),
+            set_aside_bytes: None,
         };
         match serde_json::to_value(&any) {
             Ok(serde_json::Value::Object(m)) => m.keys().cloned().collect(),
@@ -423,10 +437,15 @@ impl Finding {
 
 /// Runs the engine over every series (in parallel), with per-series
 /// thresholds, and returns its findings, unsorted; `crate::analysis` adds
-/// the migrations and sorts them.
+/// the migrations and sorts them. A series with `arrivals` (a move brought
+/// in at least what it held) is also judged on its own data, the arrivals
+/// set aside ([`crate::arrival`]): a reduction found only that way is
+/// added, its bytes as the store holds them, its `drop_pct` of its own
+/// data, with `set_aside_bytes`.
 pub fn engine_findings(
     set: &SeriesSet,
     plans: &[PlannedRow],
+    arrivals: &[Vec<Arrival>],
     thresholds: &Thresholds,
     detected_at: &str,
 ) -> Vec<Finding> {
@@ -438,58 +457,86 @@ pub fn engine_findings(
             let windows = index.for_series(s.key);
             let params = thresholds.for_series(&set.key_names, s.key);
             let r = detect::detect(s.times, s.bytes, s.objects, &windows, &params);
-            let date_only = s.date_only();
-            r.detections
-                .into_iter()
-                .map(|d| {
-                    let fmt = |idx: usize| timestamp::format(s.times[idx], date_only);
-                    Finding {
-                        key: s.key.to_vec(),
-                        start_ts: s.times[d.start_idx],
-                        end_ts: s.times[d.end_idx],
-                        before_ts: s.times[d.before_idx],
-                        recovered_ts: d.recovered_idx.map(|i| s.times[i]),
-                        trace: Some(Trace {
-                            series: i,
-                            start_idx: d.start_idx,
-                            end_idx: d.end_idx,
-                            expected_step_log: d.expected_step_log,
-                            step_sigma_log: d.step_sigma_log,
-                        }),
-                        kind: d.kind,
-                        start: fmt(d.start_idx),
-                        end: fmt(d.end_idx),
-                        detected_at: detected_at.to_string(),
-                        before_bytes: d.before_bytes as u64,
-                        after_bytes: d.after_bytes as u64,
-                        drop_bytes: (d.before_bytes - d.after_bytes) as i64,
-                        drop_pct: round(d.drop_pct, 3),
-                        objects_lost: d.objects_lost.map(|o| o as u64),
-                        p_value: sig(d.p_value),
-                        severity: Severity::of(&d),
-                        planned_reason: d
-                            .plan
-                            .map(|w| windows[w].reason.clone())
-                            .unwrap_or_default(),
-                        chart: String::new(),
-                        status: Status::New,
-                        change: String::new(),
-                        excess_pct: round(d.excess_pct, 3),
-                        z_score: round(d.z, 2),
-                        exceeded_plan: d.exceeded_plan,
-                        recovered_at: d.recovered_idx.map(fmt).unwrap_or_default(),
-                        samples_after: d.samples_after,
-                        before_at: fmt(d.before_idx),
-                        interval_secs: r.step_secs,
-                        moved_to: String::new(),
-                        arrived_bytes: None,
-                        arrived_objects: None,
-                        shortfall_bytes: None,
-                        shortfall_objects: None,
-                        inventory: None,
+            let make = |d: &Detection, step_secs: i64| {
+                let fmt = |idx: usize| timestamp::format(s.times[idx], s.date_only());
+                Finding {
+                    key: s.key.to_vec(),
+                    start_ts: s.times[d.start_idx],
+                    end_ts: s.times[d.end_idx],
+                    before_ts: s.times[d.before_idx],
+                    recovered_ts: d.recovered_idx.map(|i| s.times[i]),
+                    trace: Some(Trace {
+                        series: i,
+                        start_idx: d.start_idx,
+                        end_idx: d.end_idx,
+                        expected_step_log: d.expected_step_log,
+                        step_sigma_log: d.step_sigma_log,
+                    }),
+                    kind: d.kind,
+                    start: fmt(d.start_idx),
+                    end: fmt(d.end_idx),
+                    detected_at: detected_at.to_string(),
+                    before_bytes: d.before_bytes as u64,
+                    after_bytes: d.after_bytes as u64,
+                    drop_bytes: (d.before_bytes - d.after_bytes) as i64,
+                    drop_pct: round(d.drop_pct, 3),
+                    objects_lost: d.objects_lost.map(|o| o as u64),
+                    p_value: sig(d.p_value),
+                    severity: Severity::of(d),
+                    planned_reason: d
+                        .plan
+                        .map(|w| windows[w].reason.clone())
+                        .unwrap_or_default(),
+                    chart: String::new(),
+                    status: Status::New,
+                    change: String::new(),
+                    excess_pct: round(d.excess_pct, 3),
+                    z_score: round(d.z, 2),
+                    exceeded_plan: d.exceeded_plan,
+                    recovered_at: d.recovered_idx.map(fmt).unwrap_or_default(),
+                    samples_after: d.samples_after,
+                    before_at: fmt(d.before_idx),
+                    interval_secs: step_secs,
+                    moved_to: String::new(),
+                    arrived_bytes: None,
+                    arrived_objects: None,
+                    shortfall_bytes: None,
+                    shortfall_objects: None,
+                    set_aside_bytes: None,
+                    inventory: None,
+                }
+            };
+            let mut out: Vec<Finding> = r.detections.iter().map(|d| make(d, r.step_secs)).collect();
+            let arr = arrivals.get(i).map_or(&[][..], Vec::as_slice);
+            if !arr.is_empty() {
+                let bytes = arrival::own_values(s.times, s.bytes, arr, false);
+                let objects = s
+                    .objects
+                    .map(|o| arrival::own_values(s.times, o, arr, true));
+                let own = detect::detect(s.times, &bytes, objects.as_deref(), &windows, &params);
+                for d in &own.detections {
+                    let overlaps = (r.detections.iter())
+                        .any(|x| x.start_idx <= d.end_idx && d.start_idx <= x.end_idx);
+                    if overlaps {
+                        continue; // the total's own finding says it
                     }
-                })
-                .collect::<Vec<_>>()
+                    let mut f = make(d, own.step_secs);
+                    let before = arrival::aside(s.times, s.bytes, d.before_idx, arr, false);
+                    let after = arrival::aside(s.times, s.bytes, d.end_idx, arr, false);
+                    f.before_bytes = (d.before_bytes + before) as u64;
+                    f.after_bytes = (d.after_bytes + after) as u64;
+                    f.drop_bytes = (d.before_bytes + before - d.after_bytes - after) as i64;
+                    f.set_aside_bytes = Some(before.round() as i64);
+                    if let Some(tr) = &mut f.trace {
+                        // the expected path drawn on the total: the same growth in bytes
+                        let k = d.before_bytes / (d.before_bytes + before);
+                        tr.expected_step_log = (1.0 + k * tr.expected_step_log.exp_m1()).ln();
+                        tr.step_sigma_log *= k;
+                    }
+                    out.push(f);
+                }
+            }
+            out
         })
         .collect();
     all

@@ -36,6 +36,7 @@
 //! the rows rejected among those read tonight (older ones were listed by the
 //! run that read them), and the row counts of the summary line are tonight's.
 
+use crate::arrival::Arrival;
 use crate::config::Thresholds;
 use crate::detect::baseline::Cadence;
 use crate::detect::daily::DAY;
@@ -48,6 +49,11 @@ use crate::planned::PlannedRow;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+
+/// Raised whenever the same readings would be judged differently (2: the
+/// arrivals of moves set aside, kept in the checkpoint), so that a
+/// checkpoint of an earlier judgement makes the next run a full scan.
+const JUDGEMENT: u32 = 2;
 
 /// What a run leaves in the state for the next one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -124,6 +130,11 @@ pub struct SeriesSig {
     pub has_zero: bool,
     /// Hash of its readings from the anchor on.
     pub recent: String,
+    /// What moves brought into it, set aside to judge its own data
+    /// (`crate::arrival`): a window that no longer holds the readings they
+    /// were measured on takes them from here.
+    #[serde(default)]
+    pub arrivals: Vec<Arrival>,
 }
 
 /// A finding carried over.
@@ -196,6 +207,7 @@ impl Spans {
 pub fn fingerprint(inputs: &Inputs) -> String {
     let mut h = Fnv::default();
     h.eat(env!("CARGO_PKG_VERSION").as_bytes());
+    h.eat(&JUDGEMENT.to_le_bytes());
     h.eat(
         serde_json::to_string(&inputs.config)
             .unwrap_or_default()
@@ -433,11 +445,7 @@ pub fn plan(
                 "row groups of {shown} changed or were removed since the last run"
             ));
         }
-        read.push(if chosen.len() == gs.len() {
-            FileRead::All
-        } else {
-            FileRead::Groups(chosen)
-        });
+        read.push(some_groups(chosen, gs.len()));
         fresh.push(false);
     }
     let listed: std::collections::HashSet<&str> = names.iter().map(String::as_str).collect();
@@ -551,9 +559,10 @@ pub fn after_full(
     // earlier (a history scanned years later has nothing after its end)
     let until = set.times.iter().max().map_or(now, |&t| t.min(now));
     let anchor = until - spans.keep;
+    let arrivals = crate::moves::arrivals(set, plans, &|_| Vec::new());
     let sigs = series
         .into_iter()
-        .map(|(i, f)| whole_sig(set, i, &f, anchor))
+        .map(|(i, f)| whole_sig(set, i, &f, anchor, &arrivals))
         .collect();
     Checkpoint {
         fingerprint: fingerprint(inputs),
@@ -567,9 +576,25 @@ pub fn after_full(
     }
 }
 
+/// The arrivals an earlier checkpoint kept, by series
+/// ([`crate::moves::arrivals`]' `known`).
+fn known_arrivals(prev: &Checkpoint) -> impl Fn(&[String]) -> Vec<Arrival> + '_ {
+    let by: HashMap<&[String], &[Arrival]> = (prev.series.iter())
+        .filter(|s| !s.arrivals.is_empty())
+        .map(|s| (s.key.as_slice(), s.arrivals.as_slice()))
+        .collect();
+    move |k: &[String]| by.get(k).map(|a| a.to_vec()).unwrap_or_default()
+}
+
 /// What the checkpoint keeps of series `i` of `set`, read whole (never
 /// empty), with `f` its facts.
-fn whole_sig(set: &SeriesSet, i: usize, f: &Facts, anchor: i64) -> SeriesSig {
+fn whole_sig(
+    set: &SeriesSet,
+    i: usize,
+    f: &Facts,
+    anchor: i64,
+    arrivals: &[Vec<Arrival>],
+) -> SeriesSig {
     let r = set.offsets[i]..set.offsets[i + 1];
     let t = &set.times[r.clone()];
     SeriesSig {
@@ -584,6 +609,7 @@ fn whole_sig(set: &SeriesSet, i: usize, f: &Facts, anchor: i64) -> SeriesSig {
         min_pos: f.min_pos,
         has_zero: f.has_zero,
         recent: recent_hash(t, &set.bytes[r.clone()], &set.objects[r], anchor),
+        arrivals: arrivals.get(i).cloned().unwrap_or_default(),
     }
 }
 
@@ -638,6 +664,16 @@ type WindowPass<'a> = dyn Fn(
 /// How much further back than the window [`widen`] reads.
 pub const WIDER: i64 = 365 * DAY;
 
+/// A Parquet file's chosen row groups (of `n`): all of them read as the
+/// whole file.
+fn some_groups(chosen: Vec<usize>, n: usize) -> FileRead {
+    if chosen.len() == n {
+        FileRead::All
+    } else {
+        FileRead::Groups(chosen)
+    }
+}
+
 /// Judges the series a window could not (`c.redo`) on a window [`WIDER`]
 /// than tonight's, as the window itself is judged (their findings before
 /// their anchor carried, the rest judged tonight, the two checked against
@@ -684,19 +720,29 @@ fn widen(
                     .filter(|(_, g)| g.max_ts.is_none_or(|hi| hi >= since))
                     .map(|(i, _)| i)
                     .collect();
-                if chosen.len() == gs.len() {
-                    FileRead::All
-                } else {
-                    FileRead::Groups(chosen)
-                }
+                some_groups(chosen, gs.len())
             }
         });
     }
-    let mut prev = wp.prev.clone();
-    prev.series.retain(|s| keys.contains(&s.key));
-    prev.findings.retain(|f| keys.contains(&f.key));
-    // Tonight's newest reading of the whole estate: the same next anchor.
-    prev.data_until = c.checkpoint.data_until;
+    // The earlier checkpoint restricted to those series (copied alone, not
+    // the whole estate's findings); tonight's newest reading of the whole
+    // estate, so that the same next anchor follows.
+    let prev = Checkpoint {
+        fingerprint: wp.prev.fingerprint.clone(),
+        now: wp.prev.now,
+        anchor: wp.prev.anchor,
+        data_until: c.checkpoint.data_until,
+        planned: wp.prev.planned.clone(),
+        files: wp.prev.files.clone(),
+        series: (wp.prev.series.iter())
+            .filter(|s| keys.contains(&s.key))
+            .cloned()
+            .collect(),
+        findings: (wp.prev.findings.iter())
+            .filter(|f| keys.contains(&f.key))
+            .cloned()
+            .collect(),
+    };
     let wide = WindowPlan {
         read: Window {
             since,
@@ -801,6 +847,7 @@ fn rejudge(
         None => sub.set,
     };
     let mut found = crate::analysis::analyze_with(&set, plans, &inputs.thresholds, detected_at);
+    let arrivals = crate::moves::arrivals(&set, plans, &|_| Vec::new());
     let mut sigs = Vec::with_capacity(set.len());
     for i in 0..set.len() {
         let r = set.offsets[i]..set.offsets[i + 1];
@@ -814,7 +861,7 @@ fn rejudge(
                 crate::fmt::term(&set.keys[i].join("/"))
             ));
         }
-        sigs.push(whole_sig(&set, i, &f, c.checkpoint.anchor));
+        sigs.push(whole_sig(&set, i, &f, c.checkpoint.anchor, &arrivals));
     }
     let (merged, index) = ing.set.with_series_of(&set);
     for f in &mut found {
@@ -999,6 +1046,8 @@ pub fn combine(
         .enumerate()
         .map(|(i, k)| (k.as_slice(), i))
         .collect();
+    // What moves brought into each series, as tonight's engine set it aside.
+    let arrivals = crate::moves::arrivals(set, plans, &known_arrivals(prev));
     let mut carried_by: BTreeMap<&[String], Vec<&Carried>> = BTreeMap::new();
     for f in &prev.findings {
         carried_by.entry(f.key.as_slice()).or_default().push(f);
@@ -1252,6 +1301,7 @@ pub fn combine(
             },
             has_zero: sig.has_zero || f.has_zero,
             recent: recent_hash(times, bytes, objects, next_anchor),
+            arrivals: arrivals[si].clone(),
         });
     }
     // Series seen for the first time: their whole history is tonight's.
@@ -1277,7 +1327,7 @@ pub fn combine(
         }
         out.extend(tonight_by.remove(k).unwrap_or_default());
         let f = facts(times, &set.bytes[r]);
-        new_sigs.push(whole_sig(set, i, &f, next_anchor));
+        new_sigs.push(whole_sig(set, i, &f, next_anchor, &arrivals));
     }
     crate::analysis::sort(&mut out);
     let data_until = match (set.times.iter().max().copied(), prev.data_until) {
@@ -1378,9 +1428,21 @@ pub fn analyse(
     use std::time::Instant;
     let files = inputs.files()?;
     let mut timings = BTreeMap::new();
-    let judge = |set: &SeriesSet, plans: &[PlannedRow], timings: &mut BTreeMap<String, f64>| {
+    let judge = |set: &SeriesSet,
+                 plans: &[PlannedRow],
+                 prev: Option<&Checkpoint>,
+                 timings: &mut BTreeMap<String, f64>| {
         let t = Instant::now();
-        let f = crate::analysis::analyze_with(set, plans, &inputs.thresholds, detected_at);
+        let f = match prev {
+            Some(p) => crate::analysis::analyze_known(
+                set,
+                plans,
+                &inputs.thresholds,
+                detected_at,
+                &known_arrivals(p),
+            ),
+            None => crate::analysis::analyze_with(set, plans, &inputs.thresholds, detected_at),
+        };
         timings.insert("detect".to_string(), t.elapsed().as_secs_f64());
         crate::log::debug(format!(
             "detection over {} series in {:.3} s",
@@ -1414,10 +1476,10 @@ pub fn analyse(
             let done = check_read(wp, &ing).and_then(|()| {
                 let anchored = zero_anchors(wp, &ing.set);
                 let tonight = if anchored.is_empty() {
-                    judge(&ing.set, &plans, timings)
+                    judge(&ing.set, &plans, Some(&wp.prev), timings)
                 } else {
                     let set = with_anchors(&ing.set, &anchored, anchor_time(wp));
-                    let mut f = judge(&set, &plans, timings);
+                    let mut f = judge(&set, &plans, Some(&wp.prev), timings);
                     for x in &mut f {
                         if let Some(tr) = &mut x.trace {
                             if anchored.iter().any(|a| a.0 == tr.series) {
@@ -1498,7 +1560,7 @@ pub fn analyse(
         crate::log::debug(format!("full scan: {why}"));
     }
     let (ing, plans) = load(None, &mut timings)?;
-    let findings = judge(&ing.set, &plans, &mut timings);
+    let findings = judge(&ing.set, &plans, None, &mut timings);
     let (checkpoint, scope) = match (&reason, shard) {
         (Some(why), None) => (
             Some(after_full(inputs, &files, &ing, &plans, &findings, now)),

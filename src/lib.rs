@@ -7,13 +7,15 @@
 //! - [`findings`]: the output schema and the run over all series;
 //! - [`planned`], [`labels`]: the side inputs;
 //! - [`analysis`]: one run's findings (the engine over every series, then
-//!   migrations reconciled across stores);
+//!   migrations reconciled across stores); [`arrival`]: what a migration
+//!   brought into a store, set aside to judge the store's own data;
 //! - [`evaluate`]: scoring against labels;
 //! - [`generate`]: the realistic dataset generator;
 //! - [`report`]: output files;
 //! - [`cli`], [`config`], [`commands`]: the command line.
 
 pub mod analysis;
+pub mod arrival;
 pub mod charts;
 pub mod cli;
 pub mod clock;

@@ -17,6 +17,7 @@
 //! more than the plan said. A window still open stays `planned`, reports
 //! what has left and arrived so far, and is judged when it closes.
 
+use crate::arrival::Arrival;
 use crate::config::Thresholds;
 use crate::detect::Kind;
 use crate::findings::{Finding, Severity};
@@ -26,8 +27,6 @@ use crate::planned::PlannedRow;
 
 /// Days of a target's history from which its normal growth is learned.
 const GROWTH_DAYS: i64 = 28;
-/// Longest wait after a window's end for a target's first reading.
-const LATE_DAYS: i64 = 7;
 
 /// An estimate and its noise (1σ).
 type Estimate = (f64, f64);
@@ -147,13 +146,7 @@ fn last_at(times: &[i64], t: i64) -> Option<usize> {
 fn arrived(s: &Series, values: &[f64], start: i64, end: i64) -> Option<(f64, f64)> {
     let b = last_before(s.times, start)?;
     // at the end of the window, or (measured late) the first reading after it
-    let a = match last_at(s.times, end) {
-        Some(a) if a > b => a,
-        _ => {
-            let i = s.times.partition_point(|&x| x <= end);
-            (i < s.times.len() && s.times[i] <= end + LATE_DAYS * 86_400).then_some(i)?
-        }
-    };
+    let a = crate::arrival::measured_at(s.times, b, end)?;
     let (vb, va) = (values[b], values[a]);
     if !vb.is_finite() || !va.is_finite() || vb <= 0.0 {
         return None;
@@ -297,6 +290,40 @@ fn resolve(set: &SeriesSet, source_key: &[String], name: &str) -> Option<usize> 
         }
     }
     set.find(name)
+}
+
+/// What each move of `plans` brought into each series of `set` that it
+/// names as a target, where that is at least what the target held
+/// ([`crate::arrival`]); per series, in `set`'s order. A target whose
+/// readings before the move are not in `set` (an incremental run's window
+/// starts after it) takes the arrival `known` has for it, if any.
+pub fn arrivals(
+    set: &SeriesSet,
+    plans: &[PlannedRow],
+    known: &dyn Fn(&[String]) -> Vec<Arrival>,
+) -> Vec<Vec<Arrival>> {
+    let mut out: Vec<Vec<Arrival>> = vec![Vec::new(); set.len()];
+    for row in plans.iter().filter(|r| !r.moved_to.is_empty()) {
+        let w = &row.window;
+        for name in &row.moved_to {
+            let Some(i) = resolve(set, &row.key, name) else {
+                continue;
+            };
+            if set.keys[i] == row.key {
+                continue;
+            }
+            let t = set.get(i);
+            let a = if t.times.first().is_some_and(|&x| x < w.start) {
+                crate::arrival::measure(&t, &row.key, w.start, w.end)
+            } else {
+                known(t.key)
+                    .into_iter()
+                    .find(|a| a.same_move(&row.key, w.start, w.end))
+            };
+            out[i].extend(a);
+        }
+    }
+    out
 }
 
 /// Applies every move of `plans` to the findings of a run (see the module
@@ -500,6 +527,7 @@ fn new_finding(
         arrived_objects: None,
         shortfall_bytes: None,
         shortfall_objects: None,
+        set_aside_bytes: None,
         inventory: None,
     }
 }

@@ -465,3 +465,187 @@ fn a_lossy_move_read_hourly_is_the_same_loss_as_read_daily() {
         assert_eq!(code, 0, "{}: {rows:?}", input.display());
     }
 }
+
+/// A custody store of 0.69 TB into which an 87 TB email archive moves on
+/// days 20 and 21 of 300 (from 2023-01-01, daily). On day 200 a planned
+/// disposal removes 5 % of the custody store's own data (announced 7 %);
+/// on day 280 it loses 6.2 % of its own data (43 GB: 0.05 % of what it
+/// holds). Returns the CSV and the planned windows.
+fn archive_into_custody(dir: &Path) -> (PathBuf, PathBuf) {
+    let mut out = String::from("timestamp,force,system,bytes,objects\n");
+    let start = chrono::NaiveDate::from_ymd_opt(2023, 1, 1).unwrap();
+    let (mut own, mut email) = (6.9e11_f64, 8.7e13_f64);
+    let mut arrived = 0.0;
+    for d in 0..300usize {
+        let wiggle = (((d * 7919) % 11) as f64 - 5.0) * 2e-4;
+        own *= 1.0002 + wiggle;
+        if d > 0 {
+            own /= 1.0 + (((d - 1) * 7919 % 11) as f64 - 5.0) * 2e-4; // noise, not drift
+        }
+        let leaving = match d {
+            20 => email / 2.0,
+            21 => email,
+            _ => 0.0,
+        };
+        email -= leaving;
+        arrived += leaving;
+        match d {
+            200 => own *= 0.95,
+            280 => own *= 1.0 - 0.062,
+            _ => {}
+        }
+        let custody = own + arrived;
+        let date = (start + chrono::Duration::days(d as i64)).format("%Y-%m-%d");
+        out.push_str(&format!(
+            "{date},Kent Police,Custody,{:.0},{:.0}\n{date},Kent Police,Email archive,{:.0},{:.0}\n",
+            custody,
+            custody / 2.0e5,
+            email,
+            email / 2.0e5
+        ));
+    }
+    let p = dir.join("archive-into-custody.csv");
+    std::fs::write(&p, out).unwrap();
+    let plan = dir.join("archive-into-custody-planned.csv");
+    std::fs::write(
+        &plan,
+        "force,system,start,end,expected_drop_pct,reason,moved_to\n\
+         Kent Police,Email archive,2023-01-21,2023-01-22,100,migration of the email archive,Custody\n\
+         Kent Police,Custody,2023-07-19,2023-07-20,7,scheduled retention review\n",
+    )
+    .unwrap();
+    (p, plan)
+}
+
+fn custody_rows(dir: &Path) -> Vec<Row> {
+    read_csv(&dir.join("reports/tonight/findings.csv"))
+        .into_iter()
+        .filter(|r| r["system"] == "Custody")
+        .collect()
+}
+
+#[test]
+fn a_small_loss_in_a_store_a_migration_more_than_doubled_is_judged_on_its_own_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (input, plan) = archive_into_custody(d);
+    let (code, out, err) = nightly(
+        d,
+        &input,
+        &["--no-charts", "--planned", plan.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(code, 1, "{out}{err}");
+    let rows = custody_rows(d);
+    let loss: Vec<&Row> = rows.iter().filter(|r| r["kind"] == "loss").collect();
+    assert_eq!(loss.len(), 1, "{rows:?}");
+    let l = loss[0];
+    assert_eq!(l["start"], "2023-10-08");
+    let pct: f64 = l["drop_pct"].parse().unwrap();
+    assert!((pct - 6.2).abs() < 0.5, "{pct} % of its own data");
+    let aside: f64 = l["set_aside_bytes"].parse().unwrap();
+    assert!((aside / 8.7e13 - 1.0).abs() < 0.01, "set aside {aside}");
+    let before: f64 = l["before_bytes"].parse().unwrap();
+    assert!(before > 8.7e13, "bytes as the store holds them: {before}");
+    // the planned disposal of its own data is planned, within its plan
+    let planned: Vec<&Row> = rows.iter().filter(|r| r["kind"] == "planned").collect();
+    assert_eq!(planned.len(), 1, "{rows:?}");
+    assert_eq!(planned[0]["start"], "2023-07-20");
+    // the move itself: complete
+    let all = read_csv(&d.join("reports/tonight/findings.csv"));
+    assert!(
+        all.iter()
+            .any(|r| r["system"] == "Email archive" && r["kind"] == "moved"),
+        "{all:?}"
+    );
+    assert_eq!(
+        all.iter().filter(|r| r["kind"] == "loss").count(),
+        1,
+        "{all:?}"
+    );
+    let md = std::fs::read_to_string(d.join("reports/tonight/report.md")).unwrap();
+    assert!(
+        md.contains("of the store's own data, leaving aside the"),
+        "{md}"
+    );
+    // replay reports it on its night, as the nightly scan would have
+    let out = d.join("replay");
+    let (code, o, err) = common::run(
+        &[
+            "replay",
+            "--input",
+            input.to_str().unwrap(),
+            "--planned",
+            plan.to_str().unwrap(),
+            "--from",
+            "2023-10-01",
+            "--to",
+            "2023-10-31",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{o}{err}");
+    let rows = read_csv(&out.join("replay.csv"));
+    let custody: Vec<&Row> = rows
+        .iter()
+        .filter(|r| r["series"] == "Kent Police/Custody")
+        .collect();
+    assert_eq!(custody.len(), 1, "{rows:?}");
+    assert_eq!(
+        (
+            custody[0]["start"].as_str(),
+            custody[0]["first_reported"].as_str()
+        ),
+        ("2023-10-08", "2023-10-08")
+    );
+    assert_eq!(custody[0]["final_kind"], "loss");
+}
+
+#[test]
+fn a_night_long_after_the_move_sets_aside_what_the_state_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (input, plan) = archive_into_custody(d);
+    let night = |as_of: &str, extra: &[&str]| {
+        let mut args = vec![
+            "--no-charts",
+            "--planned",
+            plan.to_str().unwrap(),
+            "--as-of",
+            as_of,
+        ];
+        args.extend_from_slice(extra);
+        let (code, out, err) = nightly(d, &input, &args, &[]);
+        assert!(code == 0 || code == 1, "{out}{err}");
+        let summary = std::fs::read_to_string(d.join("reports/tonight/summary.txt")).unwrap();
+        (code, summary, custody_rows(d))
+    };
+    night("2023-10-07", &[]);
+    // the next night reads a window that starts long after the move
+    let (code, summary, rows) = night("2023-10-08", &[]);
+    assert!(summary.contains("Incremental run: window"), "{summary}");
+    assert_eq!(code, 1, "{summary}");
+    let loss: Vec<&Row> = rows.iter().filter(|r| r["kind"] == "loss").collect();
+    assert_eq!(loss.len(), 1, "{rows:?}");
+    assert_eq!(loss[0]["start"], "2023-10-08");
+    let incremental = rows.clone();
+    // the same night judged on the whole history: the same findings
+    let (_, summary, rows) = night("2023-10-08", &["--full"]);
+    assert!(summary.contains("Full scan"), "{summary}");
+    let strip = |rows: &[Row]| -> Vec<Vec<(String, String)>> {
+        rows.iter()
+            .map(|r| {
+                let mut v: Vec<(String, String)> = r
+                    .iter()
+                    .filter(|(k, _)| !["detected_at", "status", "change"].contains(&k.as_str()))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                v.sort();
+                v
+            })
+            .collect()
+    };
+    assert_eq!(strip(&incremental), strip(&rows));
+}

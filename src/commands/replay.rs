@@ -4,6 +4,7 @@
 //! losses it never reported.
 
 use super::Outcome;
+use crate::arrival;
 use crate::cli::ReplayArgs;
 use crate::clock;
 use crate::detect::{Incremental, Kind};
@@ -63,6 +64,7 @@ pub fn run(args: &ReplayArgs) -> Result<Outcome> {
         .collect();
     let t0 = Instant::now();
     let index = planned::PlanIndex::new(&plans);
+    let arrivals = crate::moves::arrivals(set, &plans, &|_| Vec::new());
     let per_series: Vec<Vec<ReplayRow>> = (0..set.len())
         .into_par_iter()
         .map(|i| {
@@ -72,29 +74,54 @@ pub fn run(args: &ReplayArgs) -> Result<Outcome> {
                 .thresholds
                 .for_series(&set.key_names, s.key)
                 .into_owned();
-            let mut inc = Incremental::new(s.times, s.bytes, s.objects, &windows, &params);
-            // start index → (night first reported as loss, drop %, objects)
-            let mut first: BTreeMap<usize, (i64, f64, Option<u64>)> = BTreeMap::new();
-            let mut prev = usize::MAX;
-            let mut last: Vec<(usize, Kind)> = Vec::new();
-            for &night in &nights {
-                let n = s.times.partition_point(|&t| t <= night);
-                if n == prev {
-                    continue;
+            // start index → (night first reported as loss, drop %, objects),
+            // and each finding's (start, end, kind) after the last night
+            let night_by_night = |bytes: &[f64], objects: Option<&[f64]>| {
+                let mut inc = Incremental::new(s.times, bytes, objects, &windows, &params);
+                let mut first: BTreeMap<usize, (i64, f64, Option<u64>)> = BTreeMap::new();
+                let mut prev = usize::MAX;
+                let mut last: Vec<(usize, usize, Kind)> = Vec::new();
+                for &night in &nights {
+                    let n = s.times.partition_point(|&t| t <= night);
+                    if n == prev {
+                        continue;
+                    }
+                    prev = n;
+                    let dets = inc.advance(n);
+                    for d in dets
+                        .iter()
+                        .filter(|d| d.kind == Kind::Loss && s.times[d.start_idx] >= from)
+                    {
+                        first.entry(d.start_idx).or_insert((
+                            night,
+                            d.drop_pct,
+                            d.objects_lost.map(|o| o as u64),
+                        ));
+                    }
+                    last = dets
+                        .iter()
+                        .map(|d| (d.start_idx, d.end_idx, d.kind))
+                        .collect();
                 }
-                prev = n;
-                let dets = inc.advance(n);
-                for d in dets
-                    .iter()
-                    .filter(|d| d.kind == Kind::Loss && s.times[d.start_idx] >= from)
-                {
-                    first.entry(d.start_idx).or_insert((
-                        night,
-                        d.drop_pct,
-                        d.objects_lost.map(|o| o as u64),
-                    ));
-                }
-                last = dets.iter().map(|d| (d.start_idx, d.kind)).collect();
+                (first, last)
+            };
+            let (mut first, mut last) = night_by_night(s.bytes, s.objects);
+            // A store a migration more than doubled: also its own data, as
+            // the scan judges it (`crate::arrival`; the arrival as the
+            // whole history measures it), where the total saw nothing.
+            if !arrivals[i].is_empty() {
+                let own_bytes = arrival::own_values(s.times, s.bytes, &arrivals[i], false);
+                let own_objects = s
+                    .objects
+                    .map(|o| arrival::own_values(s.times, o, &arrivals[i], true));
+                let (own_first, own_last) = night_by_night(&own_bytes, own_objects.as_deref());
+                let seen = |idx: usize| {
+                    first.contains_key(&idx) || last.iter().any(|&(a, b, _)| a <= idx && idx <= b)
+                };
+                let add: Vec<_> = own_first.into_iter().filter(|(k, _)| !seen(*k)).collect();
+                let add_last: Vec<_> = own_last.into_iter().filter(|(k, _, _)| !seen(*k)).collect();
+                first.extend(add);
+                last.extend(add_last);
             }
             let date_only = s.date_only();
             first
@@ -111,8 +138,8 @@ pub fn run(args: &ReplayArgs) -> Result<Outcome> {
                         ),
                         final_kind: last
                             .iter()
-                            .find(|(k, _)| *k == idx)
-                            .map_or("gone".into(), |(_, kind)| kind.as_str().to_string()),
+                            .find(|(k, _, _)| *k == idx)
+                            .map_or("gone".into(), |(_, _, kind)| kind.as_str().to_string()),
                         drop_pct: Some((pct * 1000.0).round() / 1000.0),
                         objects_lost: obj,
                         label: String::new(),

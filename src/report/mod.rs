@@ -194,6 +194,7 @@ mod tests {
             inventory_top_folders: "-cases (3 files, 1 KB)".into(),
             inventory_list: String::new(),
             inventory_note: "\u{202e}reversed".into(),
+            set_aside_bytes: Some(87_000_000_000_000),
         };
         let key = |a: &str, b: &str| vec![a.to_string(), b.to_string()];
         let findings = vec![

@@ -169,9 +169,9 @@ pub fn build(run: &RunInfo, findings: &[Finding]) -> Doc {
             b.push(Block::Heading(3, format!("{} — {}", f.key.join(" — "), fmt::date_time(f.start_ts)), ids[i].clone()));
             let back = if f.recovered_at.is_empty() { String::new() } else { format!(", back on {}", f.recovered_at) };
             b.push(Block::Para(vec![t(format!(
-                "{} ({:.1}%{}) between {} and {}{back}. {}",
+                "{} ({}{}) between {} and {}{back}. {}",
                 fmt::bytes(f.drop_bytes as f64),
-                f.drop_pct,
+                share(f),
                 f.objects_lost.map(|o| format!(", {} files", fmt::count(o))).unwrap_or_default(),
                 fmt::date_time(f.before_ts),
                 fmt::date_time(f.end_ts),
@@ -395,6 +395,19 @@ fn headline(
     )
 }
 
+/// A reduction's share: of the store's total, or (`set_aside_bytes`) of its
+/// own data, what a migration brought in set aside.
+fn share(f: &Finding) -> String {
+    match f.set_aside_bytes {
+        Some(aside) => format!(
+            "{:.1}% of the store's own data, leaving aside the {} a migration brought in",
+            f.drop_pct,
+            fmt::bytes(aside as f64)
+        ),
+        None => format!("{:.1}%", f.drop_pct),
+    }
+}
+
 /// The full table of some findings, with their status.
 fn full_table(run: &RunInfo, findings: &[Finding], ids: &[String], which: &[usize]) -> Block {
     let mut header = vec![
@@ -524,11 +537,11 @@ fn referral_section(
     b.push(Block::Fields(true, vec![
         ("Report type".into(), vec![t("Initial report."), todo("if this is a follow-up, the ICO case reference")]),
         ("What happened".into(), vec![t(format!(
-            "The data stored in \"{}\" at {} fell suddenly by {} ({:.1}%) between {} and {}{files}. {plan}",
+            "The data stored in \"{}\" at {} fell suddenly by {} ({}) between {} and {}{files}. {plan}",
             f.key.get(1).cloned().unwrap_or_else(|| who.clone()),
             f.key.first().cloned().unwrap_or_default(),
             fmt::bytes(f.drop_bytes as f64),
-            f.drop_pct,
+            share(f),
             fmt::date_time(f.before_ts),
             fmt::date_time(f.end_ts)
         ))]),
